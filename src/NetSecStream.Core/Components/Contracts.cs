@@ -1,0 +1,84 @@
+using NetSecStream.Core.Events;
+
+namespace NetSecStream.Core.Components;
+
+/// <summary>The kinds of component the pipeline is built from (docs/specs/component.md).</summary>
+public enum ComponentKind
+{
+    Source,
+    Decoder,
+    Enricher,
+    Detector,
+    Sink,
+}
+
+/// <summary>Every source, stage and sink: a stable <c>lower_snake_case</c> id and a lifecycle.</summary>
+public interface INetSecComponent
+{
+    /// <summary>Stable id, e.g. <c>hubble_file</c>, <c>intel</c>, <c>file</c>. Metrics and logs carry it.</summary>
+    string Id { get; }
+
+    ComponentKind Kind { get; }
+
+    /// <summary>Acquire resources (open files, load lists). Must be idempotent-safe to call once.</summary>
+    Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Flush and release everything; after it returns no more work is done.</summary>
+    Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>One raw record from a source: bytes plus where they came from, for dead letters and commits.</summary>
+public readonly record struct RawRecord(ReadOnlyMemory<byte> Payload, string Origin, long Position);
+
+/// <summary>Result of decoding one raw record.</summary>
+public readonly record struct DecodeResult(FlowEvent? Event, string? Error)
+{
+    public static DecodeResult Ok(FlowEvent flow) => new(flow, null);
+
+    public static DecodeResult Fail(string reason) => new(null, reason);
+
+    public bool IsSuccess => Event is not null;
+}
+
+/// <summary>Turns raw records (a JSON line, a Kafka message) into flow events.</summary>
+public interface IFlowDecoder : INetSecComponent
+{
+    /// <summary>Decodes one record; never throws for bad input, returns <see cref="DecodeResult.Fail"/> with the reason.</summary>
+    DecodeResult Decode(ReadOnlySpan<byte> payload);
+}
+
+/// <summary>Adds facts to events in place (Kubernetes metadata, GeoIP ...).</summary>
+public interface IFlowEnricher : INetSecComponent
+{
+    void Enrich(FlowEvent flow);
+}
+
+/// <summary>
+/// A detector inspects a batch of events and appends alerts. The pipeline runs detectors in parallel,
+/// each on its own batch copy; a detector must not mutate events. It is given whole batches so detectors
+/// that pay per call (ML scoring) can amortise.
+/// </summary>
+public interface IDetector : INetSecComponent
+{
+    /// <summary>Detector family: one of <see cref="DetectorKinds"/>.</summary>
+    string DetectorKind { get; }
+
+    void Detect(IReadOnlyList<FlowEvent> batch, ICollection<Alert> alerts);
+}
+
+/// <summary>Receives decided alerts (and optionally flows). Returning means the data is accepted durably.</summary>
+public interface IAlertSink : INetSecComponent
+{
+    ValueTask WriteAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken);
+
+    /// <summary>Optional: flows as well as alerts; sinks that do not want flows return immediately.</summary>
+    ValueTask WriteFlowsAsync(IReadOnlyList<FlowEvent> flows, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}
+
+/// <summary>A record that could not be processed, with the reason, kept for inspection and replay.</summary>
+public sealed record DeadLetter(string Stage, string Origin, long Position, string Reason, ReadOnlyMemory<byte> Payload, DateTimeOffset Time);
+
+public interface IDeadLetterSink
+{
+    ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken);
+}

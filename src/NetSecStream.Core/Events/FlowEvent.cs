@@ -1,0 +1,215 @@
+using System.Net;
+
+namespace NetSecStream.Core.Events;
+
+/// <summary>
+/// One observed network flow (or flow update) as every collector reports it and every detector reads it.
+/// Fields a collector does not know stay null; nothing is invented.
+/// </summary>
+public sealed class FlowEvent
+{
+    /// <summary>When the dataplane observed the flow (UTC).</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public required FlowEndpoint Source { get; init; }
+
+    public required FlowEndpoint Destination { get; init; }
+
+    /// <summary>IANA protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, 132 SCTP).</summary>
+    public required byte IpProtocol { get; init; }
+
+    public Transport Transport => TransportNames.FromProtocol(IpProtocol);
+
+    public TrafficDirection Direction { get; init; }
+
+    public DataplaneVerdict Verdict { get; init; }
+
+    /// <summary>True when the dataplane marked this event as the reply direction of a connection.</summary>
+    public bool? IsReply { get; init; }
+
+    public long? Bytes { get; init; }
+
+    public long? Packets { get; init; }
+
+    public TcpFlags TcpFlags { get; init; }
+
+    /// <summary>ICMP type and code, for ICMP and ICMPv6 flows.</summary>
+    public byte? IcmpType { get; init; }
+
+    public byte? IcmpCode { get; init; }
+
+    public DnsFacts? Dns { get; init; }
+
+    public HttpFacts? Http { get; init; }
+
+    public TlsFacts? Tls { get; init; }
+
+    /// <summary>Bounded payload prefixes per direction; only the pcap collector fills these.</summary>
+    public PayloadBuffers? Payload { get; init; }
+
+    /// <summary>Which collector produced the event (<c>hubble_file</c>, <c>netflow</c>, ...).</summary>
+    public string CollectorId { get; init; } = "";
+
+    /// <summary>The Kubernetes node (or exporter) that observed the flow.</summary>
+    public string? NodeName { get; init; }
+
+    /// <summary>Cluster name, when the collector is told it.</summary>
+    public string? Cluster { get; init; }
+
+    /// <summary>Community ID v1 (seed 0) of the 5-tuple, e.g. <c>1:LQU9qZlK+B5F3KDmev6m5PMibrg=</c>.</summary>
+    public string? CommunityId { get; set; }
+
+    /// <summary>Free-text summary from the dataplane (Hubble <c>Summary</c>).</summary>
+    public string? Summary { get; init; }
+}
+
+/// <summary>One side of a flow, with whatever Kubernetes identity the collector knows.</summary>
+public sealed class FlowEndpoint
+{
+    public required IPAddress Ip { get; init; }
+
+    /// <summary>Transport port; 0 when the protocol has none.</summary>
+    public ushort Port { get; init; }
+
+    public string? Namespace { get; init; }
+
+    public string? Pod { get; init; }
+
+    /// <summary>Owning workload (Deployment, DaemonSet, ...) name where known.</summary>
+    public string? Workload { get; init; }
+
+    /// <summary>Kubernetes labels as key/value pairs (Cilium's <c>k8s:</c> prefix removed).</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>Cilium security identity, when reported.</summary>
+    public uint? Identity { get; init; }
+
+    /// <summary>Reserved entity names (world, host, remote-node, kube-apiserver ...) from Cilium's <c>reserved:</c> labels.</summary>
+    public string? ReservedEntity { get; init; }
+
+    /// <summary>DNS names Cilium associated with this address (<c>destination_names</c>).</summary>
+    public IReadOnlyList<string>? DnsNames { get; init; }
+}
+
+public enum TrafficDirection
+{
+    Unknown = 0,
+    Ingress,
+    Egress,
+}
+
+public enum DataplaneVerdict
+{
+    Unknown = 0,
+    Forwarded,
+    Dropped,
+    Audit,
+    Redirected,
+    Error,
+    Traced,
+    Translated,
+}
+
+public enum Transport
+{
+    Other = 0,
+    Tcp,
+    Udp,
+    Icmp,
+    IcmpV6,
+    Sctp,
+}
+
+public static class TransportNames
+{
+    public static Transport FromProtocol(byte protocol) => protocol switch
+    {
+        6 => Transport.Tcp,
+        17 => Transport.Udp,
+        1 => Transport.Icmp,
+        58 => Transport.IcmpV6,
+        132 => Transport.Sctp,
+        _ => Transport.Other,
+    };
+
+    /// <summary>ECS <c>network.transport</c> value (lower case IANA name).</summary>
+    public static string EcsName(byte protocol) => protocol switch
+    {
+        6 => "tcp",
+        17 => "udp",
+        1 => "icmp",
+        58 => "ipv6-icmp",
+        132 => "sctp",
+        _ => protocol.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+[Flags]
+public enum TcpFlags : ushort
+{
+    None = 0,
+    Fin = 0x01,
+    Syn = 0x02,
+    Rst = 0x04,
+    Psh = 0x08,
+    Ack = 0x10,
+    Urg = 0x20,
+    Ece = 0x40,
+    Cwr = 0x80,
+    Ns = 0x100,
+}
+
+public sealed class DnsFacts
+{
+    /// <summary>Query name without the trailing dot, lower case.</summary>
+    public string? Query { get; init; }
+
+    public IReadOnlyList<string>? QueryTypes { get; init; }
+
+    /// <summary>DNS response code (0 NOERROR, 3 NXDOMAIN ...); null for queries.</summary>
+    public int? Rcode { get; init; }
+
+    public IReadOnlyList<string>? Answers { get; init; }
+
+    public bool IsResponse { get; init; }
+}
+
+public sealed class HttpFacts
+{
+    public string? Method { get; init; }
+
+    public string? Host { get; init; }
+
+    /// <summary>Path and query (<c>/api/v1/items?x=1</c>).</summary>
+    public string? Uri { get; init; }
+
+    /// <summary>Full URL when the source gave one.</summary>
+    public string? Url { get; init; }
+
+    public string? UserAgent { get; init; }
+
+    public int? StatusCode { get; init; }
+
+    public string? Protocol { get; init; }
+
+    public IReadOnlyList<KeyValuePair<string, string>>? Headers { get; init; }
+
+    public bool IsResponse { get; init; }
+}
+
+public sealed class TlsFacts
+{
+    public string? Sni { get; init; }
+
+    public string? Version { get; init; }
+
+    public string? Ja3 { get; init; }
+}
+
+/// <summary>Bounded payload prefixes per direction, for the signature engine.</summary>
+public sealed class PayloadBuffers
+{
+    public ReadOnlyMemory<byte> ToServer { get; init; }
+
+    public ReadOnlyMemory<byte> ToClient { get; init; }
+}

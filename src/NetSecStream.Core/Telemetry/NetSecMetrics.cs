@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace NetSecStream.Core.Telemetry;
+
+/// <summary>
+/// Every metric NetSecStream emits, one instrument per occurrence, all on the <c>NetSecStream</c> meter.
+/// Exported to Prometheus as <c>netsec_*</c>. Tags: <c>component</c> (a component id), <c>stage</c>, <c>reason</c>.
+/// </summary>
+public sealed class NetSecMetrics : IDisposable
+{
+    public const string MeterName = "NetSecStream";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _eventsIn;
+    private readonly Counter<long> _eventsOut;
+    private readonly Counter<long> _eventsRejected;
+    private readonly Counter<long> _alertsRaised;
+    private readonly Counter<long> _alertsSuppressed;
+    private readonly Counter<long> _flowsInspected;
+    private readonly Counter<long> _bytesInspected;
+    private readonly Counter<long> _packetsInspected;
+    private readonly Counter<long> _sinkRetries;
+    private readonly Counter<long> _sinkErrors;
+    private readonly Counter<long> _deadLetters;
+    private readonly Histogram<double> _alertLatency;
+    private readonly Counter<long> _componentReloads;
+    private readonly Dictionary<string, Func<long>> _queueDepths = [];
+    private readonly Lock _queueLock = new();
+
+    public NetSecMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _eventsIn = _meter.CreateCounter<long>("netsec_events_in", "{event}", "Events received by a stage or component.");
+        _eventsOut = _meter.CreateCounter<long>("netsec_events_out", "{event}", "Events passed on by a stage or component.");
+        _eventsRejected = _meter.CreateCounter<long>("netsec_events_rejected", "{event}", "Events rejected (dead-lettered) by a stage, by reason.");
+        _alertsRaised = _meter.CreateCounter<long>("netsec_alerts", "{alert}", "Alerts decided, by detector and mode.");
+        _alertsSuppressed = _meter.CreateCounter<long>("netsec_alerts_deduplicated", "{alert}", "Alerts folded into an earlier alert with the same dedupe key.");
+        _flowsInspected = _meter.CreateCounter<long>("netsec_flows_inspected", "{flow}", "Flows inspected, by namespace (the product's headline measure).");
+        _bytesInspected = _meter.CreateCounter<long>("netsec_bytes_inspected", "By", "Bytes of traffic inspected, by namespace, where the collector reports bytes.");
+        _packetsInspected = _meter.CreateCounter<long>("netsec_packets_inspected", "{packet}", "Packets inspected, by namespace, where the collector reports packets.");
+        _sinkRetries = _meter.CreateCounter<long>("netsec_sink_retries", "{attempt}", "Sink write attempts retried, by sink.");
+        _sinkErrors = _meter.CreateCounter<long>("netsec_sink_errors", "{error}", "Sink write failures, by sink.");
+        _deadLetters = _meter.CreateCounter<long>("netsec_dead_letters", "{record}", "Records written to the dead-letter path, by stage.");
+        _componentReloads = _meter.CreateCounter<long>("netsec_component_reloads", "{reload}", "Reloads of component data (indicator lists, rules), by component and outcome.");
+        _alertLatency = _meter.CreateHistogram<double>(
+            "netsec_event_to_alert_latency",
+            "s",
+            "Seconds from an event entering the pipeline to its alert being accepted by every sink.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _meter.CreateObservableGauge("netsec_queue_depth", ObserveQueueDepths, "{item}", "Items waiting in a bounded queue, by stage.");
+    }
+
+    public Meter Meter => _meter;
+
+    public void EventsIn(string component, long count = 1) => _eventsIn.Add(count, new KeyValuePair<string, object?>("component", component));
+
+    public void EventsOut(string component, long count = 1) => _eventsOut.Add(count, new KeyValuePair<string, object?>("component", component));
+
+    public void EventRejected(string component, string reason, long count = 1) =>
+        _eventsRejected.Add(count, new KeyValuePair<string, object?>("component", component), new KeyValuePair<string, object?>("reason", reason));
+
+    public void AlertRaised(string detector, Mode mode) =>
+        _alertsRaised.Add(1, new KeyValuePair<string, object?>("detector", detector), new KeyValuePair<string, object?>("mode", ModeNames.ToName(mode)));
+
+    public void AlertDeduplicated(string detector) => _alertsSuppressed.Add(1, new KeyValuePair<string, object?>("detector", detector));
+
+    public void FlowInspected(string? cluster, string? ns, long? bytes, long? packets)
+    {
+        var tags = new TagList
+        {
+            { "cluster", cluster ?? "default" },
+            { "namespace", ns ?? "" },
+        };
+        _flowsInspected.Add(1, tags);
+        if (bytes is > 0)
+        {
+            _bytesInspected.Add(bytes.Value, tags);
+        }
+
+        if (packets is > 0)
+        {
+            _packetsInspected.Add(packets.Value, tags);
+        }
+    }
+
+    public void SinkRetry(string sink) => _sinkRetries.Add(1, new KeyValuePair<string, object?>("component", sink));
+
+    public void SinkError(string sink) => _sinkErrors.Add(1, new KeyValuePair<string, object?>("component", sink));
+
+    public void DeadLettered(string stage, string reason) =>
+        _deadLetters.Add(1, new KeyValuePair<string, object?>("component", stage), new KeyValuePair<string, object?>("reason", reason));
+
+    public void ComponentReloaded(string component, bool success) =>
+        _componentReloads.Add(1, new KeyValuePair<string, object?>("component", component), new KeyValuePair<string, object?>("outcome", success ? "ok" : "failed"));
+
+    public void AlertLatency(double seconds) => _alertLatency.Record(seconds);
+
+    /// <summary>Registers a queue whose depth is reported as <c>netsec_queue_depth{stage}</c>.</summary>
+    public void TrackQueue(string stage, Func<long> depth)
+    {
+        lock (_queueLock)
+        {
+            _queueDepths[stage] = depth;
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveQueueDepths()
+    {
+        KeyValuePair<string, Func<long>>[] snapshot;
+        lock (_queueLock)
+        {
+            snapshot = [.. _queueDepths];
+        }
+
+        foreach (var (stage, depth) in snapshot)
+        {
+            yield return new Measurement<long>(depth(), new KeyValuePair<string, object?>("stage", stage));
+        }
+    }
+
+    public void Dispose() => _meter.Dispose();
+}
+
+public static class ModeNames
+{
+    public static string ToName(Mode mode) => mode switch
+    {
+        Mode.Log => "log",
+        Mode.Alert => "alert",
+        Mode.Block => "block",
+        _ => "alert",
+    };
+
+    public static bool TryParse(string? text, out Mode mode)
+    {
+        switch (text?.Trim().ToUpperInvariant())
+        {
+            case "LOG":
+                mode = Mode.Log;
+                return true;
+            case "ALERT":
+                mode = Mode.Alert;
+                return true;
+            case "BLOCK":
+                mode = Mode.Block;
+                return true;
+            default:
+                mode = Mode.Alert;
+                return false;
+        }
+    }
+}
