@@ -82,3 +82,15 @@ public interface IDeadLetterSink
 {
     ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A source of raw records (a file of JSON lines, stdin, a Kafka topic). <see cref="RawRecord.Position"/> is the
+/// line number for files and the offset for Kafka; the pipeline calls <see cref="CommitAsync"/> with a position
+/// only after every sink accepted everything up to and including it.
+/// </summary>
+public interface IRecordSource : INetSecComponent
+{
+    IAsyncEnumerable<RawRecord> ReadAsync(CancellationToken cancellationToken);
+
+    ValueTask CommitAsync(string origin, long position, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}
