@@ -65,14 +65,14 @@ public sealed class NetSecMetrics : IDisposable
 
     public void AlertDeduplicated(string detector) => _alertsSuppressed.Add(1, new KeyValuePair<string, object?>("detector", detector));
 
-    public void FlowInspected(string? cluster, string? ns, long? bytes, long? packets)
+    public void FlowsInspected(string? cluster, string? ns, long flows, long? bytes, long? packets)
     {
         var tags = new TagList
         {
             { "cluster", cluster ?? "default" },
             { "namespace", ns ?? "" },
         };
-        _flowsInspected.Add(1, tags);
+        _flowsInspected.Add(flows, tags);
         if (bytes is > 0)
         {
             _bytesInspected.Add(bytes.Value, tags);
