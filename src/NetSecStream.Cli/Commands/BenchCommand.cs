@@ -1,0 +1,188 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using NetSecStream.Cli.Hosting;
+using NetSecStream.Collectors.Generator;
+using NetSecStream.Collectors.Hubble;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Telemetry;
+using NetSecStream.Pipeline.InProcess;
+
+namespace NetSecStream.Cli.Commands;
+
+/// <summary>
+/// <c>netsec bench</c>: generated traffic through the embedded pipeline (decode, enrich, intel, decide, durable
+/// file sink), and in the same run a decode-only baseline over the same events, so the two figures share one
+/// machine state.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var events = new Option<long>("--events", "-n") { Description = "Events to push through the pipeline.", DefaultValueFactory = _ => 200_000 };
+        var seed = new Option<int>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => 7 };
+        var scenario = new Option<string>("--scenario") { Description = "Generator scenario.", DefaultValueFactory = _ => "demo" };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
+        var keep = new Option<string?>("--keep-output") { Description = "Keep the alert files in this directory instead of a deleted temporary one." };
+        var command = new Command("bench", "Measure end-to-end throughput and event-to-alert latency against a decode-only baseline.")
+        {
+            events, seed, scenario, json, keep,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json), parse.GetValue(keep), token));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, long count, int seed, string scenario, bool asJson, string? keepDir, CancellationToken token)
+    {
+        if (count is < 1 or > 50_000_000)
+        {
+            Console.Error.WriteLine("netsec bench: --events must be between 1 and 50000000");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        var settings = NetSecCli.LoadSettings(parse);
+        if (settings is null)
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        Console.Error.WriteLine($"[bench] generating {count:N0} events (scenario {scenario}, seed {seed}) ...");
+        var records = new List<byte[]>((int)count);
+        foreach (var generated in new TrafficGenerator().Generate(new GeneratorOptions(scenario, count, seed)))
+        {
+            records.Add(generated.Json);
+        }
+
+        using var loggerFactory = NetSecCli.CreateLoggerFactory(settings, LogLevel.Warning);
+        using var metrics = new NetSecMetrics();
+        var services = PipelineAssembler.Services(metrics, loggerFactory);
+
+        // Baseline: decode only, same events, same process, after a short warm-up of both paths.
+        var decoder = (IFlowDecoder)PipelineAssembler.Create(settings, HubbleFlowDecoder.ComponentId, services);
+        Decode(decoder, records, Math.Min(records.Count, 20_000));
+        var baselineClock = Stopwatch.StartNew();
+        int decoded = Decode(decoder, records, records.Count);
+        double baselineSeconds = baselineClock.Elapsed.TotalSeconds;
+        if (decoded != records.Count)
+        {
+            Console.Error.WriteLine($"[bench] warning: baseline decoded {decoded:N0} of {records.Count:N0} events");
+        }
+
+        string outDir = keepDir ?? Path.Combine(Path.GetTempPath(), "netsec-bench-" + Guid.NewGuid().ToString("N"));
+        var source = new MemoryRecordSource(records);
+        var pipeline = PipelineAssembler.Build(settings, source, services, Path.Combine(outDir, "alerts"), Path.Combine(outDir, "deadletter"));
+        Console.Error.WriteLine($"[bench] baseline decode: {records.Count / baselineSeconds:N0} events/s; running the pipeline ...");
+        var clock = Stopwatch.StartNew();
+        await using (var progress = new ProgressReporter(pipeline.Stats, count))
+        {
+            progress.Start();
+            await pipeline.RunAsync(token).ConfigureAwait(false);
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        var stats = pipeline.Stats;
+        long alertLines = CountLines(Path.Combine(outDir, "alerts"), "alerts-");
+        long lost = (count - source.CommittedPosition) + Math.Max(0, stats.Alerts - alertLines);
+        var result = new BenchResult(
+            count,
+            Math.Round(count / seconds, 0),
+            Math.Round(records.Count / baselineSeconds, 0),
+            Round(stats.LatencyPercentileMs(50)),
+            Round(stats.LatencyPercentileMs(99)),
+            Math.Round(PeakRssMegabytes(), 1),
+            lost,
+            stats.Alerts,
+            Math.Round(seconds, 3),
+            "decode-only (hubble_json) over the same events",
+            Environment.ProcessorCount,
+            Environment.Version.ToString());
+        if (keepDir is null)
+        {
+            try
+            {
+                Directory.Delete(outDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Temporary files; the OS cleans up.
+            }
+        }
+
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.BenchResult));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"events {result.Events:N0}  pipeline {result.EventsPerSecond:N0} events/s  baseline (decode only) {result.BaselineEventsPerSecond:N0} events/s\n"
+                + $"event-to-alert latency p50 {result.P50Ms:F2} ms  p99 {result.P99Ms:F2} ms  peak RSS {result.PeakRssMb:F0} MB  alerts {result.Alerts:N0}  lost {result.Lost}"));
+        }
+
+        return lost == 0 ? 0 : NetSecCli.RuntimeErrorExitCode;
+    }
+
+    private static int Decode(IFlowDecoder decoder, List<byte[]> records, int count)
+    {
+        int ok = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (decoder.Decode(records[i]).IsSuccess)
+            {
+                ok++;
+            }
+        }
+
+        return ok;
+    }
+
+    private static long CountLines(string directory, string prefix)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        long lines = 0;
+        foreach (string file in Directory.EnumerateFiles(directory, prefix + "*"))
+        {
+            foreach (string line in File.ReadLines(file))
+            {
+                if (line.Length > 0)
+                {
+                    lines++;
+                }
+            }
+        }
+
+        return lines;
+    }
+
+    private static double? Round(double? value) => value is null ? null : Math.Round(value.Value, 3);
+
+    /// <summary>Peak resident set size (VmHWM) on Linux; the runtime's peak working set elsewhere.</summary>
+    internal static double PeakRssMegabytes()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    string kb = line["VmHWM:".Length..].Trim().Split(' ')[0];
+                    return long.Parse(kb, CultureInfo.InvariantCulture) / 1024.0;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Not Linux.
+        }
+
+        using var process = Process.GetCurrentProcess();
+        return process.PeakWorkingSet64 / (1024.0 * 1024.0);
+    }
+}

@@ -1,0 +1,177 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using NetSecStream.Cli.Configuration;
+using NetSecStream.Cli.Hosting;
+using NetSecStream.Collectors.Files;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Telemetry;
+using NetSecStream.Pipeline;
+using NetSecStream.Pipeline.InProcess;
+using Prometheus;
+
+namespace NetSecStream.Cli.Commands;
+
+/// <summary>
+/// <c>netsec run</c>: every role in one process (the embedded default). With no live source configured it streams
+/// the <c>demo</c> scenario through the in-process transport; alerts go under <c>./netsec-data/</c>; Prometheus
+/// metrics and health checks are served on <c>Metrics:Listen</c>. Ctrl-C drains what is in flight and stops.
+/// </summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var input = new Option<string?>("--input", "-i") { Description = "Follow a Hubble JSON-lines file (like tail -F; '-' = stdin) instead of the demo traffic. Same as --Sources:Hubble:Path=<file>." };
+        var sinks = new Option<string[]>("--sink") { Description = "Sink URI, repeatable: file:///var/lib/netsec/alerts. Default: file sink under Storage:DataDirectory/alerts.", AllowMultipleArgumentsPerToken = false };
+        var duration = new Option<TimeSpan?>("--duration") { Description = "Stop by itself after this long (e.g. 00:00:30); default: until Ctrl-C." };
+        var command = new Command("run", "Run every role in one process on the embedded transport (demo traffic unless a source is configured).")
+        {
+            input, sinks, duration,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input), parse.GetValue(sinks) ?? [], parse.GetValue(duration), token));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, string? input, string[] sinkUris, TimeSpan? duration, CancellationToken token)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (input is not null)
+        {
+            values["Sources:Hubble:Path"] = input;
+            values["Sources:Hubble:Follow"] = "true";
+        }
+
+        for (int i = 0; i < sinkUris.Length; i++)
+        {
+            values[$"Sinks:Uris:{i}"] = sinkUris[i];
+        }
+
+        var settings = NetSecCli.LoadSettings(parse, values);
+        if (settings is null)
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        string dataDir = Path.GetFullPath(settings.Storage.DataDirectory);
+        Directory.CreateDirectory(dataDir);
+        using var stopCts = CancellationTokenSource.CreateLinkedTokenSource(token);
+        if (duration is { } limit)
+        {
+            stopCts.CancelAfter(limit);
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddConfiguration(settings.Configuration);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConfiguration(settings.Configuration.GetSection("Logging"));
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.WebHost.UseUrls(settings.Metrics.Listen);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<NetSecMetrics>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<PipelineHealthCheck>("pipeline", tags: ["ready"]);
+        builder.Services.AddSingleton<PipelineHealthCheck>();
+
+        await using var app = builder.Build();
+        var metrics = app.Services.GetRequiredService<NetSecMetrics>();
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var services = PipelineAssembler.Services(metrics, loggerFactory);
+
+        IRecordSource source;
+        DemoTrafficPublisher? demo = null;
+        string sourcePath = settings.Configuration["Sources:Hubble:Path"] ?? "";
+        if (sourcePath.Length > 0)
+        {
+            source = (IRecordSource)PipelineAssembler.Create(settings, JsonLinesFileSource.ComponentId, services);
+        }
+        else
+        {
+            var transport = new InProcessRecordSource();
+            metrics.TrackQueue("in_process_transport", () => transport.Depth);
+            demo = new DemoTrafficPublisher(settings.Demo, transport);
+            source = transport;
+        }
+
+        FlowPipeline pipeline;
+        try
+        {
+            pipeline = PipelineAssembler.Build(settings, source, services, Path.Combine(dataDir, "alerts"), Path.Combine(dataDir, "deadletter"));
+        }
+        catch (ConfigurationErrorException ex)
+        {
+            Console.Error.WriteLine("netsec run: " + ex.Message);
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        app.Services.GetRequiredService<PipelineHealthCheck>().Pipeline = pipeline;
+        if (settings.Metrics.Enabled)
+        {
+            app.MapMetrics("/metrics");
+            app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+            app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+            app.MapGet("/", () => Results.Text("NetSecStream: /metrics (Prometheus), /healthz (live), /readyz (ready)\n"));
+            await app.StartAsync(CancellationToken.None).ConfigureAwait(false);
+            Console.Error.WriteLine($"[netsec] metrics and health on {settings.Metrics.Listen} (/metrics, /healthz, /readyz)");
+        }
+
+        Console.Error.WriteLine(demo is null
+            ? $"[netsec] following {sourcePath}; alerts under {dataDir}; Ctrl-C to stop"
+            : $"[netsec] streaming the '{settings.Demo.Scenario}' scenario at {settings.Demo.EventsPerSecond:N0} events/s; alerts under {dataDir}; Ctrl-C to stop");
+
+        int exitCode = 0;
+        await using (var progress = new ProgressReporter(pipeline.Stats))
+        {
+            progress.Start();
+
+            // The demo stops by completing the transport, so the pipeline drains; a file source is cancelled.
+            using var readCts = new CancellationTokenSource();
+            using var registration = demo is null ? stopCts.Token.Register(readCts.Cancel) : default;
+            var publishing = demo?.RunAsync(stopCts.Token) ?? Task.CompletedTask;
+            try
+            {
+                await pipeline.RunAsync(readCts.Token).ConfigureAwait(false);
+            }
+            catch (SinkFailedException ex)
+            {
+                Console.Error.WriteLine("netsec run: " + ex.Message);
+                exitCode = NetSecCli.RuntimeErrorExitCode;
+                await stopCts.CancelAsync().ConfigureAwait(false);
+            }
+
+            await publishing.ConfigureAwait(false);
+        }
+
+        if (settings.Metrics.Enabled)
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        Console.Error.WriteLine($"[netsec] stopped: {pipeline.Stats.RecordsIn:N0} events, {pipeline.Stats.Alerts:N0} alerts, {pipeline.Stats.Rejected:N0} rejected");
+        return exitCode;
+    }
+}
+
+/// <summary>Ready while the pipeline graph runs.</summary>
+public sealed class PipelineHealthCheck : IHealthCheck
+{
+    public FlowPipeline? Pipeline { get; set; }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Pipeline is { IsRunning: true } running
+            ? HealthCheckResult.Healthy($"{running.Stats.RecordsIn} events in, {running.Stats.InFlightEvents} in flight")
+            : HealthCheckResult.Unhealthy("pipeline not running"));
+}

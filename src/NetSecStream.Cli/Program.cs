@@ -1,0 +1,3 @@
+using NetSecStream.Cli;
+
+return await NetSecCli.CreateRootCommand().Parse(args).InvokeAsync().ConfigureAwait(false);
