@@ -174,10 +174,13 @@ public sealed partial class FlowPipeline
 
         foreach (var enricher in _components.Enrichers)
         {
+            _metrics.EventsIn(enricher.Id, events.Count);
             foreach (var flow in events)
             {
                 enricher.Enrich(flow);
             }
+
+            _metrics.EventsOut(enricher.Id, events.Count);
         }
 
         CountInspected(events);

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every NetSecStream test: installs the Debian packages the tests need when they are missing,
+# points the tests at the shared test data, then runs `dotnet test` on the whole solution.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the test suite needs (none beyond the .NET SDK yet; later suites add syslog-ng, softflowd, ...).
+APT_PACKAGES=()
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "test.sh: installing ${missing[*]}"
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+export NETSEC_TESTDATA="${NETSEC_TESTDATA:-$(cd .. && pwd)/shared/data}"
+if [ -d "$NETSEC_TESTDATA" ]; then
+  echo "test.sh: test data at $NETSEC_TESTDATA"
+else
+  echo "test.sh: WARNING: no test data at $NETSEC_TESTDATA (set NETSEC_TESTDATA); tests that need it will fail and say so"
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet test NetSecStream.sln -c Release --logger "console;verbosity=minimal" "$@"
