@@ -44,7 +44,7 @@ public sealed class IntelDetectorTests : IDisposable
     {
         var (indicators, diagnostics) = IndicatorListParser.ParseCsv(new StringReader("""
             indicator,type,category,severity,description
-            pool.mine.example,domain,crypto-mining,1,"Monero pool, stratum"
+            pool.mine.example,domain,crypto-mining,critical,"Monero pool, stratum"
             192.0.2.10,ip,c2,2,
             192.0.2.11,domain,c2,2,
             192.0.2.12,ip,c2,9,
@@ -56,7 +56,7 @@ public sealed class IntelDetectorTests : IDisposable
         Assert.Equal("crypto-mining", indicators[0].Category);
         Assert.Equal(2, diagnostics.Count);
         Assert.Contains("IP address but the type column says Domain", diagnostics[0].Reason, StringComparison.Ordinal);
-        Assert.Contains("not 1-4", diagnostics[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("is not 1-4", diagnostics[1].Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -143,10 +143,9 @@ public static class IndicatorListParser
 
             int severity = DefaultSeverity;
             string? severityText = Field("severity");
-            if (!string.IsNullOrEmpty(severityText)
-                && (!int.TryParse(severityText, NumberStyles.None, CultureInfo.InvariantCulture, out severity) || severity is < 1 or > 4))
+            if (!string.IsNullOrEmpty(severityText) && !TryParseSeverity(severityText, out severity))
             {
-                diagnostics.Add(new(file, lineNumber, $"severity '{severityText}' is not 1-4"));
+                diagnostics.Add(new(file, lineNumber, $"severity '{severityText}' is not 1-4 or critical/high/medium/low"));
                 continue;
             }
 
@@ -242,6 +241,21 @@ public static class IndicatorListParser
         }
 
         return true;
+    }
+
+    /// <summary>1 (highest) to 4, or the words critical, high, medium, low (info counts as low).</summary>
+    public static bool TryParseSeverity(string text, out int severity)
+    {
+        severity = text.Trim().ToUpperInvariant() switch
+        {
+            "CRITICAL" => 1,
+            "HIGH" => 2,
+            "MEDIUM" => 3,
+            "LOW" or "INFO" or "INFORMATIONAL" => 4,
+            var n when int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v is >= 1 and <= 4 => v,
+            _ => 0,
+        };
+        return severity != 0;
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
