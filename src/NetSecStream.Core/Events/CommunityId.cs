@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace NetSecStream.Core.Events;
@@ -12,11 +13,20 @@ public static class CommunityId
 {
     public const string Prefix = "1:";
 
+    private const byte Icmp = 1;
+    private const byte Tcp = 6;
+    private const byte Udp = 17;
+    private const byte IcmpV6 = 58;
+    private const byte Sctp = 132;
+
+    // "1:" + base64 of a 20-byte SHA-1 digest.
+    private const int IdLength = 2 + 28;
+
     /// <summary>Computes the id of a flow; ICMP and ICMPv6 take type and code in place of ports.</summary>
     public static string Compute(FlowEvent flow, ushort seed = 0)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        if (flow.IpProtocol is 1 or 58)
+        if (flow.IpProtocol is Icmp or IcmpV6)
         {
             return ComputeIcmp(flow.Source.Ip, flow.Destination.Ip, flow.IpProtocol, flow.IcmpType ?? 0, flow.IcmpCode ?? 0, seed);
         }
@@ -24,12 +34,21 @@ public static class CommunityId
         return Compute(flow.Source.Ip, flow.Source.Port, flow.Destination.Ip, flow.Destination.Port, flow.IpProtocol, seed);
     }
 
-    /// <summary>Id for a port-based protocol (TCP, UDP, SCTP) or a protocol without ports (ports ignored).</summary>
+    /// <summary>
+    /// Id for a 5-tuple. TCP, UDP and SCTP hash their ports; for ICMP (1) and ICMPv6 (58) the "ports" are the
+    /// message type and code, as in the specification's tuple model; other protocols ignore the ports.
+    /// </summary>
     public static string Compute(IPAddress source, ushort sourcePort, IPAddress destination, ushort destinationPort, byte protocol, ushort seed = 0)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
-        bool hasPorts = protocol is 6 or 17 or 132;
+        if (protocol is Icmp or IcmpV6)
+        {
+            var (port1, port2, oneWay) = IcmpPortEquivalents(sourcePort, destinationPort, protocol == IcmpV6);
+            return Hash(source, destination, protocol, hasPorts: true, port1, port2, oneWay, seed);
+        }
+
+        bool hasPorts = protocol is Tcp or Udp or Sctp;
         return Hash(source, destination, protocol, hasPorts, sourcePort, destinationPort, oneWay: false, seed);
     }
 
@@ -38,40 +57,43 @@ public static class CommunityId
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
-        var (port1, port2, oneWay) = IcmpPorts(type, code, protocol == 58);
+        var (port1, port2, oneWay) = IcmpPortEquivalents(type, code, protocol == IcmpV6);
         return Hash(source, destination, protocol, hasPorts: true, port1, port2, oneWay, seed);
     }
 
-    // The spec maps an ICMP request/response pair onto "ports" so both directions hash alike;
-    // types without a counterpart keep (type, code) and are hashed one-way, unordered.
-    private static (ushort Port1, ushort Port2, bool OneWay) IcmpPorts(byte type, byte code, bool v6)
+    // The spec (following Zeek) maps an ICMP request/response pair onto "ports" (type, counterpart type) so both
+    // directions hash alike and the code is ignored; a type without a counterpart keeps (type, code) and is hashed
+    // one-way, that is without ordering the endpoints.
+    private static (ushort Port1, ushort Port2, bool OneWay) IcmpPortEquivalents(ushort type, ushort code, bool v6)
     {
         int counterpart = v6
             ? type switch
             {
-                128 => 129,
+                128 => 129, // echo request / reply
                 129 => 128,
-                133 => 134,
-                134 => 133,
-                135 => 136,
-                136 => 135,
-                130 => 131,
+                130 => 131, // multicast listener query / report
                 131 => 130,
-                144 => 145,
+                133 => 134, // router solicitation / advertisement
+                134 => 133,
+                135 => 136, // neighbour solicitation / advertisement
+                136 => 135,
+                139 => 140, // node information query / reply ("who are you")
+                140 => 139,
+                144 => 145, // home agent address discovery request / reply
                 145 => 144,
                 _ => -1,
             }
             : type switch
             {
-                8 => 0,
+                8 => 0, // echo request / reply
                 0 => 8,
-                13 => 14,
+                13 => 14, // timestamp
                 14 => 13,
-                15 => 16,
+                15 => 16, // information
                 16 => 15,
-                10 => 9,
+                10 => 9, // router solicitation / advertisement
                 9 => 10,
-                17 => 18,
+                17 => 18, // address mask
                 18 => 17,
                 _ => -1,
             };
@@ -80,20 +102,27 @@ public static class CommunityId
 
     private static string Hash(IPAddress source, IPAddress destination, byte protocol, bool hasPorts, ushort sourcePort, ushort destinationPort, bool oneWay, ushort seed)
     {
+        if (source.AddressFamily != destination.AddressFamily)
+        {
+            // An IPv4 peer seen through a dual-stack socket as ::ffff:a.b.c.d is still an IPv4 flow.
+            source = source.IsIPv4MappedToIPv6 ? source.MapToIPv4() : source;
+            destination = destination.IsIPv4MappedToIPv6 ? destination.MapToIPv4() : destination;
+        }
+
+        if (source.AddressFamily != destination.AddressFamily ||
+            source.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException($"source {source} and destination {destination} must be IP addresses of the same family");
+        }
+
         Span<byte> src = stackalloc byte[16];
         Span<byte> dst = stackalloc byte[16];
-        if (!source.TryWriteBytes(src, out int srcLength) || !destination.TryWriteBytes(dst, out int dstLength))
-        {
-            throw new ArgumentException("address could not be serialised");
-        }
-
+        _ = source.TryWriteBytes(src, out int srcLength);
+        _ = destination.TryWriteBytes(dst, out int dstLength);
         src = src[..srcLength];
         dst = dst[..dstLength];
-        if (srcLength != dstLength)
-        {
-            throw new ArgumentException("source and destination must be of the same address family");
-        }
 
+        // Canonical order: the smaller (address, port) endpoint first, unless the tuple is one-way.
         if (!oneWay)
         {
             int order = src.SequenceCompareTo(dst);
@@ -106,6 +135,7 @@ public static class CommunityId
             }
         }
 
+        // seed (2) | src addr (4/16) | dst addr (4/16) | proto (1) | pad (1) [| src port (2) | dst port (2)]
         Span<byte> buffer = stackalloc byte[2 + 16 + 16 + 2 + 4];
         int n = 0;
         BinaryPrimitives.WriteUInt16BigEndian(buffer, seed);
@@ -128,6 +158,10 @@ public static class CommunityId
 #pragma warning disable CA5350 // SHA-1 is what the Community ID specification prescribes; it is an id, not a security hash.
         SHA1.HashData(buffer[..n], digest);
 #pragma warning restore CA5350
-        return Prefix + Convert.ToBase64String(digest);
+
+        Span<char> id = stackalloc char[IdLength];
+        Prefix.CopyTo(id);
+        _ = Convert.TryToBase64Chars(digest, id[Prefix.Length..], out int written);
+        return new string(id[..(Prefix.Length + written)]);
     }
 }

@@ -1,0 +1,246 @@
+using System.Net;
+using NetSecStream.Core.Events;
+
+namespace NetSecStream.Core.Tests.Ecs;
+
+/// <summary>Flows and alerts covering every fact the ECS mapping carries, and an equality check over all of them.</summary>
+internal static class EcsSamples
+{
+    public static readonly DateTimeOffset Time = new(2025, 3, 14, 15, 9, 26, 535, TimeSpan.Zero);
+
+    public static FlowEvent HttpFlowV4() => new()
+    {
+        Timestamp = Time.AddTicks(8979),
+        Source = new FlowEndpoint
+        {
+            Ip = IPAddress.Parse("10.0.1.15"),
+            Port = 43512,
+            Namespace = "shop",
+            Pod = "frontend-7d9c8-abcde",
+            Workload = "frontend",
+            Labels = new Dictionary<string, string> { ["app"] = "frontend", ["app.kubernetes.io/part-of"] = "shop" },
+            Identity = 12345,
+        },
+        Destination = new FlowEndpoint
+        {
+            Ip = IPAddress.Parse("10.0.2.20"),
+            Port = 8080,
+            Namespace = "shop",
+            Pod = "cart-5f6b7-xyz12",
+            Workload = "cart",
+            Labels = new Dictionary<string, string> { ["app"] = "cart" },
+            Identity = 23456,
+        },
+        IpProtocol = 6,
+        Direction = TrafficDirection.Egress,
+        Verdict = DataplaneVerdict.Forwarded,
+        IsReply = false,
+        Bytes = 1834,
+        Packets = 9,
+        TcpFlags = TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Psh,
+        Http = new HttpFacts
+        {
+            Method = "POST",
+            Host = "cart.shop.svc.cluster.local",
+            Uri = "/api/v1/items?id=42&q=a+b",
+            Url = "http://cart.shop.svc.cluster.local:8080/api/v1/items?id=42&q=a+b",
+            UserAgent = "Mozilla/5.0 (X11; Linux x86_64) <script>",
+            StatusCode = 201,
+            Protocol = "HTTP/1.1",
+            IsResponse = true,
+        },
+        CollectorId = "hubble_file",
+        NodeName = "node-a",
+        Cluster = "prod-eu",
+        CommunityId = CommunityId.Compute(IPAddress.Parse("10.0.1.15"), 43512, IPAddress.Parse("10.0.2.20"), 8080, 6),
+        Summary = "TCP Flags: SYN, ACK, PSH",
+    };
+
+    public static FlowEvent DnsFlowV6() => new()
+    {
+        Timestamp = Time,
+        Source = new FlowEndpoint
+        {
+            Ip = IPAddress.Parse("fd00:10:244::1a"),
+            Port = 53001,
+            Namespace = "payments",
+            Pod = "api-0",
+            Labels = new Dictionary<string, string> { ["app"] = "api" },
+        },
+        Destination = new FlowEndpoint
+        {
+            Ip = IPAddress.Parse("fd00:10:96::a"),
+            Port = 53,
+            Namespace = "kube-system",
+            Pod = "coredns-1",
+            Workload = "coredns",
+            DnsNames = ["kube-dns.kube-system.svc.cluster.local", "dns"],
+        },
+        IpProtocol = 17,
+        Direction = TrafficDirection.Egress,
+        Verdict = DataplaneVerdict.Forwarded,
+        Dns = new DnsFacts
+        {
+            Query = "evil-c2.example.com",
+            QueryTypes = ["AAAA", "A"],
+            Rcode = 3,
+            Answers = ["2001:db8::7", "203.0.113.9", "cname.example.net"],
+            IsResponse = true,
+        },
+        CollectorId = "hubble_grpc",
+        NodeName = "node-b",
+        CommunityId = "1:precomputed-id",
+    };
+
+    public static FlowEvent TlsFlowFromWorld() => new()
+    {
+        Timestamp = Time,
+        Source = new FlowEndpoint { Ip = IPAddress.Parse("198.51.100.7"), Port = 51000, ReservedEntity = "world", Identity = 2 },
+        Destination = new FlowEndpoint
+        {
+            Ip = IPAddress.Parse("10.0.3.3"),
+            Port = 443,
+            Namespace = "edge",
+            Pod = "ingress-abc",
+            Labels = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "ingress-nginx" },
+        },
+        IpProtocol = 6,
+        Direction = TrafficDirection.Ingress,
+        Verdict = DataplaneVerdict.Dropped,
+        TcpFlags = TcpFlags.Syn,
+        Tls = new TlsFacts { Sni = "shop.example.com", Version = "1.3", Ja3 = "e7d705a3286e19ea42f587b344ee6865" },
+        Payload = new PayloadBuffers { ToServer = new byte[] { 0x16, 0x03, 0x01, 0x00, 0xff }, ToClient = new byte[] { 0x16, 0x03, 0x03 } },
+        CollectorId = "pcap",
+        CommunityId = "1:tls",
+    };
+
+    public static FlowEvent IcmpEchoV4() => new()
+    {
+        Timestamp = Time,
+        Source = new FlowEndpoint { Ip = IPAddress.Parse("10.0.0.5") },
+        Destination = new FlowEndpoint { Ip = IPAddress.Parse("10.0.0.6") },
+        IpProtocol = 1,
+        IcmpType = 8,
+        IcmpCode = 0,
+        Verdict = DataplaneVerdict.Audit,
+        CollectorId = "netflow",
+        CommunityId = "1:icmp",
+    };
+
+    public static FlowEvent Icmp6Unreachable() => new()
+    {
+        Timestamp = Time,
+        Source = new FlowEndpoint { Ip = IPAddress.Parse("2001:db8::1") },
+        Destination = new FlowEndpoint { Ip = IPAddress.Parse("2001:db8::2") },
+        IpProtocol = 58,
+        IcmpType = 1,
+        IcmpCode = 4,
+        IsReply = true,
+        CommunityId = "1:icmp6",
+    };
+
+    /// <summary>Only what every flow has: addresses, protocol, time.</summary>
+    public static FlowEvent Minimal() => new()
+    {
+        Timestamp = Time,
+        Source = new FlowEndpoint { Ip = IPAddress.Parse("192.0.2.1"), Port = 1234 },
+        Destination = new FlowEndpoint { Ip = IPAddress.Parse("192.0.2.2"), Port = 80 },
+        IpProtocol = 6,
+    };
+
+    public static Alert AlertOn(FlowEvent flow) => new()
+    {
+        Id = "01JPBX7Q8W3M4K5N6P7R8S9T0V",
+        Timestamp = Time.AddSeconds(2),
+        Detector = DetectorKinds.Signature,
+        RuleId = "2027865",
+        RuleName = "ET POLICY Observed DNS Query to .example TLD",
+        RuleCategory = "Potentially Bad Traffic",
+        Ruleset = "emerging-threats",
+        RuleVersion = "3",
+        Severity = 2,
+        RiskScore = 63.5,
+        Mode = Mode.Block,
+        Explanation = "content:\"evil\"; dns.query matched",
+        DedupeKey = "signature:2027865:shop/frontend",
+        DedupeCount = 4,
+        Flow = flow,
+    };
+
+    public static void AssertSameFlow(FlowEvent expected, FlowEvent actual)
+    {
+        Assert.Equal(expected.Timestamp, actual.Timestamp);
+        Assert.Equal(TimeSpan.Zero, actual.Timestamp.Offset);
+        AssertSameEndpoint(expected.Source, actual.Source);
+        AssertSameEndpoint(expected.Destination, actual.Destination);
+        Assert.Equal(expected.IpProtocol, actual.IpProtocol);
+        Assert.Equal(expected.Direction, actual.Direction);
+        Assert.Equal(expected.Verdict, actual.Verdict);
+        Assert.Equal(expected.IsReply, actual.IsReply);
+        Assert.Equal(expected.Bytes, actual.Bytes);
+        Assert.Equal(expected.Packets, actual.Packets);
+        Assert.Equal(expected.TcpFlags, actual.TcpFlags);
+        Assert.Equal(expected.IcmpType, actual.IcmpType);
+        Assert.Equal(expected.IcmpCode, actual.IcmpCode);
+        Assert.Equal(expected.CollectorId, actual.CollectorId);
+        Assert.Equal(expected.NodeName, actual.NodeName);
+        Assert.Equal(expected.Cluster, actual.Cluster);
+        Assert.Equal(expected.CommunityId, actual.CommunityId);
+        Assert.Equal(expected.Summary, actual.Summary);
+
+        Assert.Equal(expected.Dns is null, actual.Dns is null);
+        if (expected.Dns is { } dns)
+        {
+            Assert.Equal(dns.Query, actual.Dns!.Query);
+            Assert.Equal(dns.QueryTypes, actual.Dns.QueryTypes);
+            Assert.Equal(dns.Rcode, actual.Dns.Rcode);
+            Assert.Equal(dns.Answers, actual.Dns.Answers);
+            Assert.Equal(dns.IsResponse, actual.Dns.IsResponse);
+        }
+
+        Assert.Equal(expected.Http is null, actual.Http is null);
+        if (expected.Http is { } http)
+        {
+            Assert.Equal(http.Method, actual.Http!.Method);
+            Assert.Equal(http.Host, actual.Http.Host);
+            Assert.Equal(http.Uri, actual.Http.Uri);
+            Assert.Equal(http.Url, actual.Http.Url);
+            Assert.Equal(http.UserAgent, actual.Http.UserAgent);
+            Assert.Equal(http.StatusCode, actual.Http.StatusCode);
+            Assert.Equal(http.Protocol, actual.Http.Protocol);
+            Assert.Equal(http.IsResponse, actual.Http.IsResponse);
+        }
+
+        Assert.Equal(expected.Tls is null, actual.Tls is null);
+        if (expected.Tls is { } tls)
+        {
+            Assert.Equal(tls.Sni, actual.Tls!.Sni);
+            Assert.Equal(tls.Version, actual.Tls.Version);
+            Assert.Equal(tls.Ja3, actual.Tls.Ja3);
+        }
+
+        Assert.Equal(expected.Payload is null, actual.Payload is null);
+        if (expected.Payload is { } payload)
+        {
+            Assert.Equal(payload.ToServer.ToArray(), actual.Payload!.ToServer.ToArray());
+            Assert.Equal(payload.ToClient.ToArray(), actual.Payload.ToClient.ToArray());
+        }
+    }
+
+    private static void AssertSameEndpoint(FlowEndpoint expected, FlowEndpoint actual)
+    {
+        Assert.Equal(expected.Ip, actual.Ip);
+        Assert.Equal(expected.Port, actual.Port);
+        Assert.Equal(expected.Namespace, actual.Namespace);
+        Assert.Equal(expected.Pod, actual.Pod);
+        Assert.Equal(expected.Workload, actual.Workload);
+        Assert.Equal(expected.Identity, actual.Identity);
+        Assert.Equal(expected.ReservedEntity, actual.ReservedEntity);
+        Assert.Equal(expected.DnsNames, actual.DnsNames);
+        Assert.Equal(expected.Labels is null, actual.Labels is null);
+        if (expected.Labels is not null)
+        {
+            Assert.Equal(expected.Labels.OrderBy(l => l.Key, StringComparer.Ordinal), actual.Labels!.OrderBy(l => l.Key, StringComparer.Ordinal));
+        }
+    }
+}
