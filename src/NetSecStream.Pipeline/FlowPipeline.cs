@@ -21,8 +21,10 @@ public sealed record PipelineComponents(
     IReadOnlyList<IAlertSink> Sinks,
     IDeadLetterSink DeadLetters)
 {
+    /// <summary>In start order: dead letters and sinks first, the source last (stopped in reverse).</summary>
     public IEnumerable<INetSecComponent> All =>
-        Sinks.Cast<INetSecComponent>().Concat(Detectors).Concat(Enrichers).Append(Decoder).Append(Source);
+        (DeadLetters is INetSecComponent deadLetters ? [deadLetters] : Enumerable.Empty<INetSecComponent>())
+            .Concat(Sinks).Concat(Detectors).Concat(Enrichers).Append(Decoder).Append(Source);
 }
 
 /// <summary>

@@ -144,15 +144,13 @@ public static class NetSecConfiguration
             Bind<DemoSourceOptions>(configuration, DemoSourceOptions.Section, app, errors),
             Bind<SinksOptions>(configuration, SinksOptions.Section, app, errors),
             Bind<ClusterOptions>(configuration, ClusterOptions.Section, app, errors));
+        // Component sections are bound here to catch values of the wrong type; their validators run when the
+        // component is built (still before any data is read), after commands have filled in defaults such as paths.
         foreach (var component in ComponentCatalog.All)
         {
             try
             {
-                var options = settings.ComponentOptions(component);
-                if (IsConfigured(configuration, component.Section))
-                {
-                    errors.AddRange(component.Validate(options));
-                }
+                settings.ComponentOptions(component);
             }
             catch (InvalidOperationException ex)
             {
@@ -162,9 +160,6 @@ public static class NetSecConfiguration
 
         return errors.Count > 0 ? throw new ConfigurationErrorException(errors) : settings;
     }
-
-    private static bool IsConfigured(IConfiguration configuration, string? section) =>
-        section is not null && configuration.GetSection(section).GetChildren().Any();
 
     private static T Bind<T>(IConfiguration configuration, string section, IValidateOptions<T> validator, List<string> errors)
         where T : class, new()

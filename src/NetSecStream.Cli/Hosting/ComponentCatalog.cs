@@ -1,8 +1,12 @@
+using Microsoft.Extensions.Logging;
+using NetSecStream.Collectors.Files;
+using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Sinks.Files;
 
 namespace NetSecStream.Cli.Hosting;
 
@@ -14,10 +18,21 @@ public static class ComponentCatalog
 {
     public static IReadOnlyList<ComponentDescriptor> All { get; } =
     [
+        ComponentDescriptor.For<HubbleFileSourceOptions>(JsonLinesFileSource.ComponentId, ComponentKind.Source, HubbleFileSourceOptions.SectionName,
+            new HubbleFileSourceOptionsValidator(),
+            (options, services) => new JsonLinesFileSource(options, services.LoggerFactory.CreateLogger<JsonLinesFileSource>(), services.Metrics)),
         ComponentDescriptor.WithoutOptions(InProcessRecordSource.ComponentId, ComponentKind.Source, _ => new InProcessRecordSource()),
+        ComponentDescriptor.For<HubbleDecoderOptions>(HubbleFlowDecoder.ComponentId, ComponentKind.Decoder, HubbleDecoderOptions.SectionName,
+            new HubbleDecoderOptionsValidator(),
+            (options, services) => new HubbleFlowDecoder(options, services.Metrics)),
         ComponentDescriptor.WithoutOptions(CommunityIdEnricher.ComponentId, ComponentKind.Enricher, _ => new CommunityIdEnricher()),
         ComponentDescriptor.For<IntelOptions>(IntelDetector.ComponentId, ComponentKind.Detector, IntelOptions.Section, new IntelOptionsValidator(),
             (options, services) => new IntelDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<IntelDetector>())),
+        ComponentDescriptor.For<FileSinkOptions>(FileSink.ComponentId, ComponentKind.Sink, FileSinkOptions.SectionName, new FileSinkOptionsValidator(),
+            (options, services) => new FileSink(options, services.Metrics, services.LoggerFactory.CreateLogger<FileSink>(), services.Time)),
+        ComponentDescriptor.For<FileDeadLetterOptions>(FileDeadLetterSink.ComponentId, ComponentKind.Sink, FileDeadLetterOptions.SectionName,
+            new FileDeadLetterOptionsValidator(),
+            (options, services) => new FileDeadLetterSink(options, services.Metrics, services.LoggerFactory.CreateLogger<FileDeadLetterSink>(), services.Time)),
     ];
 
     public static ComponentDescriptor Get(string id) =>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
@@ -30,7 +31,7 @@ public static class PipelineAssembler
         var intelOptions = (IntelOptions)settings.ComponentOptions(ComponentCatalog.Get(IntelDetector.ComponentId));
         if (intelOptions.Enabled)
         {
-            detectors.Add((IDetector)ComponentCatalog.Get(IntelDetector.ComponentId).Create(intelOptions, services));
+            detectors.Add((IDetector)Create(ComponentCatalog.Get(IntelDetector.ComponentId), intelOptions, services));
         }
 
         var sinks = new List<IAlertSink>();
@@ -44,7 +45,7 @@ public static class PipelineAssembler
                 options.Directory = defaultAlertDirectory;
             }
 
-            sinks.Add((IAlertSink)fileDescriptor.Create(options, services));
+            sinks.Add((IAlertSink)Create(fileDescriptor, options, services));
         }
 
         foreach (string text in uris)
@@ -59,21 +60,41 @@ public static class PipelineAssembler
                 case "file":
                     var options = (FileSinkOptions)settings.ComponentOptions(fileDescriptor);
                     options.Directory = uri.Uri.LocalPath;
-                    sinks.Add((IAlertSink)fileDescriptor.Create(options, services));
+                    sinks.Add((IAlertSink)Create(fileDescriptor, options, services));
                     break;
             }
         }
 
-        var deadLetters = new FileDeadLetterSink(deadLetterDirectory, services.Metrics);
+        var deadLetterDescriptor = ComponentCatalog.Get(FileDeadLetterSink.ComponentId);
+        var deadLetterOptions = (FileDeadLetterOptions)settings.ComponentOptions(deadLetterDescriptor);
+        if (string.IsNullOrEmpty(deadLetterOptions.Directory))
+        {
+            deadLetterOptions.Directory = deadLetterDirectory;
+        }
+
+        var deadLetters = (IDeadLetterSink)Create(deadLetterDescriptor, deadLetterOptions, services);
         var components = new PipelineComponents(source, decoder, enrichers, detectors, sinks, deadLetters);
         return new FlowPipeline(settings.Pipeline, components, new ModeResolver(settings.Modes), services.Metrics, services.LoggerFactory);
     }
 
+    /// <summary>Builds a registered component from its configuration section; invalid options are a configuration error.</summary>
     public static INetSecComponent Create(AppSettings settings, string id, ComponentServices services)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var descriptor = ComponentCatalog.Get(id);
-        return descriptor.Create(settings.ComponentOptions(descriptor), services);
+        return Create(descriptor, settings.ComponentOptions(descriptor), services);
+    }
+
+    private static INetSecComponent Create(ComponentDescriptor descriptor, object options, ComponentServices services)
+    {
+        try
+        {
+            return descriptor.Create(options, services);
+        }
+        catch (OptionsValidationException ex)
+        {
+            throw new ConfigurationErrorException([.. ex.Failures]);
+        }
     }
 
     public static ComponentServices Services(NetSecMetrics metrics, ILoggerFactory loggerFactory) => new(metrics, loggerFactory, TimeProvider.System);
