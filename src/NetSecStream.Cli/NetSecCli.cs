@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Logging;
 using NetSecStream.Cli.Commands;
 using NetSecStream.Cli.Configuration;
 

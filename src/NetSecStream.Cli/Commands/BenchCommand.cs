@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Generator;
 using NetSecStream.Collectors.Hubble;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Logging;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Files;
@@ -46,7 +45,7 @@ public static class ReplayCommand
         using var loggerFactory = NetSecCli.CreateLoggerFactory(settings, LogLevel.Warning);
         using var metrics = new NetSecMetrics();
         var services = PipelineAssembler.Services(metrics, loggerFactory);
-        var source = new JsonLinesFileSource(new HubbleFileSourceOptions { Path = input, Follow = false }, metrics, loggerFactory.CreateLogger<JsonLinesFileSource>());
+        var source = new JsonLinesFileSource(new HubbleFileSourceOptions { Path = input, Follow = false }, loggerFactory.CreateLogger<JsonLinesFileSource>(), metrics);
         FlowPipeline pipeline;
         try
         {

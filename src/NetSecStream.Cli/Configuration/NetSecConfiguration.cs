@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using NetSecStream.Cli.Hosting;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;

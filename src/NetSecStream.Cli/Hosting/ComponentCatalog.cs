@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;

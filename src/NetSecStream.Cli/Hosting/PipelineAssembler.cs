@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Collectors.Hubble;
