@@ -6,47 +6,63 @@ namespace NetSecStream.Pipeline;
 
 /// <summary>
 /// Groups a record stream into batches opportunistically: a batch takes every record that is already available,
-/// up to the batch size, and is emitted as soon as the source would have to wait. A busy source gives full batches
-/// (cheap per event), a quiet one gives small batches at once (low latency); no timer is involved.
-/// Cancellation ends the stream cleanly after the records already taken.
+/// up to the batch size. When the source would make it wait, a part-filled batch lingers at most <c>linger</c> for
+/// more and is then handed over. A busy source gives full batches (cheap per event), a quiet one small batches
+/// quickly (low latency). Cancellation ends the stream cleanly after the records already taken.
 /// </summary>
 public static class BatchingAdapter
 {
     public static async IAsyncEnumerable<RecordBatch> Batch(
         IAsyncEnumerable<RawRecord> records,
         int batchSize,
+        TimeSpan linger,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
         var enumerator = records.GetAsyncEnumerator(cancellationToken);
-        ValueTask<bool> pending = default;
-        bool started = false;
+        Task<bool>? inFlight = null;
         try
         {
             var current = new List<RawRecord>(batchSize);
             long firstArrival = 0;
-            pending = enumerator.MoveNextAsync();
-            started = true;
             while (true)
             {
-                if (!pending.IsCompleted && current.Count > 0)
-                {
-                    // The source would make us wait: hand over what we have first.
-                    yield return new RecordBatch(current, firstArrival);
-                    current = new List<RawRecord>(batchSize);
-                }
-
                 bool more;
-                try
+                var move = enumerator.MoveNextAsync();
+                if (move.IsCompletedSuccessfully)
                 {
-                    more = await pending.ConfigureAwait(false);
+                    more = move.Result;
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                else
                 {
-                    more = false;
+                    inFlight = move.AsTask();
+                    if (current.Count > 0)
+                    {
+                        if (linger > TimeSpan.Zero)
+                        {
+                            await Task.WhenAny(inFlight, Task.Delay(linger, CancellationToken.None)).ConfigureAwait(false);
+                        }
+
+                        if (!inFlight.IsCompleted)
+                        {
+                            // The source is quiet: hand over what we have.
+                            yield return new RecordBatch(current, firstArrival);
+                            current = new List<RawRecord>(batchSize);
+                        }
+                    }
+
+                    try
+                    {
+                        more = await inFlight.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        more = false;
+                    }
+
+                    inFlight = null;
                 }
 
-                started = false;
                 if (!more)
                 {
                     break;
@@ -63,9 +79,6 @@ public static class BatchingAdapter
                     yield return new RecordBatch(current, firstArrival);
                     current = new List<RawRecord>(batchSize);
                 }
-
-                pending = enumerator.MoveNextAsync();
-                started = true;
             }
 
             if (current.Count > 0)
@@ -75,12 +88,12 @@ public static class BatchingAdapter
         }
         finally
         {
-            if (started && !pending.IsCompleted)
+            if (inFlight is { IsCompleted: false })
             {
                 // Torn down while the source was waiting: let that read finish (bounded) before disposing.
                 try
                 {
-                    await pending.AsTask().WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+                    await inFlight.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
                 {

@@ -29,7 +29,7 @@ public sealed record PipelineComponents(
 
 /// <summary>
 /// The processing graph on Akka.Streams:
-/// source → batch → decode + enrich (bad records dead-lettered) → detectors in parallel → decide (mode, dedupe)
+/// source → batch → decode + enrich (batches in parallel, order kept; bad records dead-lettered) → detectors in parallel → decide (mode, dedupe)
 /// → every sink → commit. Three asynchronous islands (decode, detect, decide+sink) with bounded buffers between
 /// them, so backpressure reaches the source; positions are committed only after every sink accepted a batch.
 /// </summary>
@@ -124,10 +124,10 @@ public sealed partial class FlowPipeline
     {
         int buffer = _options.StageBuffer;
         var bounded = Attributes.CreateInputBuffer(1, buffer);
-        var source = Source.From(() => BatchingAdapter.Batch(_components.Source.ReadAsync(readToken), _options.BatchSize, readToken));
+        var source = Source.From(() => BatchingAdapter.Batch(_components.Source.ReadAsync(readToken), _options.BatchSize, _options.BatchLinger, readToken));
 
         return source
-            .SelectAsync(1, DecodeAsync)
+            .SelectAsync(_options.DecodeParallelism, batch => _options.DecodeParallelism == 1 ? DecodeAsync(batch) : Task.Run(() => DecodeAsync(batch)))
             .Async()
             .Via(DetectFlow())
             .Select(Decide)

@@ -10,6 +10,15 @@ public sealed class PipelineOptions
     /// <summary>Most records per batch. Batches fill only with records already waiting, so a quiet source is not delayed.</summary>
     public int BatchSize { get; set; } = 1024;
 
+    /// <summary>
+    /// How long a part-filled batch may wait for more records when the source is momentarily empty, trading a
+    /// little latency for fuller batches (fewer sink writes and flushes). Zero hands over partial batches at once.
+    /// </summary>
+    public TimeSpan BatchLinger { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Batches decoded at the same time (order is kept). Default: one per processor.</summary>
+    public int DecodeParallelism { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
     /// <summary>Batches buffered between two asynchronous stages (the bound on in-flight work).</summary>
     public int StageBuffer { get; set; } = 4;
 
@@ -40,6 +49,16 @@ public sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
         if (options.BatchSize is < 1 or > 65_536)
         {
             failures.Add($"{S}:BatchSize must be between 1 and 65536 (got {options.BatchSize}).");
+        }
+
+        if (options.BatchLinger < TimeSpan.Zero || options.BatchLinger > TimeSpan.FromSeconds(5))
+        {
+            failures.Add($"{S}:BatchLinger must be between 00:00:00 and 00:00:05 (got {options.BatchLinger}).");
+        }
+
+        if (options.DecodeParallelism is < 1 or > 64)
+        {
+            failures.Add($"{S}:DecodeParallelism must be between 1 and 64 (got {options.DecodeParallelism}).");
         }
 
         if (options.StageBuffer is < 1 or > 64)
