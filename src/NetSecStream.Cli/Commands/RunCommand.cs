@@ -8,7 +8,7 @@ using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.InProcess;
-using Prometheus;
+using OpenTelemetry.Metrics;
 
 namespace NetSecStream.Cli.Commands;
 
@@ -76,6 +76,14 @@ public static class RunCommand
         builder.WebHost.UseUrls(settings.Metrics.Listen);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<NetSecMetrics>();
+        if (settings.Metrics.Enabled)
+        {
+            // Prometheus exposition of the NetSecStream meter (and the runtime's own), via OpenTelemetry.
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(NetSecMetrics.MeterName)
+                .AddPrometheusExporter());
+        }
+
         builder.Services.AddHealthChecks()
             .AddCheck<PipelineHealthCheck>("pipeline", tags: ["ready"]);
         builder.Services.AddSingleton<PipelineHealthCheck>();
@@ -114,7 +122,7 @@ public static class RunCommand
         app.Services.GetRequiredService<PipelineHealthCheck>().Pipeline = pipeline;
         if (settings.Metrics.Enabled)
         {
-            app.MapMetrics("/metrics");
+            app.MapPrometheusScrapingEndpoint("/metrics");
             app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
             app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
             app.MapGet("/", () => Results.Text("NetSecStream: /metrics (Prometheus), /healthz (live), /readyz (ready)\n"));

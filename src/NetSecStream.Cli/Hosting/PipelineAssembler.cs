@@ -24,7 +24,10 @@ public static class PipelineAssembler
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(services);
-        var decoder = (IFlowDecoder)Create(settings, HubbleFlowDecoder.ComponentId, services);
+        var decoderDescriptor = ComponentCatalog.Get(HubbleFlowDecoder.ComponentId);
+        var decoderOptions = (HubbleDecoderOptions)settings.ComponentOptions(decoderDescriptor);
+        decoderOptions.Cluster ??= settings.Cluster.Name;
+        var decoder = (IFlowDecoder)Create(decoderDescriptor, decoderOptions, services);
         var enrichers = new List<IFlowEnricher> { new CommunityIdEnricher() };
         var detectors = new List<IDetector>();
         var intelOptions = (IntelOptions)settings.ComponentOptions(ComponentCatalog.Get(IntelDetector.ComponentId));

@@ -57,7 +57,7 @@ public sealed class ConfigurationKeyValidator
 
             if (_sections.TryGetValue(path, out var type))
             {
-                CheckObject(child, path, type, errors);
+                CheckValue(child, path, type, errors);
                 continue;
             }
 
