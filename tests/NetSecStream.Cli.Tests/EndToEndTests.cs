@@ -1,0 +1,191 @@
+using System.Text;
+using System.Text.Json;
+using NetSecStream.Testing;
+
+namespace NetSecStream.Cli.Tests;
+
+/// <summary>The README's commands, run in-process exactly as a user types them.</summary>
+[Collection(CliTests.Name)]
+public sealed class EndToEndTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("netsec-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static Task<int> Netsec(params string[] args) => NetSecCli.CreateRootCommand().Parse(args).InvokeAsync();
+
+    [Fact]
+    public async Task GenerateThenReplay_200kEvents_AlertsOnEveryC2AndMiningEpisode()
+    {
+        string events = Path.Combine(_dir, "x.jsonl");
+        string outDir = Path.Combine(_dir, "o");
+        string summaryPath = Path.Combine(_dir, "s.json");
+
+        Assert.Equal(0, await Netsec("generate", "--events", "200000", "--seed", "7", "--out", events));
+        Assert.Equal(0, await Netsec("replay", events, "--out", outDir, "--summary-json", summaryPath));
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(summaryPath));
+        var root = summary.RootElement;
+        Assert.Equal(200_000, root.GetProperty("events_in").GetInt64());
+        Assert.Equal(0, root.GetProperty("events_rejected").GetInt64());
+        long alerts = root.GetProperty("alerts").GetInt64();
+        Assert.True(alerts > 0);
+        Assert.Equal(alerts, root.GetProperty("alerts_by_detector").GetProperty("intel").GetInt64());
+        Assert.True(root.GetProperty("elapsed_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("events_per_s").GetDouble() > 0);
+
+        // Every alert line is an ECS alert document; collect their community ids.
+        var alerted = new HashSet<string>(StringComparer.Ordinal);
+        long lines = 0;
+        foreach (string file in Directory.EnumerateFiles(outDir, "alerts-*.ndjson"))
+        {
+            foreach (string line in File.ReadLines(file))
+            {
+                using var doc = JsonDocument.Parse(line);
+                Assert.Equal("alert", doc.RootElement.GetProperty("event").GetProperty("kind").GetString());
+                Assert.Equal("intel", doc.RootElement.GetProperty("netsec").GetProperty("detector").GetString());
+                alerted.Add(doc.RootElement.GetProperty("network").GetProperty("community_id").GetString()!);
+                lines++;
+            }
+        }
+
+        Assert.Equal(alerts, lines);
+
+        // Ground truth: every c2_beacon and crypto_mining episode has an alert on one of its events.
+        var episodes = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (string line in File.ReadLines(events + ".labels.jsonl"))
+        {
+            using var label = JsonDocument.Parse(line);
+            string kind = label.RootElement.GetProperty("label").GetString()!;
+            if (kind is "c2_beacon" or "crypto_mining")
+            {
+                string episode = label.RootElement.GetProperty("episode").GetString()!;
+                if (!episodes.TryGetValue(episode, out var ids))
+                {
+                    episodes[episode] = ids = new HashSet<string>(StringComparer.Ordinal);
+                }
+
+                ids.Add(label.RootElement.GetProperty("community_id").GetString()!);
+            }
+        }
+
+        Assert.Contains(episodes.Keys, e => e.StartsWith("c2_beacon", StringComparison.Ordinal));
+        Assert.Contains(episodes.Keys, e => e.StartsWith("crypto_mining", StringComparison.Ordinal));
+        var missed = episodes.Where(e => !e.Value.Overlaps(alerted)).Select(e => e.Key).ToList();
+        Assert.True(missed.Count == 0, "episodes without an intel alert: " + string.Join(", ", missed));
+    }
+
+    [Fact]
+    public async Task Replay_DeadLettersMalformedLines_WithReasonAndLineNumber_AndProcessesTheRest()
+    {
+        string sample = TestData.Require("hubble/hubble-otel/basic-sample-10-flows.json");
+        var lines = File.ReadAllLines(sample).ToList();
+        lines.Insert(3, "{\"flow\": {\"time\": \"2021-06-16T16:52:13Z\", \"IP\": ");
+        lines.Insert(6, "this is not json");
+        lines.Insert(8, "{\"flow\":{\"time\":\"2021-06-16T16:52:13Z\",\"IP\":{\"source\":\"10.0.0.x\",\"destination\":\"10.0.0.2\"},\"l4\":{\"TCP\":{\"source_port\":1,\"destination_port\":2}}}}");
+        string input = Path.Combine(_dir, "mixed.jsonl");
+        await File.WriteAllLinesAsync(input, lines);
+        string outDir = Path.Combine(_dir, "o");
+        string summaryPath = Path.Combine(_dir, "s.json");
+
+        Assert.Equal(0, await Netsec("replay", input, "--out", outDir, "--summary-json", summaryPath));
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(summaryPath));
+        Assert.Equal(13, summary.RootElement.GetProperty("events_in").GetInt64());
+        Assert.Equal(3, summary.RootElement.GetProperty("events_rejected").GetInt64());
+        var deadLetters = Directory.EnumerateFiles(Path.Combine(outDir, "deadletter"), "*.ndjson")
+            .SelectMany(File.ReadLines)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .OrderBy(d => d.GetProperty("position").GetInt64())
+            .ToList();
+        Assert.Equal([4L, 7L, 9L], deadLetters.Select(d => d.GetProperty("position").GetInt64()));
+        Assert.All(deadLetters, d => Assert.False(string.IsNullOrWhiteSpace(d.GetProperty("reason").GetString())));
+        Assert.Contains("10.0.0.x", deadLetters[2].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.All(deadLetters, d => Assert.Equal(Path.GetFullPath(input), Path.GetFullPath(d.GetProperty("origin").GetString()!)));
+    }
+
+    [Fact]
+    public async Task Replay_WithABadSetting_ExitsWithTheConfigurationCode()
+    {
+        string input = Path.Combine(_dir, "empty.jsonl");
+        await File.WriteAllTextAsync(input, "");
+        Assert.Equal(NetSecCli.ConfigurationErrorExitCode, await Netsec("replay", input, "--out", _dir, "--Pipeline:BachSize=3"));
+        Assert.Equal(NetSecCli.ConfigurationErrorExitCode, await Netsec("replay", Path.Combine(_dir, "missing.jsonl"), "--out", _dir));
+    }
+
+    [Fact]
+    public async Task Bench_PrintsTheDocumentedKeys_AndLosesNothing()
+    {
+        var previous = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        int code;
+        try
+        {
+            code = await Netsec("bench", "--events", "20000", "--json");
+        }
+        finally
+        {
+            Console.SetOut(previous);
+        }
+
+        Assert.Equal(0, code);
+        using var result = JsonDocument.Parse(captured.ToString().Trim().Split('\n')[^1]);
+        var root = result.RootElement;
+        foreach (string key in new[] { "events_per_s", "baseline_events_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "lost" })
+        {
+            Assert.True(root.TryGetProperty(key, out _), "missing key " + key);
+        }
+
+        Assert.Equal(0, root.GetProperty("lost").GetInt64());
+        Assert.Equal(20_000, root.GetProperty("events").GetInt64());
+        Assert.True(root.GetProperty("alerts").GetInt64() > 0);
+        Assert.True(root.GetProperty("events_per_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("p99_ms").GetDouble() >= root.GetProperty("p50_ms").GetDouble());
+    }
+
+    [Fact]
+    public async Task Run_StreamsTheDemo_ServesMetricsAndHealth_WritesAlerts_AndStopsCleanly()
+    {
+        int port = FreePort();
+        string dataDir = Path.Combine(_dir, "data");
+        var run = Netsec("run", "--duration", "00:00:06", $"--Metrics:Listen=http://127.0.0.1:{port}",
+            $"--Storage:DataDirectory={dataDir}", "--Sources:Demo:EventsPerSecond=2000");
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        string metrics = "";
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && !metrics.Contains("netsec_events_in_total{", StringComparison.Ordinal))
+        {
+            await Task.Delay(250);
+            try
+            {
+                metrics = await http.GetStringAsync("/metrics");
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+        }
+
+        Assert.Contains("netsec_events_in_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("netsec_flows_inspected_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("netsec_queue_depth{", metrics, StringComparison.Ordinal);
+        Assert.Equal("Healthy", await http.GetStringAsync("/healthz"));
+        Assert.Equal("Healthy", await http.GetStringAsync("/readyz"));
+
+        Assert.Equal(0, await run);
+        var alertFiles = Directory.GetFiles(Path.Combine(dataDir, "alerts"), "alerts-*.ndjson");
+        Assert.NotEmpty(alertFiles);
+        string firstLine = File.ReadLines(alertFiles[0]).First();
+        using var doc = JsonDocument.Parse(Encoding.UTF8.GetBytes(firstLine));
+        Assert.Equal("alert", doc.RootElement.GetProperty("event").GetProperty("kind").GetString());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
