@@ -162,7 +162,7 @@ public sealed class FlowPipelineTests : IDisposable
     [Fact]
     public async Task InProcessTransport_BackpressuresPublishers_AndDrainsOnCompletion()
     {
-        var transport = new InProcessRecordSource(capacity: 64);
+        var transport = new InProcessRecordSource(_metrics, capacity: 64);
         var sink = new SlowSink(TimeSpan.FromMilliseconds(20));
         var options = new PipelineOptions { BatchSize = 32, StageBuffer = 1, DedupeWindow = TimeSpan.Zero };
         var pipeline = Build(transport, [Intel("203.0.113.7")], [sink], new MemoryDeadLetterSink(), options);

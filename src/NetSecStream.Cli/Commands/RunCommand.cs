@@ -102,7 +102,7 @@ public static class RunCommand
         }
         else
         {
-            var transport = new InProcessRecordSource();
+            var transport = new InProcessRecordSource(metrics);
             metrics.TrackQueue("in_process_transport", () => transport.Depth);
             demo = new DemoTrafficPublisher(settings.Demo, transport);
             source = transport;

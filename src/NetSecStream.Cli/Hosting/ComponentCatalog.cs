@@ -20,7 +20,7 @@ public static class ComponentCatalog
         ComponentDescriptor.For<HubbleFileSourceOptions>(JsonLinesFileSource.ComponentId, ComponentKind.Source, HubbleFileSourceOptions.SectionName,
             new HubbleFileSourceOptionsValidator(),
             (options, services) => new JsonLinesFileSource(options, services.LoggerFactory.CreateLogger<JsonLinesFileSource>(), services.Metrics)),
-        ComponentDescriptor.WithoutOptions(InProcessRecordSource.ComponentId, ComponentKind.Source, _ => new InProcessRecordSource()),
+        ComponentDescriptor.WithoutOptions(InProcessRecordSource.ComponentId, ComponentKind.Source, services => new InProcessRecordSource(services.Metrics)),
         ComponentDescriptor.For<HubbleDecoderOptions>(HubbleFlowDecoder.ComponentId, ComponentKind.Decoder, HubbleDecoderOptions.SectionName,
             new HubbleDecoderOptionsValidator(),
             (options, services) => new HubbleFlowDecoder(options, services.Metrics)),

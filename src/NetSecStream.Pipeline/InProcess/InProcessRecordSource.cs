@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using NetSecStream.Core.Components;
+using NetSecStream.Core.Telemetry;
 
 namespace NetSecStream.Pipeline.InProcess;
 
@@ -16,9 +17,11 @@ public sealed class InProcessRecordSource : IRecordSource
     private readonly Channel<RawRecord> _channel;
     private readonly Dictionary<string, long> _committed = new(StringComparer.Ordinal);
     private readonly Lock _commitLock = new();
+    private readonly NetSecMetrics? _metrics;
 
-    public InProcessRecordSource(int capacity = 16_384)
+    public InProcessRecordSource(NetSecMetrics? metrics = null, int capacity = 16_384)
     {
+        _metrics = metrics;
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
         _channel = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(capacity)
@@ -38,7 +41,11 @@ public sealed class InProcessRecordSource : IRecordSource
     public int Depth => _channel.Reader.Count;
 
     /// <summary>Waits while the channel is full; throws when the transport was completed.</summary>
-    public ValueTask PublishAsync(RawRecord record, CancellationToken cancellationToken) => _channel.Writer.WriteAsync(record, cancellationToken);
+    public ValueTask PublishAsync(RawRecord record, CancellationToken cancellationToken)
+    {
+        _metrics?.EventsIn(ComponentId);
+        return _channel.Writer.WriteAsync(record, cancellationToken);
+    }
 
     /// <summary>No more records: the pipeline drains what is queued and completes.</summary>
     public void Complete() => _channel.Writer.TryComplete();
@@ -58,6 +65,7 @@ public sealed class InProcessRecordSource : IRecordSource
         {
             while (reader.TryRead(out var record))
             {
+                _metrics?.EventsOut(ComponentId);
                 yield return record;
             }
         }

@@ -1,0 +1,292 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetSecStream.Cli.Configuration;
+using NetSecStream.Cli.Hosting;
+using NetSecStream.Collectors.Files;
+using NetSecStream.Collectors.Hubble;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Configuration;
+using NetSecStream.Core.Events;
+using NetSecStream.Core.Telemetry;
+using NetSecStream.Pipeline;
+using NetSecStream.Pipeline.Decide;
+using NetSecStream.Pipeline.Detectors.Intel;
+using NetSecStream.Pipeline.Enrichment;
+using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Sinks.Files;
+using NetSecStream.Testing;
+
+namespace NetSecStream.Cli.Tests;
+
+/// <summary>
+/// Checks every component in <see cref="ComponentCatalog"/> against docs/specs/component.md: naming, options that
+/// validate with messages naming their keys, unknown keys rejected, clean start and stop, bad input counted
+/// without stopping the pipeline, metrics emitted under the component's id. A new component needs a probe here.
+/// </summary>
+public sealed partial class ComponentContractTests : IDisposable
+{
+    private const string GoodFlow = """{"flow":{"time":"2021-06-16T16:52:13.136834446Z","verdict":"FORWARDED","IP":{"source":"10.0.2.16","destination":"203.0.113.66","ipVersion":"IPv4"},"l4":{"TCP":{"source_port":42044,"destination_port":443}},"source":{"namespace":"shop","pod_name":"cart-1"},"destination":{"identity":2,"labels":["reserved:world"]},"traffic_direction":"EGRESS"},"node_name":"n1","time":"2021-06-16T16:52:13.136834446Z"}""";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("netsec-contract-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    public static TheoryData<string> ComponentIds => [.. ComponentCatalog.All.Select(c => c.Id)];
+
+    [Fact]
+    public void Ids_AreUnique_AndEveryComponentHasAProbe()
+    {
+        var ids = ComponentCatalog.All.Select(c => c.Id).ToList();
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+        var probes = Probes(_dir);
+        Assert.All(ids, id => Assert.True(probes.ContainsKey(id), $"component '{id}' has no contract probe in ComponentContractTests"));
+    }
+
+    [Theory]
+    [MemberData(nameof(ComponentIds))]
+    public async Task Component_MeetsTheContract(string id)
+    {
+        var descriptor = ComponentCatalog.Get(id);
+        var probe = Probes(_dir)[id];
+
+        // Naming.
+        Assert.Matches(LowerSnakeCase(), id);
+
+        // Options: valid ones pass; invalid ones fail with messages that start with the full key; unknown keys are rejected.
+        object options = probe.ValidOptions();
+        Assert.Empty(descriptor.Validate(options));
+        if (descriptor.Section is { } section)
+        {
+            var failures = descriptor.Validate(probe.InvalidOptions!());
+            Assert.NotEmpty(failures);
+            Assert.All(failures, f => Assert.StartsWith(section + ":", f, StringComparison.Ordinal));
+            var unknown = NetSecConfiguration.KeyValidator().FindUnknownKeys(
+                new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [section + ":NoSuchSetting"] = "1" }).Build());
+            Assert.Contains(unknown, e => e.Contains($"'{section}:NoSuchSetting'", StringComparison.Ordinal));
+        }
+
+        // Lifecycle: start then stop with no data in between.
+        using (var metrics = new NetSecMetrics())
+        {
+            var component = descriptor.Create(options, Services(metrics));
+            Assert.Equal(id, component.Id);
+            Assert.Equal(descriptor.Kind, component.Kind);
+            await component.StartAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            await component.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            (component as IDisposable)?.Dispose();
+        }
+
+        // Bad input: counted, under the component's id, and nothing crashes.
+        using (var metrics = new NetSecMetrics())
+        using (var recorder = new MetricRecorder(metrics))
+        {
+            await probe.FeedBadInput(descriptor, options, Services(metrics)).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(recorder.Total(probe.CountedAs, id, probe.CountedComponent ?? id) > 0,
+                $"{id}: expected {probe.CountedAs}{{component=\"{probe.CountedComponent ?? id}\"}} after bad input; saw: {recorder.Describe()}");
+            Assert.True(recorder.Any(id), $"{id}: no metric carried component=\"{id}\"; saw: {recorder.Describe()}");
+        }
+    }
+
+    private static ComponentServices Services(NetSecMetrics metrics) => new(metrics, NullLoggerFactory.Instance, TimeProvider.System);
+
+    private sealed record Probe(
+        Func<object> ValidOptions,
+        Func<object>? InvalidOptions,
+        Func<ComponentDescriptor, object, ComponentServices, Task> FeedBadInput,
+        string CountedAs = "netsec_events_rejected",
+        string? CountedComponent = null);
+
+    private static Dictionary<string, Probe> Probes(string dir) => new(StringComparer.Ordinal)
+    {
+        [JsonLinesFileSource.ComponentId] = new(
+            () =>
+            {
+                string path = Path.Combine(dir, "flows.jsonl");
+                File.WriteAllText(path, GoodFlow + "\n" + new string('x', 4096) + "\n" + GoodFlow + "\n");
+                return new HubbleFileSourceOptions { Path = path, MaxLineBytes = 2048 };
+            },
+            () => new HubbleFileSourceOptions { Path = "" },
+            async (d, o, s) =>
+            {
+                var sink = new RecordingSink();
+                await RunPipeline((IRecordSource)d.Create(o, s), s, sink);
+                Assert.Equal(2, sink.Alerts.Count);
+            }),
+        [InProcessRecordSource.ComponentId] = new(
+            () => new object(),
+            null,
+            async (d, o, s) =>
+            {
+                var transport = (InProcessRecordSource)d.Create(o, s);
+                var sink = new RecordingSink();
+                var run = RunPipeline(transport, s, sink);
+                await transport.PublishAsync(new RawRecord(Encoding.UTF8.GetBytes("not json"), "t", 1), CancellationToken.None);
+                await transport.PublishAsync(new RawRecord(Encoding.UTF8.GetBytes(GoodFlow), "t", 2), CancellationToken.None);
+                transport.Complete();
+                await run;
+                Assert.Single(sink.Alerts);
+                Assert.Equal(2, transport.CommittedPosition("t"));
+            },
+            CountedComponent: HubbleFlowDecoder.ComponentId),
+        [HubbleFlowDecoder.ComponentId] = new(
+            () => new HubbleDecoderOptions(),
+            () => new HubbleDecoderOptions { MaxLineBytes = 0 },
+            (d, o, s) =>
+            {
+                var decoder = (IFlowDecoder)d.Create(o, s);
+                var result = decoder.Decode("{\"flow\":{\"IP\":{\"source\":\"nope\"}}}"u8);
+                Assert.False(result.IsSuccess);
+                Assert.False(string.IsNullOrWhiteSpace(result.Error));
+                return Task.CompletedTask;
+            }),
+        [CommunityIdEnricher.ComponentId] = new(
+            () => new object(),
+            null,
+            async (d, o, s) =>
+            {
+                var enricher = (IFlowEnricher)d.Create(o, s);
+                var mixed = new FlowEvent
+                {
+                    Timestamp = DateTimeOffset.UnixEpoch,
+                    Source = new FlowEndpoint { Ip = IPAddress.Parse("10.0.0.1") },
+                    Destination = new FlowEndpoint { Ip = IPAddress.Parse("2001:db8::1") },
+                    IpProtocol = 6,
+                };
+                enricher.Enrich(mixed);
+                Assert.Null(mixed.CommunityId);
+
+                // Through the pipeline, a record no decoder accepts is counted while the enricher still sees the rest.
+                var transport = new InProcessRecordSource(s.Metrics);
+                var run = RunPipeline(transport, s, new RecordingSink(), [enricher]);
+                await transport.PublishAsync(new RawRecord(Encoding.UTF8.GetBytes("{]"), "t", 1), CancellationToken.None);
+                await transport.PublishAsync(new RawRecord(Encoding.UTF8.GetBytes(GoodFlow), "t", 2), CancellationToken.None);
+                transport.Complete();
+                await run;
+            },
+            CountedComponent: HubbleFlowDecoder.ComponentId),
+        [IntelDetector.ComponentId] = new(
+            () =>
+            {
+                string path = Path.Combine(dir, "feed.txt");
+                File.WriteAllText(path, "203.0.113.66\nthis is not an indicator!\n");
+                return new IntelOptions { Paths = [path] };
+            },
+            () => new IntelOptions { Paths = [Path.Combine(dir, "missing.txt")] },
+            async (d, o, s) =>
+            {
+                var detector = (IDetector)d.Create(o, s);
+                await detector.StartAsync(CancellationToken.None);
+                var alerts = new List<Alert>();
+                detector.Detect([Flows.Tcp("10.0.0.1", 1000, "203.0.113.66", 443, "shop")], alerts);
+                Assert.Single(alerts);
+                await detector.StopAsync(CancellationToken.None);
+            }),
+        [FileSink.ComponentId] = new(
+            () => new FileSinkOptions { Directory = Path.Combine(dir, "alerts") },
+            () => new FileSinkOptions { Directory = "", MaxFileBytes = 0 },
+            async (d, o, s) =>
+            {
+                var sink = (IAlertSink)d.Create(o, s);
+                await sink.StartAsync(CancellationToken.None);
+                var good = BadAndGoodAlert(double.NaN, out var bad);
+                await sink.WriteAsync([bad, good], CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+                var written = Directory.GetFiles(((FileSinkOptions)o).Directory, "alerts-*.ndjson").SelectMany(File.ReadLines).ToList();
+                Assert.Single(written);
+            }),
+        [FileDeadLetterSink.ComponentId] = new(
+            () => new FileDeadLetterOptions { Directory = Path.Combine(dir, "dead") },
+            () => new FileDeadLetterOptions { Directory = "" },
+            async (d, o, s) =>
+            {
+                var sink = (FileDeadLetterSink)d.Create(o, s);
+                await sink.StartAsync(CancellationToken.None);
+                await sink.WriteAsync(new DeadLetter("decode", "x", 1, "oversized", new byte[200_000], DateTimeOffset.UtcNow), CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+                string line = Directory.GetFiles(((FileDeadLetterOptions)o).Directory).SelectMany(File.ReadLines).Single();
+                Assert.Contains("\"payload_truncated\":true", line, StringComparison.Ordinal);
+            },
+            CountedAs: "netsec_events_in"),
+    };
+
+    private static Alert BadAndGoodAlert(double badScore, out Alert bad)
+    {
+        Alert Make(double score) => new()
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            Timestamp = DateTimeOffset.UtcNow,
+            Detector = DetectorKinds.Intel,
+            RuleId = "r",
+            RuleName = "r",
+            Severity = 2,
+            RiskScore = score,
+            Explanation = "x",
+            DedupeKey = "k",
+            Flow = Flows.Tcp("10.0.0.1", 1, "10.0.0.2", 2),
+        };
+        bad = Make(badScore);
+        return Make(50);
+    }
+
+    private static async Task RunPipeline(IRecordSource source, ComponentServices services, RecordingSink sink, IReadOnlyList<IFlowEnricher>? enrichers = null)
+    {
+        string feed = Path.Combine(Path.GetTempPath(), "netsec-contract-feed-" + Guid.NewGuid().ToString("N") + ".txt");
+        await File.WriteAllTextAsync(feed, "203.0.113.66\n");
+        try
+        {
+            var components = new PipelineComponents(source, new HubbleFlowDecoder(new HubbleDecoderOptions(), services.Metrics), enrichers ?? [],
+                [new IntelDetector(new IntelOptions { Paths = [feed] }, services.Metrics)], [sink], new MemoryDeadLetterSink());
+            await new FlowPipeline(new PipelineOptions { DedupeWindow = TimeSpan.Zero }, components, new ModeResolver(new ModeOptions()), services.Metrics).RunAsync(CancellationToken.None);
+        }
+        finally
+        {
+            File.Delete(feed);
+        }
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9]*(_[a-z0-9]+)*$")]
+    private static partial Regex LowerSnakeCase();
+
+    /// <summary>Records every measurement of one <see cref="NetSecMetrics"/> instance.</summary>
+    private sealed class MetricRecorder : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentQueue<(string Instrument, long Value, Dictionary<string, object?> Tags)> _seen = new();
+
+        public MetricRecorder(NetSecMetrics metrics)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter, metrics.Meter))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            {
+                var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (var tag in tags)
+                {
+                    map[tag.Key] = tag.Value;
+                }
+
+                _seen.Enqueue((instrument.Name, value, map));
+            });
+            _listener.Start();
+        }
+
+        public long Total(string instrument, string id, string component) =>
+            _seen.Where(m => m.Instrument == instrument && Equals(m.Tags.GetValueOrDefault("component"), component)).Sum(m => m.Value);
+
+        public bool Any(string id) => _seen.Any(m => Equals(m.Tags.GetValueOrDefault("component"), id));
+
+        public string Describe() => string.Join("; ", _seen.GroupBy(m => $"{m.Instrument}{{component={m.Tags.GetValueOrDefault("component")}}}").Select(g => $"{g.Key}={g.Sum(m => m.Value)}"));
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
