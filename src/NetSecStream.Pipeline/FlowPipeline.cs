@@ -144,6 +144,7 @@ public sealed partial class FlowPipeline
         var events = new List<FlowEvent>(records.Count);
         var checkpoints = new Dictionary<string, long>(1, StringComparer.Ordinal);
         int rejected = 0;
+        List<DeadLetter>? deadLetters = null;
         foreach (var record in records)
         {
             checkpoints[record.Origin] = checkpoints.TryGetValue(record.Origin, out long seen) ? Math.Max(seen, record.Position) : record.Position;
@@ -169,9 +170,13 @@ public sealed partial class FlowPipeline
             string reason = result.Error ?? "undecodable record";
             _metrics.EventRejected(_components.Decoder.Id, ReasonClass(reason));
             _metrics.DeadLettered(DecodeStage, ReasonClass(reason));
-            await _components.DeadLetters.WriteAsync(
-                new DeadLetter(DecodeStage, record.Origin, record.Position, reason, record.Payload, DateTimeOffset.UtcNow),
-                CancellationToken.None).ConfigureAwait(false);
+            (deadLetters ??= []).Add(new DeadLetter(DecodeStage, record.Origin, record.Position, reason, record.Payload, DateTimeOffset.UtcNow));
+        }
+
+        if (deadLetters is not null)
+        {
+            // Written before the batch moves on, so a committed position never covers an unrecorded bad record.
+            await _components.DeadLetters.WriteAsync(deadLetters, CancellationToken.None).ConfigureAwait(false);
         }
 
         foreach (var enricher in _components.Enrichers)

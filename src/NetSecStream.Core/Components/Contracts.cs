@@ -81,6 +81,16 @@ public sealed record DeadLetter(string Stage, string Origin, long Position, stri
 public interface IDeadLetterSink
 {
     ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken);
+
+    /// <summary>Writes several dead letters with one flush; a flood of bad input must not cost a disk flush each.</summary>
+    async ValueTask WriteAsync(IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deadLetters);
+        foreach (var deadLetter in deadLetters)
+        {
+            await WriteAsync(deadLetter, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>

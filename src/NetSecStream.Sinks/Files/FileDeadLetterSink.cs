@@ -68,16 +68,32 @@ public sealed class FileDeadLetterSink : IDeadLetterSink, INetSecComponent, IAsy
         }
     }
 
-    public async ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
+    public ValueTask WriteAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deadLetter);
+        return WriteAsync([deadLetter], cancellationToken);
+    }
+
+    /// <summary>Writes the dead letters as one batch: one write and one flush for all of them.</summary>
+    public async ValueTask WriteAsync(IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deadLetters);
+        if (deadLetters.Count == 0)
+        {
+            return;
+        }
+
         await _gate.WaitAsync(cancellationToken);
         try
         {
             ObjectDisposedException.ThrowIf(_stopped, this);
-            _metrics.EventsIn(ComponentId);
+            _metrics.EventsIn(ComponentId, deadLetters.Count);
             _batch.Clear();
-            _batch.Add(deadLetter, _writeRecord);
+            foreach (var deadLetter in deadLetters)
+            {
+                _batch.Add(deadLetter, _writeRecord);
+            }
+
             try
             {
                 _file.Write(_batch.Data, _batch.LineEnds);
@@ -85,11 +101,11 @@ public sealed class FileDeadLetterSink : IDeadLetterSink, INetSecComponent, IAsy
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 _metrics.SinkError(ComponentId);
-                FileSinkLog.WriteFailed(_logger, ex, ComponentId, 1, _file.CurrentPath);
+                FileSinkLog.WriteFailed(_logger, ex, ComponentId, deadLetters.Count, _file.CurrentPath);
                 throw;
             }
 
-            _metrics.EventsOut(ComponentId);
+            _metrics.EventsOut(ComponentId, deadLetters.Count);
         }
         finally
         {
