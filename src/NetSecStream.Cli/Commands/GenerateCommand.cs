@@ -43,8 +43,13 @@ public static class GenerateCommand
                 Console.Error.WriteLine();
             }
 
-            Console.WriteLine($"wrote {count:N0} events to {path} and labels to {path}.labels.jsonl");
-            Console.WriteLine(summary.ToString());
+            Console.WriteLine($"wrote {summary.Events:N0} events to {summary.EventsPath} and labels to {summary.LabelsPath}");
+            Console.WriteLine($"simulated time {summary.FirstEventTime:u} .. {summary.LastEventTime:u}; {summary.Episodes} attack episodes");
+            foreach (var (label, events) in summary.EventsByLabel)
+            {
+                int episodes = summary.EpisodesByLabel.TryGetValue(label, out int n) ? n : 0;
+                Console.WriteLine($"  {label,-18} {events,10:N0} events{(label == "normal" ? "" : $" in {episodes} episodes")}");
+            }
             return 0;
         });
         return command;

@@ -39,7 +39,7 @@ public static class RunCommand
         if (input is not null)
         {
             values["Sources:Hubble:Path"] = input;
-            values["Sources:Hubble:Follow"] = "true";
+            values["Sources:Hubble:Follow"] = input == "-" ? "false" : "true";
         }
 
         for (int i = 0; i < sinkUris.Length; i++)

@@ -167,7 +167,8 @@ public static class NetSecConfiguration
         var options = new T();
         try
         {
-            configuration.GetSection(section).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            // Unknown keys were reported already, with their full names, by the key validator.
+            configuration.GetSection(section).Bind(options);
         }
         catch (InvalidOperationException ex)
         {
