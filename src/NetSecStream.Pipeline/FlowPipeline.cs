@@ -362,7 +362,7 @@ public sealed partial class FlowPipeline
                     await sink.WriteAsync(batch.Alerts, CancellationToken.None).ConfigureAwait(false);
                 }
 
-                if (_options.ForwardFlows && batch.Events.Count > 0)
+                if (batch.Events.Count > 0)
                 {
                     await sink.WriteFlowsAsync(batch.Events, CancellationToken.None).ConfigureAwait(false);
                 }

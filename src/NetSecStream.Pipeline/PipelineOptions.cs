@@ -34,9 +34,6 @@ public sealed class PipelineOptions
     public TimeSpan SinkInitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
 
     public TimeSpan SinkMaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Whether flows (not only alerts) are handed to sinks that accept them.</summary>
-    public bool ForwardFlows { get; set; }
 }
 
 public sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>

@@ -17,19 +17,26 @@ public static class ReplayCommand
     {
         var input = new Argument<string>("file") { Description = "Hubble flows as JSON lines (exporter or 'hubble observe -o json' form); '-' reads stdin." };
         var output = new Option<string?>("--out", "-o") { Description = "Directory for ECS NDJSON alerts (default: ./netsec-data/replay-<time>). Dead letters go to <out>/deadletter." };
+        var sinks = new Option<string[]>("--sink") { Description = "Additional sink URI, repeatable (file:///path/to/dir); alerts go to --out as well." };
         var summary = new Option<string?>("--summary-json") { Description = "Write a JSON summary (events_in, events_rejected, alerts, alerts_by_detector, elapsed_s, events_per_s) to this file." };
         var command = new Command("replay", "Run the pipeline over a flow file once, write alerts, print a summary, exit.")
         {
-            input, output, summary,
+            input, output, sinks, summary,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input)!, parse.GetValue(output), parse.GetValue(summary), token));
+        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input)!, parse.GetValue(output), parse.GetValue(sinks) ?? [], parse.GetValue(summary), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, string input, string? outDir, string? summaryPath, CancellationToken token)
+    private static async Task<int> RunAsync(ParseResult parse, string input, string? outDir, string[] sinkUris, string? summaryPath, CancellationToken token)
     {
-        var settings = NetSecCli.LoadSettings(parse);
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < sinkUris.Length; i++)
+        {
+            values[$"Sinks:Uris:{i}"] = sinkUris[i];
+        }
+
+        var settings = NetSecCli.LoadSettings(parse, values);
         if (settings is null)
         {
             return NetSecCli.ConfigurationErrorExitCode;
@@ -49,7 +56,7 @@ public static class ReplayCommand
         FlowPipeline pipeline;
         try
         {
-            pipeline = PipelineAssembler.Build(settings, source, services, outDir, Path.Combine(outDir, "deadletter"));
+            pipeline = PipelineAssembler.Build(settings, source, services, outDir, Path.Combine(outDir, "deadletter"), alwaysWriteDefault: true);
         }
         catch (ConfigurationErrorException ex)
         {

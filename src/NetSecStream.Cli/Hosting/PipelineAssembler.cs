@@ -20,7 +20,9 @@ public static class PipelineAssembler
     /// <param name="services">Metrics, logging and time.</param>
     /// <param name="defaultAlertDirectory">Alert directory when no sink URI is given.</param>
     /// <param name="deadLetterDirectory">Where undecodable records go.</param>
-    public static FlowPipeline Build(AppSettings settings, IRecordSource source, ComponentServices services, string defaultAlertDirectory, string deadLetterDirectory)
+    /// <param name="alwaysWriteDefault">Write to <paramref name="defaultAlertDirectory"/> even when sink URIs are given (replay's --out).</param>
+    public static FlowPipeline Build(AppSettings settings, IRecordSource source, ComponentServices services, string defaultAlertDirectory, string deadLetterDirectory,
+        bool alwaysWriteDefault = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(services);
@@ -39,10 +41,10 @@ public static class PipelineAssembler
         var sinks = new List<IAlertSink>();
         var fileDescriptor = ComponentCatalog.Get(FileSink.ComponentId);
         var uris = settings.Sinks.Uris;
-        if (uris.Count == 0)
+        if (uris.Count == 0 || alwaysWriteDefault)
         {
             var options = (FileSinkOptions)settings.ComponentOptions(fileDescriptor);
-            if (string.IsNullOrEmpty(options.Directory))
+            if (string.IsNullOrEmpty(options.Directory) || alwaysWriteDefault)
             {
                 options.Directory = defaultAlertDirectory;
             }

@@ -44,8 +44,6 @@ public sealed class Alert
     /// <summary>The flow the alert is about.</summary>
     public required FlowEvent Flow { get; init; }
 
-    /// <summary>When the triggering event entered the pipeline (monotonic ticks), for the latency histogram.</summary>
-    public long IngestTimestamp { get; set; }
 }
 
 public static class DetectorKinds
