@@ -42,7 +42,7 @@ public static class ComponentCatalog
             (options, services) => new KafkaAlertSink(options, services.Metrics, services.LoggerFactory.CreateLogger<KafkaAlertSink>())),
         ComponentDescriptor.For<KafkaOptions>(KafkaDeadLetterSink.ComponentId, ComponentKind.Sink, KafkaOptions.Section, new KafkaOptionsValidator(),
             (options, services) => new KafkaDeadLetterSink(options, services.Metrics, services.LoggerFactory.CreateLogger<KafkaDeadLetterSink>())),
-        ComponentDescriptor.For<EcsDecoderOptions>(EcsFlowDecoder.ComponentId, ComponentKind.Decoder, EcsDecoderOptions.Section, new EcsDecoderOptionsValidator(),
+        ComponentDescriptor.For<EcsDecoderOptions>(EcsFlowDecoder.ComponentId, ComponentKind.Decoder, EcsDecoderOptions.SectionName, new EcsDecoderOptionsValidator(),
             (options, services) => new EcsFlowDecoder(options, services.Metrics)),
     ];
 
