@@ -12,7 +12,10 @@ internal sealed class BatchProducer : IDisposable
 
     public BatchProducer(ProducerConfig config, Action<Error> onError)
     {
-        _producer = new ProducerBuilder<byte[], byte[]>(config).SetErrorHandler((_, error) => onError(error)).Build();
+        _producer = new ProducerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, error) => onError(error))
+            .SetLogHandler((_, message) => KafkaLog.Forward(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, message))
+            .Build();
     }
 
     public async Task ProduceAllAsync(string topic, IReadOnlyList<Message<byte[], byte[]>> messages, CancellationToken cancellationToken)

@@ -36,6 +36,7 @@ public sealed partial class KafkaFlowPublisher : INetSecComponent, IAsyncDisposa
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _producer = new ProducerBuilder<byte[], byte[]>(options.ProducerConfig())
             .SetErrorHandler((_, error) => LogProducerError(_logger, error.Code.ToString(), error.Reason))
+            .SetLogHandler((_, message) => KafkaLog.Forward(_logger, message))
             .Build();
         _onDelivery = OnDelivery;
     }

@@ -12,8 +12,8 @@ namespace NetSecStream.Kafka;
 
 /// <summary>
 /// A consumer-group member on the flows topic (component id <c>kafka</c>). One dedicated thread runs the blocking
-/// consume loop (librdkafka's consumer is single-threaded): it fills a bounded buffer that the pipeline reads, pauses
-/// its partitions while the buffer is full (backpressure without leaving the group), and commits the offsets the
+/// consume loop (librdkafka's consumer is single-threaded): it fills a bounded buffer that the pipeline reads, stops
+/// polling while the buffer is full (backpressure; librdkafka's fetch queue is bounded too), and commits the offsets the
 /// pipeline reports as done (<see cref="CommitAsync"/>: every sink accepted everything up to them).
 /// On revocation it commits what is done and forgets the revoked partitions' buffered records; on stop it commits
 /// and closes, so the group rebalances at once. <see cref="RawRecord.Origin"/> is <c>topic/partition</c> and
@@ -34,7 +34,7 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
     private readonly ConcurrentDictionary<TopicPartition, long> _lag = new();
     private readonly CancellationTokenSource _stop = new();
     private volatile HashSet<TopicPartition> _assigned = [];
-    private IConsumer<byte[], byte[]>? _consumer;
+    private IConsumer<Ignore, byte[]>? _consumer;
     private Thread? _loop;
     private Exception? _fatal;
     private volatile bool _aborted;
@@ -68,7 +68,7 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _consumer = new ConsumerBuilder<byte[], byte[]>(_options.ConsumerConfig())
+        _consumer = new ConsumerBuilder<Ignore, byte[]>(_options.ConsumerConfig())
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((consumer, partitions) => OnRevoked(consumer, partitions, lost: false))
             .SetPartitionsLostHandler((consumer, partitions) => OnRevoked(consumer, partitions, lost: true))
@@ -168,8 +168,7 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
     private void ConsumeLoop()
     {
         var consumer = _consumer!;
-        var pending = new Queue<RawRecord>();
-        bool paused = false;
+        RawRecord? held = null;
         var nextCommit = DateTime.UtcNow + _options.CommitInterval;
         var nextLag = DateTime.UtcNow + _options.LagInterval;
         try
@@ -189,27 +188,25 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
                     nextLag = now + _options.LagInterval;
                 }
 
-                // Hand over what is held back; while the pipeline is behind, pause rather than buffer more.
-                while (pending.Count > 0 && _buffer.Writer.TryWrite(pending.Peek()))
+                // Backpressure: while the pipeline is behind, do not poll for more. librdkafka's own fetch queue is
+                // bounded (queued.max.messages.kbytes), so nothing grows; the wait is short (the buffer drains at the
+                // pipeline's rate), which keeps rebalance callbacks, served inside Consume, prompt. Pausing the
+                // partitions instead costs a fetch round trip on every resume and starved the pipeline (measured).
+                if (held is { } waiting)
                 {
-                    pending.Dequeue();
+                    if (!_buffer.Writer.TryWrite(waiting))
+                    {
+                        WaitForRoom(TimeSpan.FromMilliseconds(50));
+                        continue;
+                    }
+
+                    held = null;
                 }
 
-                if (pending.Count > 0 && !paused)
-                {
-                    consumer.Pause(consumer.Assignment);
-                    paused = true;
-                }
-                else if (pending.Count == 0 && paused)
-                {
-                    consumer.Resume(consumer.Assignment);
-                    paused = false;
-                }
-
-                ConsumeResult<byte[], byte[]>? result;
+                ConsumeResult<Ignore, byte[]>? result;
                 try
                 {
-                    result = consumer.Consume(paused ? TimeSpan.FromMilliseconds(20) : TimeSpan.FromMilliseconds(100));
+                    result = consumer.Consume(TimeSpan.FromMilliseconds(100));
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -224,11 +221,10 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
 
                 _metrics.EventsIn(ComponentId);
                 var record = new RawRecord(result.Message.Value ?? [], OriginOf(result.TopicPartition), result.Offset.Value);
-                if (pending.Count > 0 || !_buffer.Writer.TryWrite(record))
+                if (!_buffer.Writer.TryWrite(record))
                 {
-                    pending.Enqueue(record);
+                    held = record;
                 }
-
             }
 
             if (!_aborted)
@@ -254,6 +250,18 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
         }
     }
 
+    private void WaitForRoom(TimeSpan timeout)
+    {
+        try
+        {
+            _buffer.Writer.WaitToWriteAsync(_stop.Token).AsTask().Wait(timeout);
+        }
+        catch (AggregateException ex) when (ex.InnerException is OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
     private void OnAssigned(List<TopicPartition> partitions)
     {
         var assigned = new HashSet<TopicPartition>(_assigned);
@@ -270,7 +278,7 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
         }
     }
 
-    private void OnRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
+    private void OnRevoked(IConsumer<Ignore, byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
     {
         var revoked = partitions.Select(p => p.TopicPartition).ToHashSet();
         if (!lost && !_aborted)
@@ -294,7 +302,7 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
         }
     }
 
-    private void CommitDone(IConsumer<byte[], byte[]> consumer, IReadOnlySet<TopicPartition> partitions)
+    private void CommitDone(IConsumer<Ignore, byte[]> consumer, IReadOnlySet<TopicPartition> partitions)
     {
         var offsets = new List<TopicPartitionOffset>();
         foreach (var partition in partitions)
@@ -325,7 +333,7 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
         }
     }
 
-    private void UpdateLag(IConsumer<byte[], byte[]> consumer)
+    private void UpdateLag(IConsumer<Ignore, byte[]> consumer)
     {
         foreach (var partition in _assigned)
         {

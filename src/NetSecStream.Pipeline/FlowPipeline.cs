@@ -30,7 +30,7 @@ public sealed record PipelineComponents(
 /// <summary>
 /// The processing graph on Akka.Streams:
 /// source → batch → decode + enrich (batches in parallel, order kept; bad records dead-lettered) → detectors in parallel → decide (mode, dedupe)
-/// → every sink → commit. Three asynchronous islands (decode, detect, decide+sink) with bounded buffers between
+/// → every sink (several batches in flight) → commit in order. Three asynchronous islands (decode, detect, decide+sink) with bounded buffers between
 /// them, so backpressure reaches the source; positions are committed only after every sink accepted a batch.
 /// </summary>
 public sealed partial class FlowPipeline
@@ -131,7 +131,8 @@ public sealed partial class FlowPipeline
             .Async()
             .Via(DetectFlow())
             .Select(Decide)
-            .SelectAsync(1, DeliverAsync)
+            .SelectAsync(_options.SinkParallelism, DeliverAsync)
+            .SelectAsync(1, CommitAsync)
             .WithAttributes(bounded)
             .ToMaterialized(Sink.Ignore<FlowBatch>(), Keep.Right);
     }
@@ -341,6 +342,13 @@ public sealed partial class FlowPipeline
             Stats.OnAlert(alert.Detector);
         }
 
+        return batch;
+    }
+
+    // Deliveries may finish out of order (several batches in flight to slow sinks); SelectAsync emits them in input
+    // order, so this stage commits positions strictly in order: a position is never committed before an earlier one.
+    private async Task<FlowBatch> CommitAsync(FlowBatch batch)
+    {
         foreach (var (origin, position) in batch.Checkpoints)
         {
             await _components.Source.CommitAsync(origin, position, CancellationToken.None).ConfigureAwait(false);

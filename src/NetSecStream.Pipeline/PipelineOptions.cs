@@ -28,6 +28,12 @@ public sealed class PipelineOptions
     /// <summary>Bound on the dedupe table.</summary>
     public int DedupeMaxKeys { get; set; } = 100_000;
 
+    /// <summary>
+    /// Batches being written to the sinks at the same time. Sinks that wait for a remote acknowledgement (Kafka,
+    /// Elasticsearch) would otherwise cap throughput at one batch per round trip. Commits stay in order.
+    /// </summary>
+    public int SinkParallelism { get; set; } = 4;
+
     /// <summary>Attempts per sink write before the pipeline stops without committing (at-least-once).</summary>
     public int SinkMaxAttempts { get; set; } = 8;
 
@@ -66,6 +72,11 @@ public sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
         if (options.DedupeWindow < TimeSpan.Zero)
         {
             failures.Add($"{S}:DedupeWindow must not be negative.");
+        }
+
+        if (options.SinkParallelism is < 1 or > 64)
+        {
+            failures.Add($"{S}:SinkParallelism must be between 1 and 64 (got {options.SinkParallelism}).");
         }
 
         if (options.DedupeMaxKeys < 1)

@@ -65,7 +65,7 @@ internal static class KafkaBench
 
     private static double RawConsume(KafkaOptions options, int expected)
     {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(options.ConsumerConfig()).Build();
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(options.ConsumerConfig()).Build();
         consumer.Subscribe(options.FlowsTopic);
         var deadline = Stopwatch.StartNew();
         Stopwatch? clock = null;

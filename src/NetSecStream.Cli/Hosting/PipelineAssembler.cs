@@ -3,6 +3,7 @@ using NetSecStream.Cli.Configuration;
 using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
+using NetSecStream.Core.Ecs;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Kafka;
 using NetSecStream.Pipeline;

@@ -66,70 +66,11 @@ public static class EcsJson
     /// Parses an ECS flow document (or the flow inside an alert document) back into a <see cref="FlowEvent"/>.
     /// Never throws for bad input: returns <see cref="DecodeResult.Fail"/> with a reason naming the field.
     /// </summary>
-    public static DecodeResult ReadFlow(ReadOnlySpan<byte> json)
-    {
-        if (!TryParse(json, out var doc, out string? error))
-        {
-            return DecodeResult.Fail(error);
-        }
-
-        var flow = EcsReader.ToFlow(doc, out error);
-        return flow is null ? DecodeResult.Fail(error ?? "not a flow document") : DecodeResult.Ok(flow);
-    }
+    public static DecodeResult ReadFlow(ReadOnlySpan<byte> json) => EcsRead.Flow(json, EcsReadCaches.Shared, out _);
 
     /// <summary>Parses an ECS alert document back into an <see cref="Alert"/>; never throws for bad input.</summary>
-    public static bool TryReadAlert(ReadOnlySpan<byte> json, [NotNullWhen(true)] out Alert? alert, [NotNullWhen(false)] out string? error)
-    {
-        alert = null;
-        if (!TryParse(json, out var doc, out error))
-        {
-            return false;
-        }
-
-        alert = EcsReader.ToAlert(doc, out error);
-        if (alert is null)
-        {
-            error ??= "not an alert document";
-            return false;
-        }
-
-        return true;
-    }
-
-    private static bool TryParse(ReadOnlySpan<byte> json, [NotNullWhen(true)] out EcsDocument? doc, [NotNullWhen(false)] out string? error)
-    {
-        doc = null;
-        if (json.IsEmpty)
-        {
-            error = "empty input";
-            return false;
-        }
-
-        try
-        {
-            doc = JsonSerializer.Deserialize(json, EcsJsonContext.Default.EcsDocument);
-        }
-        catch (JsonException ex)
-        {
-            error = "invalid ECS JSON: " + ex.Message;
-            return false;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
-        {
-            // Invalid UTF-8 and the like surface as these rather than JsonException.
-            error = "invalid ECS JSON: " + ex.Message;
-            return false;
-        }
-
-        if (doc is null)
-        {
-            error = "invalid ECS JSON: the document is null";
-            return false;
-        }
-
-        error = null;
-        return true;
-    }
+    public static bool TryReadAlert(ReadOnlySpan<byte> json, [NotNullWhen(true)] out Alert? alert, [NotNullWhen(false)] out string? error) =>
+        EcsRead.Alert(json, EcsReadCaches.Shared, out alert, out error);
 
     private static byte[] Serialize(EcsDocument doc)
     {

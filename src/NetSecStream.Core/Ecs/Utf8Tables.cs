@@ -1,0 +1,189 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text;
+using System.Text.Unicode;
+
+namespace NetSecStream.Core.Ecs;
+
+/// <summary>
+/// A bounded, lock-free table of strings looked up by their UTF-8 bytes, so a value that repeats from document to
+/// document (a namespace, a pod, a label) is decoded once and then shared without allocating. Direct-mapped: a
+/// colliding value replaces the previous one, so memory stays bounded however many distinct values arrive.
+/// Safe for concurrent use: slots hold immutable strings published with volatile writes.
+/// </summary>
+internal sealed class Utf8StringTable
+{
+    private readonly string?[] _slots;
+    private readonly int _mask;
+    private readonly int _maxLength;
+
+    public Utf8StringTable(int capacity, int maxLength = 128)
+    {
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(capacity, 16, 1 << 24));
+        _slots = new string?[size];
+        _mask = size - 1;
+        _maxLength = maxLength;
+    }
+
+    /// <summary>The string of <paramref name="utf8"/>; false (and null) when the bytes are not valid UTF-8.</summary>
+    public bool TryGet(ReadOnlySpan<byte> utf8, out string? value)
+    {
+        if (utf8.IsEmpty)
+        {
+            value = "";
+            return true;
+        }
+
+        if (utf8.Length > _maxLength)
+        {
+            return TryDecode(utf8, out value);
+        }
+
+        ref string? slot = ref _slots[Utf8Hash.Of(utf8) & _mask];
+        string? cached = Volatile.Read(ref slot);
+        // Ascii.Equals is false for non-ASCII text: such values are decoded every time, only a missed saving.
+        if (cached is not null && cached.Length == utf8.Length && Ascii.Equals(utf8, cached))
+        {
+            value = cached;
+            return true;
+        }
+
+        if (!TryDecode(utf8, out value))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref slot, value);
+        return true;
+    }
+
+    /// <summary>Decodes without sharing; false when the bytes are not valid UTF-8.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> utf8, out string? value)
+    {
+        if (!Utf8.IsValid(utf8))
+        {
+            value = null;
+            return false;
+        }
+
+        value = Encoding.UTF8.GetString(utf8);
+        return true;
+    }
+}
+
+/// <summary>
+/// A bounded, lock-free, direct-mapped cache from UTF-8 bytes (an address's text, the raw JSON of a label object)
+/// to an immutable value derived from them, so values that repeat are parsed once. Only keys up to a length are kept.
+/// </summary>
+internal sealed class Utf8ValueCache<T>
+    where T : class
+{
+    private readonly Entry?[] _slots;
+    private readonly int _mask;
+    private readonly int _maxKeyLength;
+
+    public Utf8ValueCache(int capacity, int maxKeyLength)
+    {
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(capacity, 16, 1 << 24));
+        _slots = new Entry?[size];
+        _mask = size - 1;
+        _maxKeyLength = maxKeyLength;
+    }
+
+    public T? Get(ReadOnlySpan<byte> key, out int hash)
+    {
+        hash = Utf8Hash.Of(key);
+        var entry = Volatile.Read(ref _slots[hash & _mask]);
+        return entry is not null && entry.Hash == hash && key.SequenceEqual(entry.Key) ? entry.Value : null;
+    }
+
+    public void Add(ReadOnlySpan<byte> key, int hash, T value)
+    {
+        if (key.Length <= _maxKeyLength)
+        {
+            Volatile.Write(ref _slots[hash & _mask], new Entry(hash, key.ToArray(), value));
+        }
+    }
+
+    private sealed class Entry(int hash, byte[] key, T value)
+    {
+        public int Hash { get; } = hash;
+
+        public byte[] Key { get; } = key;
+
+        public T Value { get; } = value;
+    }
+}
+
+/// <summary>
+/// A fast 8-bytes-a-step hash for the tables' slots. Seeded per process: input crafted to collide can only evict
+/// entries of the direct-mapped tables (costing a re-parse), never grow them.
+/// </summary>
+internal static class Utf8Hash
+{
+    private const ulong Multiplier = 0x9E3779B97F4A7C15;
+    private static readonly ulong Seed = (ulong)Random.Shared.NextInt64();
+
+    public static int Of(ReadOnlySpan<byte> bytes)
+    {
+        ulong hash = Seed ^ ((ulong)bytes.Length * Multiplier);
+        while (bytes.Length >= 8)
+        {
+            hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * Multiplier, 29);
+            bytes = bytes[8..];
+        }
+
+        if (bytes.Length >= 4)
+        {
+            ulong tail = BinaryPrimitives.ReadUInt32LittleEndian(bytes) | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) << 32);
+            hash = BitOperations.RotateLeft((hash ^ tail) * Multiplier, 29);
+        }
+        else if (!bytes.IsEmpty)
+        {
+            ulong tail = bytes[0] | ((ulong)bytes[bytes.Length >> 1] << 8) | ((ulong)bytes[^1] << 16);
+            hash = BitOperations.RotateLeft((hash ^ tail) * Multiplier, 29);
+        }
+
+        hash ^= hash >> 32;
+        hash *= Multiplier;
+        return (int)(hash >> 32);
+    }
+}
+
+/// <summary>The bounded tables one ECS reader shares between all the documents it reads.</summary>
+internal sealed class EcsReadCaches
+{
+    public const int DefaultCapacity = 8192;
+
+    public EcsReadCaches(int capacity = DefaultCapacity)
+    {
+        Strings = new Utf8StringTable(capacity);
+        CommunityIds = new Utf8StringTable(capacity, maxLength: 64);
+        Addresses = new Utf8ValueCache<System.Net.IPAddress>(capacity, maxKeyLength: 64);
+        // Label objects are a few hundred bytes; the cap keeps the worst case at a few MiB.
+        Labels = new Utf8ValueCache<IReadOnlyDictionary<string, string>>(capacity / 4, maxKeyLength: 2048);
+        Lists = new Utf8ValueCache<IReadOnlyList<string>>(capacity / 4, maxKeyLength: 1024);
+        // netsec.source / netsec.destination objects, labels included: at most capacity / 8 keys of 4 KiB.
+        Endpoints = new Utf8ValueCache<NetSecEndpointFacts>(capacity / 8, maxKeyLength: 4096);
+    }
+
+    /// <summary>The tables <see cref="EcsJson.ReadFlow"/> uses.</summary>
+    public static EcsReadCaches Shared { get; } = new();
+
+    /// <summary>Low-cardinality text: namespaces, pods, workloads, nodes, label keys and values, keywords.</summary>
+    public Utf8StringTable Strings { get; }
+
+    /// <summary>A connection's flow updates repeat its community id; kept apart so they do not evict the vocabulary.</summary>
+    public Utf8StringTable CommunityIds { get; }
+
+    public Utf8ValueCache<System.Net.IPAddress> Addresses { get; }
+
+    /// <summary>Label objects by their raw JSON; a pod's labels are the same object in every flow it takes part in.</summary>
+    public Utf8ValueCache<IReadOnlyDictionary<string, string>> Labels { get; }
+
+    /// <summary>String arrays (DNS names, query types) by their raw JSON.</summary>
+    public Utf8ValueCache<IReadOnlyList<string>> Lists { get; }
+
+    /// <summary>The Kubernetes facts of a flow's side by their raw JSON: one lookup instead of one per field.</summary>
+    public Utf8ValueCache<NetSecEndpointFacts> Endpoints { get; }
+}
