@@ -5,181 +5,52 @@ namespace NetSecStream.Kafka.Tests;
 /// <summary>
 /// An in-process Kafka cluster: librdkafka's mock cluster (three brokers on 127.0.0.1), owned by an admin client
 /// that lives as long as this fixture. A topic is created with 4 partitions the first time it is produced to
-/// (ENVIRONMENT.md, "Kafka: librdkafka's mock cluster"). Helpers produce, read watermarks and read a group's
-/// committed offsets, so tests can check what a consumer group has made durable.
+/// (ENVIRONMENT.md, "Kafka: librdkafka's mock cluster"). The helpers of <see cref="KafkaTestCluster"/> produce,
+/// read watermarks and read a group's committed offsets.
 /// </summary>
-public sealed class MockKafkaCluster : IDisposable
+public sealed class MockKafkaCluster : KafkaTestCluster
 {
     /// <summary>Partitions of every auto-created topic in the mock.</summary>
     public const int DefaultPartitions = 4;
 
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
-
     private readonly IAdminClient _owner;
 
     public MockKafkaCluster(int brokers = 3)
+        : this(StartMock(brokers))
+    {
+    }
+
+    private MockKafkaCluster((IAdminClient Owner, string BootstrapServers) mock)
+        : base(mock.BootstrapServers) => _owner = mock.Owner;
+
+    private static (IAdminClient Owner, string BootstrapServers) StartMock(int brokers)
     {
         var config = new AdminClientConfig { BootstrapServers = "mock-bootstrap:9092" };
         config.Set("test.mock.num.brokers", brokers.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _owner = new AdminClientBuilder(config).Build();
+        var owner = new AdminClientBuilder(config).Build();
         try
         {
-            var metadata = _owner.GetMetadata(RequestTimeout);
+            var metadata = owner.GetMetadata(RequestTimeout);
             if (metadata.Brokers.Count != brokers)
             {
                 throw new InvalidOperationException($"mock cluster reported {metadata.Brokers.Count} brokers, expected {brokers}");
             }
 
-            BootstrapServers = string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}"));
+            return (owner, string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}")));
         }
         catch
         {
-            _owner.Dispose();
+            owner.Dispose();
             throw;
         }
     }
 
-    /// <summary>The brokers' addresses, for any client's <c>bootstrap.servers</c>.</summary>
-    public string BootstrapServers { get; }
-
-    /// <summary>Produces the messages in order and waits until every one is acknowledged; returns how many.</summary>
-    public int Produce(string topic, IEnumerable<(byte[] Key, byte[] Value)> messages, Headers? headers = null)
+    protected override void Dispose(bool disposing)
     {
-        ArgumentNullException.ThrowIfNull(messages);
-        var config = new ProducerConfig { BootstrapServers = BootstrapServers, Acks = Acks.All, LingerMs = 5 };
-        using var producer = new ProducerBuilder<byte[], byte[]>(config).Build();
-        int sent = 0;
-        Error? firstError = null;
-        foreach (var (key, value) in messages)
+        base.Dispose(disposing);
+        if (disposing)
         {
-            var message = new Message<byte[], byte[]> { Key = key, Value = value, Headers = headers };
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(topic, message, report =>
-                    {
-                        if (report.Error.IsError)
-                        {
-                            Interlocked.CompareExchange(ref firstError, report.Error, null);
-                        }
-                    });
-                    break;
-                }
-                catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(50));
-                }
-            }
-
-            sent++;
+            _owner.Dispose();
         }
-
-        int left = producer.Flush(TimeSpan.FromSeconds(30));
-        if (left > 0)
-        {
-            throw new TimeoutException($"{left} of {sent} messages to '{topic}' were not acknowledged within 30 s");
-        }
-
-        return firstError is null ? sent : throw new KafkaException(firstError);
     }
-
-    /// <summary>The partitions of a topic (it must exist: produce to it first).</summary>
-    public IReadOnlyList<TopicPartition> Partitions(string topic)
-    {
-        var metadata = _owner.GetMetadata(topic, RequestTimeout);
-        var topicMetadata = metadata.Topics.Single(t => t.Topic == topic);
-        if (topicMetadata.Error.IsError)
-        {
-            throw new KafkaException(topicMetadata.Error);
-        }
-
-        return topicMetadata.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).OrderBy(p => p.Partition.Value).ToList();
-    }
-
-    /// <summary>The high watermark (next offset to be written) of every partition of a topic.</summary>
-    public IReadOnlyDictionary<TopicPartition, long> HighWatermarks(string topic)
-    {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-        {
-            BootstrapServers = BootstrapServers,
-            GroupId = "netsec-tests-watermarks",
-        }).Build();
-        return Partitions(topic).ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, RequestTimeout).High.Value);
-    }
-
-    /// <summary>Messages in the topic: the sum of the high watermarks (nothing is deleted in the mock).</summary>
-    public long MessageCount(string topic) => HighWatermarks(topic).Values.Sum();
-
-    /// <summary>
-    /// The offsets a consumer group has committed for every partition of a topic (the next offset to read);
-    /// <see cref="Offset.Unset"/> (-1001) where it has committed nothing. Read with OffsetFetch, without joining the group.
-    /// (The admin client's ListConsumerGroupOffsets for all partitions returns an empty list on the mock.)
-    /// </summary>
-    public IReadOnlyDictionary<TopicPartition, long> CommittedOffsets(string groupId, string topic)
-    {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-        {
-            BootstrapServers = BootstrapServers,
-            GroupId = groupId,
-            EnableAutoCommit = false,
-        }).Build();
-        return consumer.Committed(Partitions(topic), RequestTimeout).ToDictionary(o => o.TopicPartition, o => o.Offset.Value);
-    }
-
-    /// <summary>True when the group has committed, on every partition, exactly up to the high watermark.</summary>
-    public bool GroupCaughtUp(string groupId, string topic)
-    {
-        var high = HighWatermarks(topic);
-        var committed = CommittedOffsets(groupId, topic);
-        return high.All(h => h.Value == 0 || (committed.TryGetValue(h.Key, out long c) && c == h.Value));
-    }
-
-    /// <summary>
-    /// Reads every message of a topic from the beginning, without a group, until it has read up to the high
-    /// watermarks it saw at the start; fails if that takes longer than <paramref name="timeout"/>.
-    /// </summary>
-    public IReadOnlyList<ConsumeResult<byte[], byte[]>> ReadAll(string topic, TimeSpan timeout)
-    {
-        var high = HighWatermarks(topic);
-        var results = new List<ConsumeResult<byte[], byte[]>>();
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = BootstrapServers,
-            GroupId = "netsec-tests-reader",
-            EnableAutoCommit = false,
-            EnablePartitionEof = true,
-        }).Build();
-        var pending = high.Where(h => h.Value > 0).Select(h => h.Key).ToHashSet();
-        consumer.Assign(pending.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
-        var deadline = DateTime.UtcNow + timeout;
-        while (pending.Count > 0)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"reading '{topic}' back: {results.Count} messages read, partitions {string.Join(", ", pending.Select(p => p.Partition.Value))} not read to their high watermark within {timeout}");
-            }
-
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result is null)
-            {
-                continue;
-            }
-
-            if (!result.IsPartitionEOF)
-            {
-                results.Add(result);
-            }
-
-            if (result.Offset.Value + (result.IsPartitionEOF ? 0 : 1) >= high[result.TopicPartition])
-            {
-                pending.Remove(result.TopicPartition);
-            }
-        }
-
-        consumer.Close();
-        return results;
-    }
-
-    public void Dispose() => _owner.Dispose();
 }

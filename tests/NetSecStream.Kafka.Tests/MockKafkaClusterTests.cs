@@ -19,7 +19,7 @@ public sealed class MockKafkaClusterTests
             .ToList();
 
         // Act: produce, then consume everything as a group member committing explicitly.
-        Assert.Equal(1000, cluster.Produce(Topic, messages));
+        var landed = cluster.Produce(Topic, messages);
         var high = cluster.HighWatermarks(Topic);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var config = new ConsumerConfig
@@ -51,7 +51,9 @@ public sealed class MockKafkaClusterTests
 
         // Assert: the topic was auto-created with four partitions, keys spread the messages over all of them, and
         // the group's committed offsets are the high watermarks.
+        Assert.Equal(1000, landed.Count);
         Assert.Equal(MockKafkaCluster.DefaultPartitions, high.Count);
+        Assert.All(high, h => Assert.Equal(h.Value, landed.Count(l => l.TopicPartition == h.Key)));
         Assert.All(high.Values, h => Assert.True(h > 0, "a partition got no message: " + string.Join(", ", high.Values)));
         Assert.Equal(1000, high.Values.Sum());
         Assert.Equal(messages.Count, seen.Count);
