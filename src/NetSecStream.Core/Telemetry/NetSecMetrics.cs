@@ -26,6 +26,7 @@ public sealed class NetSecMetrics : IDisposable
     private readonly Histogram<double> _alertLatency;
     private readonly Counter<long> _componentReloads;
     private readonly Dictionary<string, Func<long>> _queueDepths = [];
+    private readonly Dictionary<string, Func<IEnumerable<(string Topic, int Partition, long Lag)>>> _consumerLags = [];
     private readonly Lock _queueLock = new();
 
     public NetSecMetrics(IMeterFactory? meterFactory = null)
@@ -49,6 +50,7 @@ public sealed class NetSecMetrics : IDisposable
             "Seconds from an event entering the pipeline to its alert being accepted by every sink.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _meter.CreateObservableGauge("netsec_queue_depth", ObserveQueueDepths, "{item}", "Items waiting in a bounded queue, by stage.");
+        _meter.CreateObservableGauge("netsec_kafka_consumer_lag", ObserveConsumerLag, "{message}", "Messages between a partition's end and the group's committed offset, by topic and partition.");
     }
 
     public Meter Meter => _meter;
@@ -102,6 +104,34 @@ public sealed class NetSecMetrics : IDisposable
         lock (_queueLock)
         {
             _queueDepths[stage] = depth;
+        }
+    }
+
+    /// <summary>Registers a consumer whose lag per partition is reported as <c>netsec_kafka_consumer_lag{topic,partition}</c>.</summary>
+    public void TrackConsumerLag(string consumer, Func<IEnumerable<(string Topic, int Partition, long Lag)>> lag)
+    {
+        lock (_queueLock)
+        {
+            _consumerLags[consumer] = lag;
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveConsumerLag()
+    {
+        KeyValuePair<string, Func<IEnumerable<(string Topic, int Partition, long Lag)>>>[] snapshot;
+        lock (_queueLock)
+        {
+            snapshot = [.. _consumerLags];
+        }
+
+        foreach (var (_, lags) in snapshot)
+        {
+            foreach (var (topic, partition, lag) in lags())
+            {
+                yield return new Measurement<long>(lag,
+                    new KeyValuePair<string, object?>("topic", topic),
+                    new KeyValuePair<string, object?>("partition", partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
         }
     }
 

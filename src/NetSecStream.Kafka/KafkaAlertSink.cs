@@ -1,0 +1,88 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Ecs;
+using NetSecStream.Core.Events;
+using NetSecStream.Core.Telemetry;
+
+namespace NetSecStream.Kafka;
+
+/// <summary>
+/// Writes decided alerts to the alerts topic as ECS JSON (component id <c>kafka_alerts</c>), keyed by dedupe key so
+/// repeats of one finding stay in order; returns only when the broker acknowledged the whole batch.
+/// The control plane consumes this topic.
+/// </summary>
+public sealed partial class KafkaAlertSink : IAlertSink, IDisposable
+{
+    public const string ComponentId = "kafka_alerts";
+
+    private readonly KafkaOptions _options;
+    private readonly NetSecMetrics _metrics;
+    private readonly ILogger _logger;
+    private BatchProducer? _producer;
+
+    public KafkaAlertSink(KafkaOptions options, NetSecMetrics metrics, ILogger<KafkaAlertSink>? logger = null)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public string Id => ComponentId;
+
+    public ComponentKind Kind => ComponentKind.Sink;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _producer ??= new BatchProducer(_options.ProducerConfig(), error => LogProducerError(_logger, error.Code.ToString(), error.Reason));
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask WriteAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        var producer = _producer ?? throw new InvalidOperationException("kafka_alerts: not started");
+        var messages = new List<Message<byte[], byte[]>>(alerts.Count);
+        foreach (var alert in alerts)
+        {
+            messages.Add(new Message<byte[], byte[]>
+            {
+                Key = KafkaHeaders.Utf8(alert.DedupeKey),
+                Value = EcsJson.SerializeAlert(alert),
+                Headers = KafkaHeaders.Standard(),
+                Timestamp = new Timestamp(alert.Timestamp),
+            });
+        }
+
+        _metrics.EventsIn(ComponentId, messages.Count);
+        try
+        {
+            await producer.ProduceAllAsync(_options.AlertsTopic, messages, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProduceException<byte[], byte[]>)
+        {
+            _metrics.SinkError(ComponentId);
+            throw;
+        }
+
+        _metrics.EventsOut(ComponentId, messages.Count);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _producer?.Flush(TimeSpan.FromSeconds(10));
+        _producer?.Dispose();
+        _producer = null;
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _producer?.Dispose();
+        _producer = null;
+    }
+
+    [LoggerMessage(EventId = 330, Level = LogLevel.Warning, Message = "kafka_alerts: producer error ({Code}): {Reason}")]
+    private static partial void LogProducerError(ILogger logger, string code, string reason);
+}

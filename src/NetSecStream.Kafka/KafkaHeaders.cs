@@ -1,0 +1,31 @@
+using Confluent.Kafka;
+
+namespace NetSecStream.Kafka;
+
+/// <summary>Header names NetSecStream puts on its Kafka messages.</summary>
+public static class KafkaHeaders
+{
+    public const string SchemaVersion = "netsec-schema-version";
+    public const string Encoding = "netsec-encoding";
+    public const string EcsJson = "ecs-json";
+    public const string Reason = "netsec-dlq-reason";
+    public const string Stage = "netsec-dlq-stage";
+    public const string SourceTopic = "netsec-dlq-topic";
+    public const string SourcePartition = "netsec-dlq-partition";
+    public const string SourceOffset = "netsec-dlq-offset";
+
+    private static readonly byte[] SchemaVersionValue = System.Text.Encoding.UTF8.GetBytes(Core.Events.SchemaVersion.Current);
+    private static readonly byte[] EcsJsonValue = System.Text.Encoding.UTF8.GetBytes(EcsJson);
+
+    /// <summary>Headers of every flow and alert message: schema version and wire encoding.</summary>
+    public static Headers Standard() => new()
+    {
+        { SchemaVersion, SchemaVersionValue },
+        { Encoding, EcsJsonValue },
+    };
+
+    public static string? Get(Headers? headers, string name) =>
+        headers is not null && headers.TryGetLastBytes(name, out byte[] value) ? System.Text.Encoding.UTF8.GetString(value) : null;
+
+    internal static byte[] Utf8(string text) => System.Text.Encoding.UTF8.GetBytes(text);
+}

@@ -1,0 +1,391 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Telemetry;
+
+namespace NetSecStream.Kafka;
+
+/// <summary>
+/// A consumer-group member on the flows topic (component id <c>kafka</c>). One dedicated thread runs the blocking
+/// consume loop (librdkafka's consumer is single-threaded): it fills a bounded buffer that the pipeline reads, pauses
+/// its partitions while the buffer is full (backpressure without leaving the group), and commits the offsets the
+/// pipeline reports as done (<see cref="CommitAsync"/>: every sink accepted everything up to them).
+/// On revocation it commits what is done and forgets the revoked partitions' buffered records; on stop it commits
+/// and closes, so the group rebalances at once. <see cref="RawRecord.Origin"/> is <c>topic/partition</c> and
+/// <see cref="RawRecord.Position"/> the offset.
+/// </summary>
+public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
+{
+    public const string ComponentId = "kafka";
+
+    private readonly KafkaOptions _options;
+    private readonly NetSecMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Channel<RawRecord> _buffer;
+    private readonly ConcurrentDictionary<TopicPartition, long> _done = new();
+    private readonly ConcurrentDictionary<TopicPartition, long> _committed = new();
+    private readonly ConcurrentDictionary<string, TopicPartition> _origins = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TopicPartition, string> _originNames = new();
+    private readonly ConcurrentDictionary<TopicPartition, long> _lag = new();
+    private readonly CancellationTokenSource _stop = new();
+    private volatile HashSet<TopicPartition> _assigned = [];
+    private IConsumer<byte[], byte[]>? _consumer;
+    private Thread? _loop;
+    private Exception? _fatal;
+    private volatile bool _aborted;
+    private long _droppedOnRevoke;
+
+    public KafkaRecordSource(KafkaOptions options, NetSecMetrics metrics, ILogger<KafkaRecordSource>? logger = null)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _buffer = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(options.ConsumerBufferRecords)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+        });
+    }
+
+    public string Id => ComponentId;
+
+    public ComponentKind Kind => ComponentKind.Source;
+
+    /// <summary>Next offset to read per partition, as last committed by this member.</summary>
+    public IReadOnlyDictionary<TopicPartition, long> CommittedOffsets => new Dictionary<TopicPartition, long>(_committed);
+
+    /// <summary>Partitions this member owns now.</summary>
+    public IReadOnlyCollection<TopicPartition> Assignment => _assigned;
+
+    /// <summary>Buffered records of revoked partitions that were dropped (their new owner reads them again).</summary>
+    public long DroppedOnRevoke => Interlocked.Read(ref _droppedOnRevoke);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _consumer = new ConsumerBuilder<byte[], byte[]>(_options.ConsumerConfig())
+            .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
+            .SetPartitionsRevokedHandler((consumer, partitions) => OnRevoked(consumer, partitions, lost: false))
+            .SetPartitionsLostHandler((consumer, partitions) => OnRevoked(consumer, partitions, lost: true))
+            .SetErrorHandler((_, error) => OnError(error))
+            .SetLogHandler((_, message) =>
+            {
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    LogLibrdkafka(_logger, message.Facility, message.Message);
+                }
+            })
+            .Build();
+        _consumer.Subscribe(_options.FlowsTopic);
+        _metrics.TrackConsumerLag(ComponentId + ":" + _options.GroupId, () => _lag.Select(p => (p.Key.Topic, p.Key.Partition.Value, p.Value)).ToList());
+        _metrics.TrackQueue("kafka_consumer_buffer", () => _buffer.Reader.Count);
+        _loop = new Thread(ConsumeLoop) { IsBackground = true, Name = "netsec-kafka-consumer" };
+        _loop.Start();
+        LogStarted(_logger, _options.FlowsTopic, _options.GroupId);
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<RawRecord> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var reader = _buffer.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var assigned = _assigned;
+            while (reader.TryRead(out var record))
+            {
+                if (!assigned.Contains(_origins[record.Origin]))
+                {
+                    // Revoked while it waited here: its new owner reads it from the committed offset.
+                    Interlocked.Increment(ref _droppedOnRevoke);
+                    continue;
+                }
+
+                _metrics.EventsOut(ComponentId);
+                yield return record;
+            }
+        }
+
+        if (_fatal is not null)
+        {
+            throw new KafkaException(new Error(ErrorCode.Local_Fatal, "kafka consumer stopped: " + _fatal.Message));
+        }
+    }
+
+    /// <summary>Marks everything up to <paramref name="position"/> in that partition as done; committed within <see cref="KafkaOptions.CommitInterval"/>.</summary>
+    public ValueTask CommitAsync(string origin, long position, CancellationToken cancellationToken)
+    {
+        if (!_aborted && _origins.TryGetValue(origin, out var partition))
+        {
+            _done.AddOrUpdate(partition, position + 1, (_, previous) => Math.Max(previous, position + 1));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Commits what is done, leaves the group (so it rebalances at once) and releases the consumer.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is null)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.Run(() => _loop.Join(TimeSpan.FromSeconds(30)), CancellationToken.None).ConfigureAwait(false);
+        _loop = null;
+    }
+
+    /// <summary>
+    /// Simulates a crash (for failure testing, or an emergency stop): stops consuming at once, commits nothing more and
+    /// drops the consumer without leaving the group, which reassigns the partitions after the session timeout.
+    /// </summary>
+    public void Abort()
+    {
+        _aborted = true;
+        _stop.Cancel();
+        _loop?.Join(TimeSpan.FromSeconds(30));
+        _loop = null;
+    }
+
+    public void Dispose()
+    {
+        if (_loop is not null)
+        {
+            _stop.Cancel();
+            _loop.Join(TimeSpan.FromSeconds(30));
+        }
+
+        _consumer?.Dispose();
+        _consumer = null;
+        _stop.Dispose();
+    }
+
+    private void ConsumeLoop()
+    {
+        var consumer = _consumer!;
+        var pending = new Queue<RawRecord>();
+        bool paused = false;
+        var nextCommit = DateTime.UtcNow + _options.CommitInterval;
+        var nextLag = DateTime.UtcNow + _options.LagInterval;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var now = DateTime.UtcNow;
+                if (now >= nextCommit)
+                {
+                    CommitDone(consumer, _assigned);
+                    nextCommit = now + _options.CommitInterval;
+                }
+
+                if (now >= nextLag)
+                {
+                    UpdateLag(consumer);
+                    nextLag = now + _options.LagInterval;
+                }
+
+                // Hand over what is held back; while the pipeline is behind, pause rather than buffer more.
+                while (pending.Count > 0 && _buffer.Writer.TryWrite(pending.Peek()))
+                {
+                    pending.Dequeue();
+                }
+
+                if (pending.Count > 0 && !paused)
+                {
+                    consumer.Pause(consumer.Assignment);
+                    paused = true;
+                }
+                else if (pending.Count == 0 && paused)
+                {
+                    consumer.Resume(consumer.Assignment);
+                    paused = false;
+                }
+
+                ConsumeResult<byte[], byte[]>? result;
+                try
+                {
+                    result = consumer.Consume(paused ? TimeSpan.FromMilliseconds(20) : TimeSpan.FromMilliseconds(100));
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    LogConsumeError(_logger, ex.Error.Code.ToString(), ex.Error.Reason);
+                    continue;
+                }
+
+                if (result?.Message is null)
+                {
+                    continue;
+                }
+
+                _metrics.EventsIn(ComponentId);
+                var record = new RawRecord(result.Message.Value ?? [], OriginOf(result.TopicPartition), result.Offset.Value);
+                if (pending.Count > 0 || !_buffer.Writer.TryWrite(record))
+                {
+                    pending.Enqueue(record);
+                }
+
+            }
+
+            if (!_aborted)
+            {
+                CommitDone(consumer, _assigned);
+                consumer.Close();
+                LogClosed(_logger, _options.GroupId);
+            }
+        }
+        catch (KafkaException ex)
+        {
+            _fatal = ex;
+            LogFatal(_logger, ex);
+        }
+        finally
+        {
+            _buffer.Writer.TryComplete();
+            if (_aborted)
+            {
+                consumer.Dispose();
+                _consumer = null;
+            }
+        }
+    }
+
+    private void OnAssigned(List<TopicPartition> partitions)
+    {
+        var assigned = new HashSet<TopicPartition>(_assigned);
+        foreach (var partition in partitions)
+        {
+            assigned.Add(partition);
+            OriginOf(partition);
+        }
+
+        _assigned = assigned;
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            LogAssigned(_logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
+        }
+    }
+
+    private void OnRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
+    {
+        var revoked = partitions.Select(p => p.TopicPartition).ToHashSet();
+        if (!lost && !_aborted)
+        {
+            // Commit what the pipeline finished before the partitions go; what is in flight is read again by the new owner.
+            CommitDone(consumer, revoked);
+        }
+
+        var assigned = new HashSet<TopicPartition>(_assigned);
+        assigned.ExceptWith(revoked);
+        _assigned = assigned;
+        foreach (var partition in revoked)
+        {
+            _done.TryRemove(partition, out _);
+            _lag.TryRemove(partition, out _);
+        }
+
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            LogRevoked(_logger, lost ? "lost" : "revoked", string.Join(",", revoked.Select(p => p.Partition.Value)));
+        }
+    }
+
+    private void CommitDone(IConsumer<byte[], byte[]> consumer, IReadOnlySet<TopicPartition> partitions)
+    {
+        var offsets = new List<TopicPartitionOffset>();
+        foreach (var partition in partitions)
+        {
+            if (_done.TryGetValue(partition, out long next) && (!_committed.TryGetValue(partition, out long committed) || next > committed))
+            {
+                offsets.Add(new TopicPartitionOffset(partition, next));
+            }
+        }
+
+        if (offsets.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.Commit(offsets);
+            foreach (var offset in offsets)
+            {
+                _committed[offset.TopicPartition] = offset.Offset.Value;
+            }
+        }
+        catch (KafkaException ex) when (!ex.Error.IsFatal)
+        {
+            // Not committed now (e.g. a rebalance is in progress): tried again at the next interval; at worst re-read.
+            LogCommitFailed(_logger, ex.Error.Code.ToString(), ex.Error.Reason);
+        }
+    }
+
+    private void UpdateLag(IConsumer<byte[], byte[]> consumer)
+    {
+        foreach (var partition in _assigned)
+        {
+            var watermarks = consumer.GetWatermarkOffsets(partition);
+            if (watermarks.High.Value < 0)
+            {
+                continue;
+            }
+
+            long committed = _committed.TryGetValue(partition, out long c) ? c : watermarks.Low.Value;
+            _lag[partition] = Math.Max(0, watermarks.High.Value - committed);
+        }
+    }
+
+    private string OriginOf(TopicPartition partition)
+    {
+        if (_originNames.TryGetValue(partition, out string? name))
+        {
+            return name;
+        }
+
+        name = partition.Topic + "/" + partition.Partition.Value.ToString(CultureInfo.InvariantCulture);
+        _originNames[partition] = name;
+        _origins[name] = partition;
+        return name;
+    }
+
+    private void OnError(Error error)
+    {
+        if (error.IsFatal)
+        {
+            LogFatal(_logger, new KafkaException(error));
+        }
+        else
+        {
+            LogConsumeError(_logger, error.Code.ToString(), error.Reason);
+        }
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "kafka: consuming {Topic} as group {Group}")]
+    private static partial void LogStarted(ILogger logger, string topic, string group);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "kafka: assigned partitions {Partitions}")]
+    private static partial void LogAssigned(ILogger logger, string partitions);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "kafka: partitions {How}: {Partitions}")]
+    private static partial void LogRevoked(ILogger logger, string how, string partitions);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "kafka: commit failed ({Code}): {Reason}; retrying at the next interval")]
+    private static partial void LogCommitFailed(ILogger logger, string code, string reason);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "kafka: consumer error ({Code}): {Reason}")]
+    private static partial void LogConsumeError(ILogger logger, string code, string reason);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Critical, Message = "kafka: fatal consumer error; stopping")]
+    private static partial void LogFatal(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Information, Message = "kafka: committed and left group {Group}")]
+    private static partial void LogClosed(ILogger logger, string group);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
+    private static partial void LogLibrdkafka(ILogger logger, string facility, string message);
+}
