@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the test suite needs (none beyond the .NET SDK yet; later suites add syslog-ng, softflowd, ...).
-APT_PACKAGES=()
+# Debian packages the test suite needs: docker-compose validates docker-compose.yml without an engine and brings
+# python3-yaml for the Kubernetes manifest checks.
+APT_PACKAGES=(docker-compose python3-yaml)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -27,4 +28,6 @@ else
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+echo "test.sh: deployment files (docker-compose config, Kubernetes manifests)"
+bash tests/deploy/check.sh
 dotnet test NetSecStream.sln -c Release --logger "console;verbosity=minimal" "$@"

@@ -24,6 +24,8 @@ public static class NetSecCli
         var root = new RootCommand("NetSecStream: network IDS/IPS for Kubernetes workloads (log, alert or block per namespace).");
         root.Options.Add(ConfigOption);
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(CollectCommand.Create());
+        root.Subcommands.Add(ProcessCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());

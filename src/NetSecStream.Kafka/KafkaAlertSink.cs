@@ -46,10 +46,23 @@ public sealed partial class KafkaAlertSink : IAlertSink, IDisposable
         var messages = new List<Message<byte[], byte[]>>(alerts.Count);
         foreach (var alert in alerts)
         {
+            byte[] value;
+            try
+            {
+                value = EcsJson.SerializeAlert(alert);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.Text.Json.JsonException or NotSupportedException)
+            {
+                // One alert that cannot be written must not block the others (or the commit) forever.
+                _metrics.EventRejected(ComponentId, "unserialisable");
+                LogUnserialisable(_logger, alert.RuleId, ex.Message);
+                continue;
+            }
+
             messages.Add(new Message<byte[], byte[]>
             {
                 Key = KafkaHeaders.Utf8(alert.DedupeKey),
-                Value = EcsJson.SerializeAlert(alert),
+                Value = value,
                 Headers = KafkaHeaders.Standard(),
                 Timestamp = new Timestamp(alert.Timestamp),
             });
@@ -82,6 +95,9 @@ public sealed partial class KafkaAlertSink : IAlertSink, IDisposable
         _producer?.Dispose();
         _producer = null;
     }
+
+    [LoggerMessage(EventId = 331, Level = LogLevel.Error, Message = "kafka_alerts: alert {Rule} cannot be serialised and is skipped: {Reason}")]
+    private static partial void LogUnserialisable(ILogger logger, string rule, string reason);
 
     [LoggerMessage(EventId = 330, Level = LogLevel.Warning, Message = "kafka_alerts: producer error ({Code}): {Reason}")]
     private static partial void LogProducerError(ILogger logger, string code, string reason);

@@ -40,7 +40,7 @@ public sealed class KafkaOptions
     /// <summary>Largest message produced or accepted; bigger flows are dead-lettered.</summary>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
 
-    internal ClientConfig ClientConfig()
+    public ClientConfig ClientConfig()
     {
         var config = new ClientConfig(new Dictionary<string, string>(Properties, StringComparer.Ordinal))
         {
@@ -50,7 +50,7 @@ public sealed class KafkaOptions
         return config;
     }
 
-    internal ProducerConfig ProducerConfig()
+    public ProducerConfig ProducerConfig()
     {
         // Defaults chosen for at-least-once without reordering; any of them can be overridden in Properties.
         var defaults = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -69,7 +69,7 @@ public sealed class KafkaOptions
         return new ProducerConfig(defaults) { BootstrapServers = BootstrapServers, ClientId = ClientId };
     }
 
-    internal ConsumerConfig ConsumerConfig()
+    public ConsumerConfig ConsumerConfig()
     {
         var defaults = new Dictionary<string, string>(StringComparer.Ordinal)
         {

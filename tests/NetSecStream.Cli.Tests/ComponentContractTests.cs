@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetSecStream.Cli.Configuration;
@@ -11,8 +12,10 @@ using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
+using NetSecStream.Core.Ecs;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
+using NetSecStream.Kafka;
 using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
@@ -212,7 +215,138 @@ public sealed partial class ComponentContractTests : IDisposable
                 Assert.Contains("\"payload_truncated\":true", line, StringComparison.Ordinal);
             },
             CountedAs: "netsec_events_in"),
+        [KafkaRecordSource.ComponentId] = new(
+            () => KafkaProbeOptions(dir),
+            InvalidKafkaOptions,
+            async (d, o, s) =>
+            {
+                var options = (KafkaOptions)o;
+                await using (var publisher = new KafkaFlowPublisher(options, s.Metrics))
+                {
+                    var flow = Flows.Tcp("10.0.0.1", 1000, "203.0.113.66", 443, "shop");
+                    flow.CommunityId = CommunityId.Compute(flow);
+                    await publisher.PublishAsync(flow, CancellationToken.None);
+                    await publisher.FlushAsync(CancellationToken.None);
+                }
+
+                using (var producer = new ProducerBuilder<byte[], byte[]>(options.ProducerConfig()).Build())
+                {
+                    await producer.ProduceAsync(options.FlowsTopic, new Message<byte[], byte[]> { Value = "not json"u8.ToArray() });
+                }
+
+                var source = (KafkaRecordSource)d.Create(o, s);
+                var sink = new RecordingSink();
+                using var stop = new CancellationTokenSource();
+                var run = RunPipeline(source, s, sink, decoder: new EcsFlowDecoder(null, s.Metrics), token: stop.Token);
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (source.CommittedOffsets.Values.Sum() < 2 && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(50);
+                }
+
+                await stop.CancelAsync();
+                await run;
+                Assert.Equal(2, source.CommittedOffsets.Values.Sum());
+                Assert.Single(sink.Alerts);
+                source.Dispose();
+            },
+            CountedComponent: EcsFlowDecoder.ComponentId),
+        [KafkaFlowPublisher.ComponentId] = new(
+            () => KafkaProbeOptions(dir),
+            InvalidKafkaOptions,
+            async (d, o, s) =>
+            {
+                var deadLetters = new MemoryDeadLetterSink();
+                var options = (KafkaOptions)o;
+                options.MaxMessageBytes = 1024;
+                await using var publisher = new KafkaFlowPublisher(options, s.Metrics, deadLetters);
+                var huge = Flows.Tcp("10.0.0.1", 1000, "203.0.113.66", 443, "shop", dnsQuery: new string('a', 2000));
+                await publisher.PublishAsync(huge, CancellationToken.None);
+                await publisher.PublishAsync(Flows.Tcp("10.0.0.1", 1001, "203.0.113.66", 443, "shop"), CancellationToken.None);
+                await publisher.FlushAsync(CancellationToken.None);
+                Assert.Equal(1, publisher.Delivered);
+                Assert.Equal(1, publisher.Failed);
+                Assert.Contains("exceeds Kafka:MaxMessageBytes", Assert.Single(deadLetters.Items).Reason, StringComparison.Ordinal);
+            },
+            CountedAs: "netsec_dead_letters"),
+        [KafkaAlertSink.ComponentId] = new(
+            () => KafkaProbeOptions(dir),
+            InvalidKafkaOptions,
+            async (d, o, s) =>
+            {
+                var sink = (IAlertSink)d.Create(o, s);
+                await sink.StartAsync(CancellationToken.None);
+                var good = BadAndGoodAlert(double.NaN, out var bad);
+                await sink.WriteAsync([bad, good], CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+            }),
+        [KafkaDeadLetterSink.ComponentId] = new(
+            () => KafkaProbeOptions(dir),
+            InvalidKafkaOptions,
+            async (d, o, s) =>
+            {
+                var sink = (KafkaDeadLetterSink)d.Create(o, s);
+                await sink.StartAsync(CancellationToken.None);
+                await sink.WriteAsync(new DeadLetter("decode", "netsec.flows/3", 42, "bad", new byte[10], DateTimeOffset.UtcNow), CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+            },
+            CountedAs: "netsec_events_out"),
+        [EcsFlowDecoder.ComponentId] = new(
+            () => new EcsDecoderOptions(),
+            () => new EcsDecoderOptions { MaxRecordBytes = 0 },
+            (d, o, s) =>
+            {
+                var decoder = (IFlowDecoder)d.Create(o, s);
+                var result = decoder.Decode("{\"source\":{\"ip\":\"nope\"}}"u8);
+                Assert.False(result.IsSuccess);
+                Assert.False(string.IsNullOrWhiteSpace(result.Error));
+                return Task.CompletedTask;
+            }),
     };
+
+    private static readonly Lazy<(IAdminClient Admin, string Brokers)> MockKafka = new(() =>
+    {
+        // librdkafka's in-process mock cluster: the real wire protocol, no broker to install.
+        var config = new AdminClientConfig { BootstrapServers = "127.0.0.1:1" };
+        config.Set("test.mock.num.brokers", "1");
+        var admin = new AdminClientBuilder(config).Build();
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
+        return (admin, string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}")));
+    });
+
+    private static KafkaOptions KafkaProbeOptions(string dir) => new()
+    {
+        BootstrapServers = MockKafka.Value.Brokers,
+        FlowsTopic = "contract.flows." + Path.GetFileName(dir),
+        AlertsTopic = "contract.alerts",
+        DeadLetterTopic = "contract.deadletter",
+        GroupId = "contract-" + Path.GetFileName(dir),
+        Properties = { ["session.timeout.ms"] = "6000" },
+    };
+
+    private static KafkaOptions InvalidKafkaOptions() => new() { BootstrapServers = "", FlowsTopic = "bad topic!", Properties = { ["no.such.property"] = "1" } };
+
+    private static readonly Lazy<(IAdminClient Admin, string Brokers)> MockKafka = new(() =>
+    {
+        // librdkafka's in-process mock cluster: the real wire protocol, no broker to install.
+        var config = new AdminClientConfig { BootstrapServers = "127.0.0.1:1" };
+        config.Set("test.mock.num.brokers", "1");
+        var admin = new AdminClientBuilder(config).Build();
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
+        return (admin, string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}")));
+    });
+
+    private static KafkaOptions KafkaProbeOptions(string dir) => new()
+    {
+        BootstrapServers = MockKafka.Value.Brokers,
+        FlowsTopic = "contract.flows." + Path.GetFileName(dir),
+        AlertsTopic = "contract.alerts",
+        DeadLetterTopic = "contract.deadletter",
+        GroupId = "contract-" + Path.GetFileName(dir),
+        Properties = { ["session.timeout.ms"] = "6000" },
+    };
+
+    private static KafkaOptions InvalidKafkaOptions() => new() { BootstrapServers = "", FlowsTopic = "bad topic!", Properties = { ["no.such.property"] = "1" } };
 
     private static Alert BadAndGoodAlert(double badScore, out Alert bad)
     {
@@ -233,15 +367,16 @@ public sealed partial class ComponentContractTests : IDisposable
         return Make(50);
     }
 
-    private static async Task RunPipeline(IRecordSource source, ComponentServices services, RecordingSink sink, IReadOnlyList<IFlowEnricher>? enrichers = null)
+    private static async Task RunPipeline(IRecordSource source, ComponentServices services, RecordingSink sink, IReadOnlyList<IFlowEnricher>? enrichers = null,
+        IFlowDecoder? decoder = null, CancellationToken token = default)
     {
         string feed = Path.Combine(Path.GetTempPath(), "netsec-contract-feed-" + Guid.NewGuid().ToString("N") + ".txt");
         await File.WriteAllTextAsync(feed, "203.0.113.66\n");
         try
         {
-            var components = new PipelineComponents(source, new HubbleFlowDecoder(new HubbleDecoderOptions(), services.Metrics), enrichers ?? [],
+            var components = new PipelineComponents(source, decoder ?? new HubbleFlowDecoder(new HubbleDecoderOptions(), services.Metrics), enrichers ?? [],
                 [new IntelDetector(new IntelOptions { Paths = [feed] }, services.Metrics)], [sink], new MemoryDeadLetterSink());
-            await new FlowPipeline(new PipelineOptions { DedupeWindow = TimeSpan.Zero }, components, new ModeResolver(new ModeOptions()), services.Metrics).RunAsync(CancellationToken.None);
+            await new FlowPipeline(new PipelineOptions { DedupeWindow = TimeSpan.Zero }, components, new ModeResolver(new ModeOptions()), services.Metrics).RunAsync(token);
         }
         finally
         {

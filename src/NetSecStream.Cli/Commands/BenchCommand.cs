@@ -25,12 +25,16 @@ public static class BenchCommand
         var scenario = new Option<string>("--scenario") { Description = "Generator scenario.", DefaultValueFactory = _ => "demo" };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var keep = new Option<string?>("--keep-output") { Description = "Keep the alert files in this directory instead of a deleted temporary one." };
+        var transport = new Option<string>("--transport") { Description = "in-process (default): decode-only baseline; kafka: through librdkafka's mock cluster, raw-consume baseline.", DefaultValueFactory = _ => "in-process" };
+        transport.AcceptOnlyFromAmong("in-process", "kafka");
         var command = new Command("bench", "Measure end-to-end throughput and event-to-alert latency against a decode-only baseline.")
         {
-            events, seed, scenario, json, keep,
+            events, seed, scenario, json, keep, transport,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json), parse.GetValue(keep), token));
+        command.SetAction((parse, token) => parse.GetValue(transport) == "kafka"
+            ? RunKafkaAsync(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json), token)
+            : RunAsync(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json), parse.GetValue(keep), token));
         return command;
     }
 
@@ -130,6 +134,59 @@ public static class BenchCommand
         }
 
         return lost == 0 ? 0 : NetSecCli.RuntimeErrorExitCode;
+    }
+
+    private static async Task<int> RunKafkaAsync(ParseResult parse, long count, int seed, string scenario, bool asJson, CancellationToken token)
+    {
+        if (count is < 1 or > 5_000_000)
+        {
+            Console.Error.WriteLine("netsec bench: --events must be between 1 and 5000000 with --transport kafka");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        var settings = NetSecCli.LoadSettings(parse);
+        if (settings is null)
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        using var loggerFactory = NetSecCli.CreateLoggerFactory(settings, LogLevel.Warning);
+        using var metrics = new NetSecMetrics();
+        var services = PipelineAssembler.Services(metrics, loggerFactory);
+        Console.Error.WriteLine($"[bench] generating {count:N0} events (scenario {scenario}, seed {seed}) ...");
+        var decoder = new HubbleFlowDecoder(new HubbleDecoderOptions(), null);
+        var flows = new List<Core.Events.FlowEvent>((int)count);
+        foreach (var generated in new TrafficGenerator().Generate(new GeneratorOptions(scenario, count, seed)))
+        {
+            flows.Add(decoder.Decode(generated.Json).Event!);
+        }
+
+        var result = await KafkaBench.RunAsync(settings, services, flows, token).ConfigureAwait(false);
+        var output = new BenchResult(
+            count,
+            result.PipelinePerSecond,
+            result.RawConsumePerSecond,
+            Round(result.P50Ms),
+            Round(result.P99Ms),
+            Math.Round(PeakRssMegabytes(), 1),
+            result.Lost,
+            result.Alerts,
+            result.PipelineSeconds,
+            $"raw Confluent.Kafka consume of the same messages (mock cluster); latency measured at {result.HalfLoadRate:N0} events/s over {result.HalfLoadEvents:N0} events",
+            Environment.ProcessorCount,
+            Environment.Version.ToString());
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(output, CliJsonContext.Default.BenchResult));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"kafka: pipeline {output.EventsPerSecond:N0} events/s ({100 * output.EventsPerSecond / output.BaselineEventsPerSecond:F0}% of raw consume {output.BaselineEventsPerSecond:N0}/s)\n"
+                + $"event-to-alert latency at half load p50 {output.P50Ms:F2} ms  p99 {output.P99Ms:F2} ms  peak RSS {output.PeakRssMb:F0} MB  lost {output.Lost}"));
+        }
+
+        return output.Lost == 0 ? 0 : NetSecCli.RuntimeErrorExitCode;
     }
 
     private static int Decode(IFlowDecoder decoder, List<byte[]> records, int count)

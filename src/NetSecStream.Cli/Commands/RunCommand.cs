@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Files;
@@ -8,7 +6,6 @@ using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.InProcess;
-using OpenTelemetry.Metrics;
 
 namespace NetSecStream.Cli.Commands;
 
@@ -61,34 +58,7 @@ public static class RunCommand
             stopCts.CancelAfter(limit);
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddConfiguration(settings.Configuration);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddConfiguration(settings.Configuration.GetSection("Logging"));
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.WebHost.UseUrls(settings.Metrics.Listen);
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton<NetSecMetrics>();
-        if (settings.Metrics.Enabled)
-        {
-            // Prometheus exposition of the NetSecStream meter (and the runtime's own), via OpenTelemetry.
-            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter(NetSecMetrics.MeterName)
-                .AddPrometheusExporter());
-        }
-
-        builder.Services.AddHealthChecks()
-            .AddCheck<PipelineHealthCheck>("pipeline", tags: ["ready"]);
-        builder.Services.AddSingleton<PipelineHealthCheck>();
-
-        await using var app = builder.Build();
+        await using var app = RoleHost.Build(settings);
         var metrics = app.Services.GetRequiredService<NetSecMetrics>();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var services = PipelineAssembler.Services(metrics, loggerFactory);
@@ -119,16 +89,8 @@ public static class RunCommand
             return NetSecCli.ConfigurationErrorExitCode;
         }
 
-        app.Services.GetRequiredService<PipelineHealthCheck>().Pipeline = pipeline;
-        if (settings.Metrics.Enabled)
-        {
-            app.MapPrometheusScrapingEndpoint("/metrics");
-            app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-            app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
-            app.MapGet("/", () => Results.Text("NetSecStream: /metrics (Prometheus), /healthz (live), /readyz (ready)\n"));
-            await app.StartAsync(CancellationToken.None).ConfigureAwait(false);
-            Console.Error.WriteLine($"[netsec] metrics and health on {settings.Metrics.Listen} (/metrics, /healthz, /readyz)");
-        }
+        app.Services.GetRequiredService<ReadinessCheck>().Probe = () => (pipeline.IsRunning, $"{pipeline.Stats.RecordsIn} events in, {pipeline.Stats.InFlightEvents} in flight");
+        await RoleHost.StartEndpointsAsync(app, settings).ConfigureAwait(false);
 
         Console.Error.WriteLine(demo is null
             ? $"[netsec] following {sourcePath}; alerts under {dataDir}; Ctrl-C to stop"
@@ -157,23 +119,9 @@ public static class RunCommand
             await publishing.ConfigureAwait(false);
         }
 
-        if (settings.Metrics.Enabled)
-        {
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        }
+        await RoleHost.StopEndpointsAsync(app, settings).ConfigureAwait(false);
 
         Console.Error.WriteLine($"[netsec] stopped: {pipeline.Stats.RecordsIn:N0} events, {pipeline.Stats.Alerts:N0} alerts, {pipeline.Stats.Rejected:N0} rejected");
         return exitCode;
     }
-}
-
-/// <summary>Ready while the pipeline graph runs.</summary>
-public sealed class PipelineHealthCheck : IHealthCheck
-{
-    public FlowPipeline? Pipeline { get; set; }
-
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Pipeline is { IsRunning: true } running
-            ? HealthCheckResult.Healthy($"{running.Stats.RecordsIn} events in, {running.Stats.InFlightEvents} in flight")
-            : HealthCheckResult.Unhealthy("pipeline not running"));
 }

@@ -114,7 +114,7 @@ public sealed class AppOptionsValidator :
 /// <summary>A sink given as a URI on the command line or in <c>Sinks:Uris</c>.</summary>
 public sealed record SinkUri(string Scheme, Uri Uri)
 {
-    public static readonly string[] SupportedSchemes = ["file"];
+    public static readonly string[] SupportedSchemes = ["file", "kafka"];
 
     public static bool TryParse(string text, out SinkUri? sink, out string? error)
     {
@@ -122,7 +122,7 @@ public sealed record SinkUri(string Scheme, Uri Uri)
         error = null;
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
         {
-            error = $"'{text}' is not a URI (expected e.g. file:///var/lib/netsec/alerts)";
+            error = $"'{text}' is not a URI (expected e.g. file:///var/lib/netsec/alerts or kafka://broker:9092/netsec.alerts)";
             return false;
         }
 

@@ -2,6 +2,8 @@ using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
+using NetSecStream.Core.Ecs;
+using NetSecStream.Kafka;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
@@ -32,6 +34,16 @@ public static class ComponentCatalog
         ComponentDescriptor.For<FileDeadLetterOptions>(FileDeadLetterSink.ComponentId, ComponentKind.Sink, FileDeadLetterOptions.SectionName,
             new FileDeadLetterOptionsValidator(),
             (options, services) => new FileDeadLetterSink(options, services.Metrics, services.LoggerFactory.CreateLogger<FileDeadLetterSink>(), services.Time)),
+        ComponentDescriptor.For<KafkaOptions>(KafkaRecordSource.ComponentId, ComponentKind.Source, KafkaOptions.Section, new KafkaOptionsValidator(),
+            (options, services) => new KafkaRecordSource(options, services.Metrics, services.LoggerFactory.CreateLogger<KafkaRecordSource>())),
+        ComponentDescriptor.For<KafkaOptions>(KafkaFlowPublisher.ComponentId, ComponentKind.Sink, KafkaOptions.Section, new KafkaOptionsValidator(),
+            (options, services) => new KafkaFlowPublisher(options, services.Metrics, null, services.LoggerFactory.CreateLogger<KafkaFlowPublisher>())),
+        ComponentDescriptor.For<KafkaOptions>(KafkaAlertSink.ComponentId, ComponentKind.Sink, KafkaOptions.Section, new KafkaOptionsValidator(),
+            (options, services) => new KafkaAlertSink(options, services.Metrics, services.LoggerFactory.CreateLogger<KafkaAlertSink>())),
+        ComponentDescriptor.For<KafkaOptions>(KafkaDeadLetterSink.ComponentId, ComponentKind.Sink, KafkaOptions.Section, new KafkaOptionsValidator(),
+            (options, services) => new KafkaDeadLetterSink(options, services.Metrics, services.LoggerFactory.CreateLogger<KafkaDeadLetterSink>())),
+        ComponentDescriptor.For<EcsDecoderOptions>(EcsFlowDecoder.ComponentId, ComponentKind.Decoder, EcsDecoderOptions.SectionName, new EcsDecoderOptionsValidator(),
+            (options, services) => new EcsFlowDecoder(options, services.Metrics)),
     ];
 
     public static ComponentDescriptor Get(string id) =>

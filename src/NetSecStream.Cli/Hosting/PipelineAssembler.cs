@@ -4,6 +4,7 @@ using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Core.Telemetry;
+using NetSecStream.Kafka;
 using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
@@ -21,15 +22,16 @@ public static class PipelineAssembler
     /// <param name="defaultAlertDirectory">Alert directory when no sink URI is given.</param>
     /// <param name="deadLetterDirectory">Where undecodable records go.</param>
     /// <param name="alwaysWriteDefault">Write to <paramref name="defaultAlertDirectory"/> even when sink URIs are given (replay's --out).</param>
+    /// <param name="role">What differs between roles: the decoder, the default sinks, the dead-letter path.</param>
+    /// <param name="sinks">Given sinks instead of those the settings and role name (benchmarks, tests).</param>
+    /// <param name="deadLetters">A given dead-letter sink instead of the role's.</param>
     public static FlowPipeline Build(AppSettings settings, IRecordSource source, ComponentServices services, string defaultAlertDirectory, string deadLetterDirectory,
-        bool alwaysWriteDefault = false)
+        bool alwaysWriteDefault = false, PipelineRole? role = null, IReadOnlyList<IAlertSink>? sinks = null, IDeadLetterSink? deadLetters = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(services);
-        var decoderDescriptor = ComponentCatalog.Get(HubbleFlowDecoder.ComponentId);
-        var decoderOptions = (HubbleDecoderOptions)settings.ComponentOptions(decoderDescriptor);
-        decoderOptions.Cluster ??= settings.Cluster.Name;
-        var decoder = (IFlowDecoder)Create(decoderDescriptor, decoderOptions, services);
+        role ??= PipelineRole.Embedded;
+        var decoder = CreateDecoder(settings, role.DecoderId, services);
         var enrichers = new List<IFlowEnricher> { new CommunityIdEnricher() };
         var detectors = new List<IDetector>();
         var intelOptions = (IntelOptions)settings.ComponentOptions(ComponentCatalog.Get(IntelDetector.ComponentId));
@@ -38,10 +40,25 @@ public static class PipelineAssembler
             detectors.Add((IDetector)Create(ComponentCatalog.Get(IntelDetector.ComponentId), intelOptions, services));
         }
 
+        var components = new PipelineComponents(source, decoder, enrichers, detectors,
+            sinks ?? CreateSinks(settings, services, defaultAlertDirectory, alwaysWriteDefault, role),
+            deadLetters ?? (role.DeadLetterId == FileDeadLetterSink.ComponentId
+                ? FileDeadLetters(settings, services, deadLetterDirectory)
+                : (IDeadLetterSink)Create(settings, role.DeadLetterId, services)));
+        return new FlowPipeline(settings.Pipeline, components, new ModeResolver(settings.Modes), services.Metrics, services.LoggerFactory);
+    }
+
+    private static List<IAlertSink> CreateSinks(AppSettings settings, ComponentServices services, string defaultAlertDirectory, bool alwaysWriteDefault, PipelineRole role)
+    {
         var sinks = new List<IAlertSink>();
+        foreach (string id in role.AlwaysSinks)
+        {
+            sinks.Add((IAlertSink)Create(settings, id, services));
+        }
+
         var fileDescriptor = ComponentCatalog.Get(FileSink.ComponentId);
         var uris = settings.Sinks.Uris;
-        if (uris.Count == 0 || alwaysWriteDefault)
+        if ((uris.Count == 0 && role.DefaultFileSink) || alwaysWriteDefault)
         {
             var options = (FileSinkOptions)settings.ComponentOptions(fileDescriptor);
             if (string.IsNullOrEmpty(options.Directory) || alwaysWriteDefault)
@@ -66,19 +83,52 @@ public static class PipelineAssembler
                     options.Directory = uri.Uri.LocalPath;
                     sinks.Add((IAlertSink)Create(fileDescriptor, options, services));
                     break;
+                case "kafka":
+                    var kafka = KafkaOptionsFor(settings);
+                    if (!string.IsNullOrEmpty(uri.Uri.Authority))
+                    {
+                        kafka.BootstrapServers = uri.Uri.Authority;
+                    }
+
+                    kafka.AlertsTopic = uri.Uri.AbsolutePath.Trim('/') is { Length: > 0 } topic ? topic : kafka.AlertsTopic;
+                    sinks.Add((IAlertSink)Create(ComponentCatalog.Get(KafkaAlertSink.ComponentId), kafka, services));
+                    break;
             }
         }
 
-        var deadLetterDescriptor = ComponentCatalog.Get(FileDeadLetterSink.ComponentId);
-        var deadLetterOptions = (FileDeadLetterOptions)settings.ComponentOptions(deadLetterDescriptor);
-        if (string.IsNullOrEmpty(deadLetterOptions.Directory))
+        return sinks;
+    }
+
+    public static IFlowDecoder CreateDecoder(AppSettings settings, string decoderId, ComponentServices services)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var descriptor = ComponentCatalog.Get(decoderId);
+        var options = settings.ComponentOptions(descriptor);
+        if (options is HubbleDecoderOptions hubble)
         {
-            deadLetterOptions.Directory = deadLetterDirectory;
+            hubble.Cluster ??= settings.Cluster.Name;
         }
 
-        var deadLetters = (IDeadLetterSink)Create(deadLetterDescriptor, deadLetterOptions, services);
-        var components = new PipelineComponents(source, decoder, enrichers, detectors, sinks, deadLetters);
-        return new FlowPipeline(settings.Pipeline, components, new ModeResolver(settings.Modes), services.Metrics, services.LoggerFactory);
+        return (IFlowDecoder)Create(descriptor, options, services);
+    }
+
+    public static IDeadLetterSink FileDeadLetters(AppSettings settings, ComponentServices services, string defaultDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var descriptor = ComponentCatalog.Get(FileDeadLetterSink.ComponentId);
+        var options = (FileDeadLetterOptions)settings.ComponentOptions(descriptor);
+        if (string.IsNullOrEmpty(options.Directory))
+        {
+            options.Directory = defaultDirectory;
+        }
+
+        return (IDeadLetterSink)Create(descriptor, options, services);
+    }
+
+    public static KafkaOptions KafkaOptionsFor(AppSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return (KafkaOptions)settings.ComponentOptions(ComponentCatalog.Get(KafkaRecordSource.ComponentId));
     }
 
     /// <summary>Builds a registered component from its configuration section; invalid options are a configuration error.</summary>
@@ -89,7 +139,7 @@ public static class PipelineAssembler
         return Create(descriptor, settings.ComponentOptions(descriptor), services);
     }
 
-    private static INetSecComponent Create(ComponentDescriptor descriptor, object options, ComponentServices services)
+    public static INetSecComponent Create(ComponentDescriptor descriptor, object options, ComponentServices services)
     {
         try
         {
@@ -102,4 +152,18 @@ public static class PipelineAssembler
     }
 
     public static ComponentServices Services(NetSecMetrics metrics, ILoggerFactory loggerFactory) => new(metrics, loggerFactory, TimeProvider.System);
+}
+
+/// <summary>How a role wires the shared pipeline.</summary>
+/// <param name="DecoderId">Decoder of the source's records.</param>
+/// <param name="DefaultFileSink">Whether a file sink is added when no sink URI is given.</param>
+/// <param name="AlwaysSinks">Sinks every instance of the role writes to, by component id.</param>
+/// <param name="DeadLetterId">Where undecodable records go, by component id.</param>
+public sealed record PipelineRole(string DecoderId, bool DefaultFileSink, IReadOnlyList<string> AlwaysSinks, string DeadLetterId)
+{
+    /// <summary><c>run</c>, <c>replay</c>, <c>bench</c>: Hubble records, file sink, file dead letters.</summary>
+    public static PipelineRole Embedded { get; } = new(HubbleFlowDecoder.ComponentId, true, [], FileDeadLetterSink.ComponentId);
+
+    /// <summary><c>process</c>: ECS flows from Kafka, alerts to the alerts topic, dead letters to the dead-letter topic.</summary>
+    public static PipelineRole KafkaProcessor { get; } = new(EcsFlowDecoder.ComponentId, false, [KafkaAlertSink.ComponentId], KafkaDeadLetterSink.ComponentId);
 }
