@@ -1,3 +1,4 @@
+using NetSecStream.Core.Ecs;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Pipeline;
@@ -36,7 +37,7 @@ internal sealed class Processor : IAsyncDisposable
         _intel = new IntelDetector(new IntelOptions { Paths = [Path.Combine(TestData.RepoRoot, "deploy", "intel")] }, _metrics);
         Pipeline = new FlowPipeline(
             pipelineOptions,
-            new PipelineComponents(Tracking, new EcsTestDecoder(), [new CommunityIdEnricher()], [_intel], [Recorded, _alertSink], _deadLetters),
+            new PipelineComponents(Tracking, new EcsFlowDecoder(), [new CommunityIdEnricher()], [_intel], [Recorded, _alertSink], _deadLetters),
             new ModeResolver(new ModeOptions()),
             _metrics);
     }
