@@ -326,28 +326,6 @@ public sealed partial class ComponentContractTests : IDisposable
 
     private static KafkaOptions InvalidKafkaOptions() => new() { BootstrapServers = "", FlowsTopic = "bad topic!", Properties = { ["no.such.property"] = "1" } };
 
-    private static readonly Lazy<(IAdminClient Admin, string Brokers)> MockKafka = new(() =>
-    {
-        // librdkafka's in-process mock cluster: the real wire protocol, no broker to install.
-        var config = new AdminClientConfig { BootstrapServers = "127.0.0.1:1" };
-        config.Set("test.mock.num.brokers", "1");
-        var admin = new AdminClientBuilder(config).Build();
-        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
-        return (admin, string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}")));
-    });
-
-    private static KafkaOptions KafkaProbeOptions(string dir) => new()
-    {
-        BootstrapServers = MockKafka.Value.Brokers,
-        FlowsTopic = "contract.flows." + Path.GetFileName(dir),
-        AlertsTopic = "contract.alerts",
-        DeadLetterTopic = "contract.deadletter",
-        GroupId = "contract-" + Path.GetFileName(dir),
-        Properties = { ["session.timeout.ms"] = "6000" },
-    };
-
-    private static KafkaOptions InvalidKafkaOptions() => new() { BootstrapServers = "", FlowsTopic = "bad topic!", Properties = { ["no.such.property"] = "1" } };
-
     private static Alert BadAndGoodAlert(double badScore, out Alert bad)
     {
         Alert Make(double score) => new()
@@ -371,7 +349,7 @@ public sealed partial class ComponentContractTests : IDisposable
         IFlowDecoder? decoder = null, CancellationToken token = default)
     {
         string feed = Path.Combine(Path.GetTempPath(), "netsec-contract-feed-" + Guid.NewGuid().ToString("N") + ".txt");
-        await File.WriteAllTextAsync(feed, "203.0.113.66\n");
+        await File.WriteAllTextAsync(feed, "203.0.113.66\n", CancellationToken.None);
         try
         {
             var components = new PipelineComponents(source, decoder ?? new HubbleFlowDecoder(new HubbleDecoderOptions(), services.Metrics), enrichers ?? [],
