@@ -182,6 +182,48 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal("alert", doc.RootElement.GetProperty("event").GetProperty("kind").GetString());
     }
 
+    [Fact]
+    public async Task CollectThenProcess_ThroughKafka_AlertsOnEveryC2Episode_AndCommitsEverything()
+    {
+        // librdkafka's mock cluster listens on real ports, so the commands connect to it as to any broker.
+        var adminConfig = new Confluent.Kafka.AdminClientConfig { BootstrapServers = "127.0.0.1:1" };
+        adminConfig.Set("test.mock.num.brokers", "1");
+        using var admin = new Confluent.Kafka.AdminClientBuilder(adminConfig).Build();
+        string brokers = string.Join(",", admin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers.Select(b => $"{b.Host}:{b.Port}"));
+        string[] kafka = [$"--Kafka:BootstrapServers={brokers}", "--Kafka:Properties:session.timeout.ms=6000", "--Metrics:Enabled=false",
+            $"--Storage:DataDirectory={Path.Combine(_dir, "data")}"];
+        string events = Path.Combine(_dir, "flows.jsonl");
+        Assert.Equal(0, await Netsec("generate", "--events", "5000", "--seed", "11", "--out", events));
+
+        Assert.Equal(0, await Netsec(["collect", "--input", events, "--once", .. kafka]));
+        string alerts = Path.Combine(_dir, "alerts");
+        Assert.Equal(0, await Netsec(["process", "--duration", "00:00:12", "--sink", new Uri(alerts + "/").AbsoluteUri, .. kafka]));
+
+        // Every message was consumed and committed by the group.
+        using var consumer = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = brokers,
+            GroupId = "netsec-process",
+        }).Build();
+        var partitions = admin.GetMetadata("netsec.flows", TimeSpan.FromSeconds(10)).Topics[0].Partitions
+            .Select(p => new Confluent.Kafka.TopicPartition("netsec.flows", p.PartitionId)).ToList();
+        long high = partitions.Sum(p => consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
+        long committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10)).Sum(o => Math.Max(0, o.Offset.Value));
+        Assert.Equal(5000, high);
+        Assert.Equal(high, committed);
+
+        // Alerts reached the extra file sink; every C2 episode has one.
+        var alerted = Directory.EnumerateFiles(alerts, "alerts-*.ndjson").SelectMany(File.ReadLines)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("network").GetProperty("community_id").GetString()!)
+            .ToHashSet(StringComparer.Ordinal);
+        var c2 = File.ReadLines(events + ".labels.jsonl").Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.GetProperty("label").GetString() == "c2_beacon")
+            .GroupBy(l => l.GetProperty("episode").GetString()!, l => l.GetProperty("community_id").GetString()!)
+            .ToList();
+        Assert.NotEmpty(c2);
+        Assert.All(c2, episode => Assert.True(episode.Any(alerted.Contains), $"episode {episode.Key} has no alert"));
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
