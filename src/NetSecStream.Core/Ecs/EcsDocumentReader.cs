@@ -43,8 +43,9 @@ internal sealed class NetSecEndpointFacts
 
 /// <summary>
 /// Reads one ECS flow or alert document (as <see cref="EcsJson"/> writes it) with <see cref="Utf8JsonReader"/> in one
-/// forward pass, straight into the event model: no intermediate documents, repeated strings, addresses and label
-/// objects shared through <see cref="EcsReadCaches"/>. Fields may come in any order; unknown fields are skipped; the
+/// forward pass, straight into the event model: no intermediate documents; repeated strings, addresses, label objects
+/// and whole endpoint objects shared through <see cref="EcsReadCaches"/> (an endpoint object seen for the first time is
+/// read a second time, on its own). Fields may come in any order; unknown fields are skipped; the
 /// fields it knows are type-checked even where the event has no slot for them, as the serializer-based reader did.
 /// Type and value errors set <see cref="Error"/> (naming the JSON path); malformed JSON surfaces as
 /// <see cref="JsonException"/> (or <see cref="InvalidOperationException"/> for undecodable strings).
@@ -340,9 +341,9 @@ internal ref struct EcsDocumentReader
 
     private bool ReadEvent()
     {
-        if (!BeginObject("", "event", out bool present) || !present)
+        if (!EnterObject("", "event", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -372,9 +373,9 @@ internal ref struct EcsDocumentReader
 
     private bool ReadRule()
     {
-        if (!BeginObject("", "rule", out bool present) || !present)
+        if (!EnterObject("", "rule", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -401,9 +402,9 @@ internal ref struct EcsDocumentReader
     {
         ip = null;
         port = null;
-        if (!BeginObject("", field, out bool present) || !present)
+        if (!EnterObject("", field, out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -426,9 +427,9 @@ internal ref struct EcsDocumentReader
 
     private bool ReadNetwork()
     {
-        if (!BeginObject("", "network", out bool present) || !present)
+        if (!EnterObject("", "network", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -456,9 +457,10 @@ internal ref struct EcsDocumentReader
 
     private bool ReadDns()
     {
-        if (!BeginObject("", "dns", out _hasDns) || !_hasDns)
+        _hasDns = EnterObject("", "dns", out bool valid);
+        if (!_hasDns)
         {
-            return _hasDns || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -485,9 +487,9 @@ internal ref struct EcsDocumentReader
     {
         _dnsQuestionName = null;
         _dnsQuestionType = null;
-        if (!BeginObject("dns", "question", out bool present) || !present)
+        if (!EnterObject("dns", "question", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -564,32 +566,18 @@ internal ref struct EcsDocumentReader
 
     private bool ReadHttp()
     {
-        if (!BeginObject("", "http", out bool present) || !present)
+        if (!EnterObject("", "http", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         _hasHttp = true;
         while (NextProperty(out var name))
         {
-            bool ok;
-            if (Is(name, "version"u8))
-            {
-                ok = ReadString("http", "version", _caches.Strings, out _httpVersion);
-            }
-            else if (Is(name, "request"u8))
-            {
-                ok = ReadSingleField("http", "request", "http.request", "method", out _httpMethod);
-            }
-            else if (Is(name, "response"u8))
-            {
-                ok = ReadHttpResponse();
-            }
-            else
-            {
-                ok = Skip();
-            }
-
+            bool ok = Is(name, "version"u8) ? ReadString("http", "version", _caches.Strings, out _httpVersion)
+                : Is(name, "request"u8) ? ReadSingleField("http", "request", "http.request", "method", out _httpMethod)
+                : Is(name, "response"u8) ? ReadHttpResponse()
+                : Skip();
             if (!ok)
             {
                 return false;
@@ -602,9 +590,9 @@ internal ref struct EcsDocumentReader
     private bool ReadHttpResponse()
     {
         _httpStatusCode = null;
-        if (!BeginObject("http", "response", out bool present) || !present)
+        if (!EnterObject("http", "response", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -621,9 +609,9 @@ internal ref struct EcsDocumentReader
 
     private bool ReadUrl()
     {
-        if (!BeginObject("", "url", out bool present) || !present)
+        if (!EnterObject("", "url", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         _hasHttp = true;
@@ -659,31 +647,18 @@ internal ref struct EcsDocumentReader
 
     private bool ReadTls()
     {
-        if (!BeginObject("", "tls", out _hasTls) || !_hasTls)
+        _hasTls = EnterObject("", "tls", out bool valid);
+        if (!_hasTls)
         {
-            return _hasTls || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
         {
-            bool ok;
-            if (Is(name, "version"u8))
-            {
-                ok = ReadString("tls", "version", _caches.Strings, out _tlsVersion);
-            }
-            else if (Is(name, "version_protocol"u8))
-            {
-                ok = CheckString("tls", "version_protocol");
-            }
-            else if (Is(name, "client"u8))
-            {
-                ok = ReadTlsClient();
-            }
-            else
-            {
-                ok = Skip();
-            }
-
+            bool ok = Is(name, "version"u8) ? ReadString("tls", "version", _caches.Strings, out _tlsVersion)
+                : Is(name, "version_protocol"u8) ? CheckString("tls", "version_protocol")
+                : Is(name, "client"u8) ? ReadTlsClient()
+                : Skip();
             if (!ok)
             {
                 return false;
@@ -697,9 +672,9 @@ internal ref struct EcsDocumentReader
     {
         _tlsServerName = null;
         _tlsJa3 = null;
-        if (!BeginObject("tls", "client", out bool present) || !present)
+        if (!EnterObject("tls", "client", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -718,9 +693,9 @@ internal ref struct EcsDocumentReader
 
     private bool ReadOrchestrator()
     {
-        if (!BeginObject("", "orchestrator", out bool present) || !present)
+        if (!EnterObject("", "orchestrator", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -741,9 +716,9 @@ internal ref struct EcsDocumentReader
 
     private bool ReadKubernetes()
     {
-        if (!BeginObject("", "kubernetes", out bool present) || !present)
+        if (!EnterObject("", "kubernetes", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -763,9 +738,9 @@ internal ref struct EcsDocumentReader
 
     private bool ReadObserver()
     {
-        if (!BeginObject("", "observer", out bool present) || !present)
+        if (!EnterObject("", "observer", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -786,9 +761,9 @@ internal ref struct EcsDocumentReader
 
     private bool ReadNetSec()
     {
-        if (!BeginObject("", "netsec", out bool present) || !present)
+        if (!EnterObject("", "netsec", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -827,9 +802,9 @@ internal ref struct EcsDocumentReader
     {
         _icmpType = null;
         _icmpCode = null;
-        if (!BeginObject("netsec", "icmp", out bool present) || !present)
+        if (!EnterObject("netsec", "icmp", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -849,24 +824,44 @@ internal ref struct EcsDocumentReader
     private bool ReadNetSecEndpoint(string path, out NetSecEndpointFacts? facts)
     {
         facts = null;
-        if (!BeginObject("", path, out bool present) || !present)
+        if (!EnterObject("", path, out bool valid))
         {
-            return present || Error is null;
+            return valid;
+        }
+
+        if (!_caches.EndpointLookups.ShouldLookUp())
+        {
+            return ReadNetSecEndpointFields(path, out facts);
         }
 
         var raw = RawValue();
         facts = _caches.Endpoints.Get(raw, out int hash);
+        _caches.EndpointLookups.Record(hit: facts is not null);
         if (facts is not null)
         {
             return true;
         }
 
-        // Parse the object's own bytes (well-formed, the skip checked) with the field readers, then resume after it.
+        // Read the object's own bytes (well-formed, the skip checked) with the field readers, then resume after it.
         var outer = _reader;
         var outerInput = _input;
         _reader = new Utf8JsonReader(raw);
         _input = raw;
         Read();
+        if (!ReadNetSecEndpointFields(path, out facts))
+        {
+            return false;
+        }
+
+        _reader = outer;
+        _input = outerInput;
+        _caches.Endpoints.Add(raw, hash, facts!);
+        return true;
+    }
+
+    private bool ReadNetSecEndpointFields(string path, out NetSecEndpointFacts? facts)
+    {
+        facts = null;
         string? ns = null, pod = null, workload = null, reserved = null;
         IReadOnlyDictionary<string, string>? labels = null;
         uint? identity = null;
@@ -890,8 +885,6 @@ internal ref struct EcsDocumentReader
             }
         }
 
-        _reader = outer;
-        _input = outerInput;
         facts = new NetSecEndpointFacts
         {
             Namespace = ns,
@@ -902,16 +895,15 @@ internal ref struct EcsDocumentReader
             ReservedEntity = reserved,
             DnsNames = dnsNames,
         };
-        _caches.Endpoints.Add(raw, hash, facts);
         return true;
     }
 
     private bool ReadNetSecDns()
     {
         _dnsQuestionTypes = null;
-        if (!BeginObject("netsec", "dns", out bool present) || !present)
+        if (!EnterObject("netsec", "dns", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -929,9 +921,9 @@ internal ref struct EcsDocumentReader
     private bool ReadNetSecHttp()
     {
         _httpIsResponse = null;
-        if (!BeginObject("netsec", "http", out bool present) || !present)
+        if (!EnterObject("netsec", "http", out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         _hasHttp = true;
@@ -951,9 +943,10 @@ internal ref struct EcsDocumentReader
     {
         _payloadToServer = null;
         _payloadToClient = null;
-        if (!BeginObject("netsec", "payload", out _hasPayload) || !_hasPayload)
+        _hasPayload = EnterObject("netsec", "payload", out bool valid);
+        if (!_hasPayload)
         {
-            return _hasPayload || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -974,9 +967,9 @@ internal ref struct EcsDocumentReader
     private bool ReadSingleField(string parent, string field, string path, string inner, out string? value)
     {
         value = null;
-        if (!BeginObject(parent, field, out bool present) || !present)
+        if (!EnterObject(parent, field, out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -994,9 +987,9 @@ internal ref struct EcsDocumentReader
     /// <summary>An object the event has no slot for, whose known string fields are type-checked all the same.</summary>
     private bool ReadIgnoredObject(string parent, string field, string path, string first, string? second)
     {
-        if (!BeginObject(parent, field, out bool present) || !present)
+        if (!EnterObject(parent, field, out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -1061,9 +1054,9 @@ internal ref struct EcsDocumentReader
     /// <summary>Type-checks an object of strings (<c>kubernetes.labels</c>) the event has no slot for.</summary>
     private bool CheckStringObject(string parent, string field)
     {
-        if (!BeginObject(parent, field, out bool present) || !present)
+        if (!EnterObject(parent, field, out bool valid))
         {
-            return present || Error is null;
+            return valid;
         }
 
         while (NextProperty(out var name))
@@ -1260,10 +1253,16 @@ internal ref struct EcsDocumentReader
             text = _valueScratch[.._reader.CopyString(_valueScratch)];
         }
 
-        ip = _caches.Addresses.Get(text, out int hash);
-        if (ip is not null)
+        bool lookUp = _caches.AddressLookups.ShouldLookUp();
+        int hash = 0;
+        if (lookUp)
         {
-            return true;
+            ip = _caches.Addresses.Get(text, out hash);
+            _caches.AddressLookups.Record(hit: ip is not null);
+            if (ip is not null)
+            {
+                return true;
+            }
         }
 
         if (!IPAddress.TryParse(text, out ip))
@@ -1271,7 +1270,11 @@ internal ref struct EcsDocumentReader
             return Fail(EcsReadFailure.InvalidValue, $"{InvalidJson}$.{Join(parent, field)}: '{Quote(text)}' is not an IP address");
         }
 
-        _caches.Addresses.Add(text, hash, ip);
+        if (lookUp)
+        {
+            _caches.Addresses.Add(text, hash, ip);
+        }
+
         return true;
     }
 
@@ -1557,10 +1560,20 @@ internal ref struct EcsDocumentReader
         return _input[start..(int)_reader.BytesConsumed];
     }
 
-    private bool BeginObject(string parent, string field, out bool present)
+    /// <summary>
+    /// True when the reader is on an object to read. Otherwise false, with <paramref name="valid"/> true for null (an
+    /// unknown section) and false, the failure recorded, for any other value.
+    /// </summary>
+    private bool EnterObject(string parent, string field, out bool valid)
     {
-        present = _reader.TokenType == JsonTokenType.StartObject;
-        return present || _reader.TokenType == JsonTokenType.Null || WrongType(parent, field, "an object");
+        if (_reader.TokenType == JsonTokenType.StartObject)
+        {
+            valid = true;
+            return true;
+        }
+
+        valid = _reader.TokenType == JsonTokenType.Null || WrongType(parent, field, "an object");
+        return false;
     }
 
     private bool WrongType(string parent, string field, string expected) => WrongType(parent, field, expected, _reader.TokenType);

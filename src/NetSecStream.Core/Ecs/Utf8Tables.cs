@@ -150,6 +150,48 @@ internal static class Utf8Hash
     }
 }
 
+/// <summary>
+/// Decides whether a cache is worth consulting: a lookup that misses costs a second pass over the value, so when
+/// most recent lookups missed (every endpoint object distinct, say) lookups pause for a while and values are read
+/// directly, then a new sample of lookups decides again. The counters are shared by threads without
+/// synchronisation: a lost update only shifts the sample a little.
+/// </summary>
+internal sealed class CacheLookupPolicy
+{
+    private const int SampleSize = 512;
+    private const int PauseLength = 16 * 1024;
+
+    private int _lookups;
+    private int _hits;
+    private int _pauseLeft;
+
+    public bool ShouldLookUp()
+    {
+        if (_pauseLeft <= 0)
+        {
+            return true;
+        }
+
+        _pauseLeft--;
+        return false;
+    }
+
+    public void Record(bool hit)
+    {
+        int lookups = ++_lookups;
+        int hits = hit ? ++_hits : _hits;
+        if (lookups < SampleSize)
+        {
+            return;
+        }
+
+        // Fewer than a quarter of the lookups hit: pause them.
+        _pauseLeft = hits * 4 < lookups ? PauseLength : 0;
+        _lookups = 0;
+        _hits = 0;
+    }
+}
+
 /// <summary>The bounded tables one ECS reader shares between all the documents it reads.</summary>
 internal sealed class EcsReadCaches
 {
@@ -186,4 +228,8 @@ internal sealed class EcsReadCaches
 
     /// <summary>The Kubernetes facts of a flow's side by their raw JSON: one lookup instead of one per field.</summary>
     public Utf8ValueCache<NetSecEndpointFacts> Endpoints { get; }
+
+    public CacheLookupPolicy EndpointLookups { get; } = new();
+
+    public CacheLookupPolicy AddressLookups { get; } = new();
 }

@@ -148,6 +148,134 @@ internal static class EcsSamples
         IpProtocol = 6,
     };
 
+    /// <summary>
+    /// A flow with a random mix of every fact the ECS mapping carries, in the canonical forms the mapping keeps
+    /// (TLS versions as ECS writes them, lower-case flags), so that reading its document gives it back exactly.
+    /// </summary>
+    public static FlowEvent RandomFlow(Random random)
+    {
+        string[] namespaces = ["shop", "payments", "kube-system", "edge", "ns-ü", "data.lake"];
+        string[] apps = ["frontend", "cart", "api", "coredns", "ingress-nginx", "worker"];
+        byte[] protocols = [6, 17, 1, 58, 132, 47];
+        byte protocol = protocols[random.Next(protocols.Length)];
+        bool v6 = protocol == 58 || random.Next(4) == 0;
+        bool icmp = protocol is 1 or 58;
+        bool ports = protocol is 6 or 17 or 132;
+        return new FlowEvent
+        {
+            Timestamp = new DateTimeOffset(2020 + random.Next(10), 1 + random.Next(12), 1 + random.Next(28), random.Next(24), random.Next(60), random.Next(60), TimeSpan.Zero)
+                .AddTicks(random.Next(4) == 0 ? 0 : random.Next(10_000_000)),
+            Source = RandomEndpoint(random, v6, ports, namespaces, apps),
+            Destination = RandomEndpoint(random, v6, ports, namespaces, apps),
+            IpProtocol = protocol,
+            Direction = (TrafficDirection)random.Next(3),
+            Verdict = (DataplaneVerdict)random.Next(8),
+            IsReply = random.Next(3) switch { 0 => null, 1 => true, _ => false },
+            Bytes = random.Next(3) == 0 ? null : random.NextInt64(0, long.MaxValue),
+            Packets = random.Next(3) == 0 ? null : random.Next(),
+            TcpFlags = protocol == 6 ? (TcpFlags)random.Next(1 << 9) : TcpFlags.None,
+            IcmpType = icmp && random.Next(4) > 0 ? (byte)random.Next(256) : null,
+            IcmpCode = icmp && random.Next(4) > 0 ? (byte)random.Next(256) : null,
+            Dns = random.Next(4) == 0 ? RandomDns(random) : null,
+            Http = random.Next(4) == 0 ? RandomHttp(random) : null,
+            Tls = random.Next(4) == 0 ? RandomTls(random) : null,
+            Payload = random.Next(5) == 0
+                ? new PayloadBuffers { ToServer = RandomBytes(random, 40), ToClient = random.Next(3) == 0 ? default : RandomBytes(random, 40) }
+                : null,
+            CollectorId = random.Next(4) == 0 ? "" : "hubble_" + random.Next(3),
+            NodeName = random.Next(3) == 0 ? null : "node-" + random.Next(5),
+            Cluster = random.Next(2) == 0 ? null : "prod-eu" + random.Next(2),
+            CommunityId = "1:" + Convert.ToBase64String(RandomBytes(random, 20, exact: true)),
+            Summary = random.Next(3) == 0 ? null : "TCP Flags: \"SYN\" \\ <ack>\n\t✓ " + random.Next(100),
+        };
+    }
+
+    private static FlowEndpoint RandomEndpoint(Random random, bool v6, bool ports, string[] namespaces, string[] apps)
+    {
+        bool pod = random.Next(3) > 0;
+        string app = apps[random.Next(apps.Length)];
+        string ns = namespaces[random.Next(namespaces.Length)];
+        return new FlowEndpoint
+        {
+            Ip = v6
+                ? new IPAddress([0xfd, 0, 0, 0x10, 2, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, (byte)random.Next(256), (byte)random.Next(256)])
+                : new IPAddress([10, (byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)]),
+            Port = ports ? (ushort)random.Next(65536) : (ushort)0,
+            Namespace = pod ? ns : null,
+            Pod = pod ? $"{app}-7d9c8-{random.Next(30):x4}" : null,
+            Workload = pod && random.Next(4) > 0 ? app : null,
+            Labels = random.Next(5) switch
+            {
+                0 => null,
+                1 => new Dictionary<string, string>(),
+                _ => new Dictionary<string, string>
+                {
+                    ["app"] = app,
+                    ["app.kubernetes.io/part-of"] = ns,
+                    ["io.cilium.k8s.policy.serviceaccount"] = app + "-sa",
+                    ["quote\"key"] = "välue " + random.Next(3),
+                },
+            },
+            Identity = random.Next(4) == 0 ? null : (uint)random.NextInt64(0, uint.MaxValue + 1L),
+            ReservedEntity = pod ? null : random.Next(2) == 0 ? "world" : "host",
+            DnsNames = random.Next(4) == 0 ? [$"{app}.{ns}.svc.cluster.local", "alias.example"] : null,
+        };
+    }
+
+    private static DnsFacts RandomDns(Random random)
+    {
+        bool response = random.Next(2) == 0;
+        string[][] typeSets = [["A"], ["AAAA", "A"], ["TXT"], ["A", "AAAA", "MX"]];
+        return new DnsFacts
+        {
+            Query = random.Next(5) == 0 ? null : $"svc{random.Next(50)}.example.com",
+            QueryTypes = typeSets[random.Next(typeSets.Length)],
+            Rcode = response ? random.Next(25) : null,
+            Answers = response && random.Next(3) > 0 ? ["203.0.113." + random.Next(256), "2001:db8::" + random.Next(1000), "cname.example.net"] : null,
+            IsResponse = response,
+        };
+    }
+
+    private static HttpFacts RandomHttp(Random random)
+    {
+        // Always at least the method: facts that are all unknown write no section, and read back as no HTTP at all.
+        string? uri = random.Next(4) switch
+        {
+            0 => null,
+            1 => "/api/v1/items",
+            2 => "/api/v1/items?id=" + random.Next(1000) + "&q=a+b",
+            _ => "/search?",
+        };
+        string? host = random.Next(3) == 0 ? null : "cart.shop.svc.cluster.local";
+        return new HttpFacts
+        {
+            Method = random.Next(4) == 0 ? "DELETE" : "GET",
+            Host = host,
+            Uri = uri,
+            Url = host is not null && uri is not null && random.Next(2) == 0 ? "http://" + host + uri : null,
+            UserAgent = random.Next(3) == 0 ? null : "Mozilla/5.0 (X11) \"quoted\" ünïcode",
+            StatusCode = random.Next(3) == 0 ? null : 200 + random.Next(400),
+            Protocol = random.Next(4) switch { 0 => null, 1 => "HTTP/1.1", 2 => "HTTP/2", _ => "HTTP/1.0" },
+            IsResponse = random.Next(2) == 0,
+        };
+    }
+
+    private static TlsFacts RandomTls(Random random)
+    {
+        string? sni = random.Next(3) == 0 ? null : "shop.example.com";
+        string? ja3 = random.Next(3) == 0 ? null : "e7d705a3286e19ea42f587b344ee6865";
+        // Versions in the form ECS keeps ("1.3"), so they read back unchanged; at least one fact, or no section is written.
+        string? version = random.Next(3) == 0 && (sni is not null || ja3 is not null) ? null : random.Next(2) == 0 ? "1.2" : "1.3";
+        return new TlsFacts { Sni = sni, Version = version, Ja3 = ja3 };
+    }
+
+    private static byte[] RandomBytes(Random random, int maxLength, bool exact = false)
+    {
+        byte[] bytes = new byte[exact ? maxLength : 1 + random.Next(maxLength)];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
     public static Alert AlertOn(FlowEvent flow) => new()
     {
         Id = "01JPBX7Q8W3M4K5N6P7R8S9T0V",
