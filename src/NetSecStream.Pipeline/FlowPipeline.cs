@@ -83,7 +83,17 @@ public sealed partial class FlowPipeline
             LogStarted(_logger, _components.Source.Id, _components.Detectors.Count, _components.Sinks.Count);
             IsRunning = true;
             var completion = BuildGraph(readCts.Token).Run(materializer);
-            await completion.ConfigureAwait(false);
+            try
+            {
+                await completion.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopToken.IsCancellationRequested)
+            {
+                // Stopped while the source was reading: batches not yet delivered are not committed, and are read
+                // again by the next run (at-least-once); everything committed so far stands.
+                LogStoppedMidRead(_logger);
+            }
+
             LogCompleted(_logger, Stats.RecordsIn, Stats.Rejected, Stats.Alerts);
         }
         finally
@@ -407,6 +417,9 @@ public sealed partial class FlowPipeline
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "sink {Sink} failed {Attempts} times; stopping without committing")]
     private static partial void LogSinkGaveUp(ILogger logger, string sink, int attempts, Exception exception);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "pipeline stopped while reading; uncommitted batches will be read again")]
+    private static partial void LogStoppedMidRead(ILogger logger);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "component {Component} failed to stop")]
     private static partial void LogStopFailed(ILogger logger, string component, Exception exception);

@@ -7,7 +7,9 @@ using NetSecStream.Collectors.Generator;
 using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
+using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.InProcess;
+using Confluent.Kafka;
 
 namespace NetSecStream.Cli.Commands;
 
@@ -161,7 +163,17 @@ public static class BenchCommand
             flows.Add(decoder.Decode(generated.Json).Event!);
         }
 
-        var result = await KafkaBench.RunAsync(settings, services, flows, token).ConfigureAwait(false);
+        KafkaBench.Result result;
+        try
+        {
+            result = await KafkaBench.RunAsync(settings, services, flows, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or KafkaException or InvalidOperationException or SinkFailedException)
+        {
+            Console.Error.WriteLine("netsec bench: the Kafka run failed: " + ex);
+            return NetSecCli.RuntimeErrorExitCode;
+        }
+
         var output = new BenchResult(
             count,
             result.PipelinePerSecond,
