@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using NetSecStream.Core.Events;
+using NetSecStream.Core.Text;
 
 namespace NetSecStream.Collectors.Hubble;
 
@@ -50,15 +51,15 @@ internal sealed class HubbleDecoderCaches(int capacity)
 {
     public Utf8StringInterner Strings { get; } = new(capacity);
 
-    public Utf8KeyedCache<IPAddress> Addresses { get; } = new(capacity, maxKeyLength: 64);
+    public Utf8ValueCache<IPAddress> Addresses { get; } = new(capacity, maxKeyLength: 64);
 
     // Key lengths are capped so the worst case stays a few MiB: typical label lists are 300-700 bytes.
-    public Utf8KeyedCache<HubbleLabelSet> LabelSets { get; } = new(capacity / 4, maxKeyLength: 4 * 1024);
+    public Utf8ValueCache<HubbleLabelSet> LabelSets { get; } = new(capacity / 4, maxKeyLength: 4 * 1024);
 
-    public Utf8KeyedCache<IReadOnlyList<string>> Lists { get; } = new(capacity / 4, maxKeyLength: 1024);
+    public Utf8ValueCache<IReadOnlyList<string>> Lists { get; } = new(capacity / 4, maxKeyLength: 1024);
 
     /// <summary>Community IDs by exact tuple: a connection yields many flow events, and each id costs a SHA-1.</summary>
-    public Utf8KeyedCache<string> CommunityIds { get; } = new(capacity, maxKeyLength: 40);
+    public Utf8ValueCache<string> CommunityIds { get; } = new(capacity, maxKeyLength: 40);
 }
 
 /// <summary>

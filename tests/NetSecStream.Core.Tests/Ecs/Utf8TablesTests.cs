@@ -1,5 +1,6 @@
 using System.Text;
 using NetSecStream.Core.Ecs;
+using NetSecStream.Core.Text;
 
 namespace NetSecStream.Core.Tests.Ecs;
 
