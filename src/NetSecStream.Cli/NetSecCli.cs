@@ -32,6 +32,19 @@ public static class NetSecCli
         return root;
     }
 
+    /// <summary>Configuration values for sink URIs given on the command line (<c>--sink</c>), as <c>Sinks:Uris:i</c>.</summary>
+    public static Dictionary<string, string?> SinkUriValues(IReadOnlyList<string> sinkUris)
+    {
+        ArgumentNullException.ThrowIfNull(sinkUris);
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < sinkUris.Count; i++)
+        {
+            values[$"Sinks:Uris:{i}"] = sinkUris[i];
+        }
+
+        return values;
+    }
+
     /// <summary>Loads and validates settings for a subcommand; prints the errors and returns null when invalid.</summary>
     public static AppSettings? LoadSettings(ParseResult parse, IDictionary<string, string?>? commandValues = null)
     {

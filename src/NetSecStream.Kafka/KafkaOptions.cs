@@ -40,16 +40,6 @@ public sealed class KafkaOptions
     /// <summary>Largest message produced or accepted; bigger flows are dead-lettered.</summary>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
 
-    public ClientConfig ClientConfig()
-    {
-        var config = new ClientConfig(new Dictionary<string, string>(Properties, StringComparer.Ordinal))
-        {
-            BootstrapServers = BootstrapServers,
-            ClientId = ClientId,
-        };
-        return config;
-    }
-
     public ProducerConfig ProducerConfig()
     {
         // Defaults chosen for at-least-once without reordering; any of them can be overridden in Properties.

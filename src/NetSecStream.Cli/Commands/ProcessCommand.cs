@@ -27,11 +27,7 @@ public static class ProcessCommand
 
     private static async Task<int> RunAsync(ParseResult parse, string[] sinkUris, TimeSpan? duration, CancellationToken token)
     {
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        for (int i = 0; i < sinkUris.Length; i++)
-        {
-            values[$"Sinks:Uris:{i}"] = sinkUris[i];
-        }
+        var values = NetSecCli.SinkUriValues(sinkUris);
 
         var settings = NetSecCli.LoadSettings(parse, values);
         if (settings is null)

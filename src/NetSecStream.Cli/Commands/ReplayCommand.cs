@@ -30,11 +30,7 @@ public static class ReplayCommand
 
     private static async Task<int> RunAsync(ParseResult parse, string input, string? outDir, string[] sinkUris, string? summaryPath, CancellationToken token)
     {
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        for (int i = 0; i < sinkUris.Length; i++)
-        {
-            values[$"Sinks:Uris:{i}"] = sinkUris[i];
-        }
+        var values = NetSecCli.SinkUriValues(sinkUris);
 
         var settings = NetSecCli.LoadSettings(parse, values);
         if (settings is null)

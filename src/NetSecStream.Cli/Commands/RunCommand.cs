@@ -32,16 +32,11 @@ public static class RunCommand
 
     private static async Task<int> RunAsync(ParseResult parse, string? input, string[] sinkUris, TimeSpan? duration, CancellationToken token)
     {
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var values = NetSecCli.SinkUriValues(sinkUris);
         if (input is not null)
         {
             values["Sources:Hubble:Path"] = input;
             values["Sources:Hubble:Follow"] = input == "-" ? "false" : "true";
-        }
-
-        for (int i = 0; i < sinkUris.Length; i++)
-        {
-            values[$"Sinks:Uris:{i}"] = sinkUris[i];
         }
 
         var settings = NetSecCli.LoadSettings(parse, values);

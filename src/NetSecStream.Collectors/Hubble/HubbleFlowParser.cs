@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Text;
+using static NetSecStream.Core.Text.JsonText;
 
 namespace NetSecStream.Collectors.Hubble;
 
@@ -1547,24 +1548,5 @@ internal ref struct HubbleFlowParser
 
         address = v4;
         return true;
-    }
-
-    private static string Describe(JsonTokenType token) => token switch
-    {
-        JsonTokenType.String => "a string",
-        JsonTokenType.Number => "a number",
-        JsonTokenType.True or JsonTokenType.False => "a boolean",
-        JsonTokenType.Null => "null",
-        JsonTokenType.StartObject => "an object",
-        JsonTokenType.StartArray => "an array",
-        _ => token.ToString(),
-    };
-
-    /// <summary>A bounded, printable rendering of input text for error messages.</summary>
-    private static string Quote(ReadOnlySpan<byte> text)
-    {
-        const int MaxShown = 64;
-        string shown = Encoding.UTF8.GetString(text.Length > MaxShown ? text[..MaxShown] : text);
-        return text.Length > MaxShown ? shown + "..." : shown;
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using NetSecStream.Core.Events;
+using static NetSecStream.Core.Text.JsonText;
 
 namespace NetSecStream.Core.Ecs;
 
@@ -1603,23 +1604,4 @@ internal ref struct EcsDocumentReader
     private static bool Is(ReadOnlySpan<byte> name, ReadOnlySpan<byte> literal) => name.SequenceEqual(literal);
 
     private static string Join(string parent, string field) => parent.Length == 0 ? field : parent + "." + field;
-
-    private static string Describe(JsonTokenType token) => token switch
-    {
-        JsonTokenType.String => "a string",
-        JsonTokenType.Number => "a number",
-        JsonTokenType.True or JsonTokenType.False => "a boolean",
-        JsonTokenType.Null => "null",
-        JsonTokenType.StartObject => "an object",
-        JsonTokenType.StartArray => "an array",
-        _ => token.ToString(),
-    };
-
-    /// <summary>A bounded, printable rendering of input text for error messages.</summary>
-    private static string Quote(ReadOnlySpan<byte> text)
-    {
-        const int MaxShown = 64;
-        string shown = Encoding.UTF8.GetString(text.Length > MaxShown ? text[..MaxShown] : text);
-        return text.Length > MaxShown ? shown + "..." : shown;
-    }
 }

@@ -23,7 +23,6 @@ public sealed class InProcessRecordSource : IRecordSource
     {
         _metrics = metrics;
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        Capacity = capacity;
         _channel = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -34,8 +33,6 @@ public sealed class InProcessRecordSource : IRecordSource
     public string Id => ComponentId;
 
     public ComponentKind Kind => ComponentKind.Source;
-
-    public int Capacity { get; }
 
     /// <summary>Records waiting to be read.</summary>
     public int Depth => _channel.Reader.Count;
