@@ -104,3 +104,28 @@ public interface IRecordSource : INetSecComponent
 
     ValueTask CommitAsync(string origin, long position, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
+
+/// <summary>A flow event a collector decoded itself, with where it came from (for dead letters and progress).</summary>
+public readonly record struct SourcedFlow(FlowEvent Flow, string Origin, long Position);
+
+/// <summary>
+/// A source that decodes its own input into flow events (NetFlow/IPFIX datagrams, pcap packets, Hubble Relay's gRPC
+/// stream): one input unit may yield many flows, or none until a flow ends. <see cref="SourcedFlow.Origin"/> names the
+/// input (exporter address, file, relay) and <see cref="SourcedFlow.Position"/> the datagram, packet or message number.
+/// Input it cannot decode is counted in <c>netsec_events_rejected{component,reason}</c> and reported through
+/// <see cref="Rejected"/>; it never ends the stream. Like <see cref="IRecordSource"/>, the pipeline calls
+/// <see cref="CommitAsync"/> only after every sink accepted everything up to and including that position.
+/// </summary>
+public interface IFlowEventSource : INetSecComponent
+{
+    IAsyncEnumerable<SourcedFlow> ReadAsync(CancellationToken cancellationToken);
+
+    ValueTask CommitAsync(string origin, long position, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Raised for each input unit that was rejected (origin, position, reason, raw bytes), for the dead-letter path.</summary>
+    event Action<DeadLetter>? Rejected
+    {
+        add { }
+        remove { }
+    }
+}
