@@ -5,11 +5,13 @@ using NetSecStream.Core.Components;
 using NetSecStream.Core.Ecs;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
+using NetSecStream.Core.Wire;
 
 namespace NetSecStream.Kafka;
 
 /// <summary>
-/// Publishes flow events to the flows topic (component id <c>kafka_flows</c>): ECS JSON values keyed by Community ID
+/// Publishes flow events to the flows topic (component id <c>kafka_flows</c>): ECS JSON (or, with
+/// <c>Kafka:Encoding=binary</c>, <see cref="FlowBinary"/>) values keyed by Community ID
 /// (both directions of a connection land in one partition), with schema-version and encoding headers, through an
 /// idempotent, batching (linger), lz4-compressing producer. A message the broker refuses is retried by librdkafka
 /// until <c>message.timeout.ms</c>, then dead-lettered with the reason; nothing is dropped silently.
@@ -24,6 +26,7 @@ public sealed partial class KafkaFlowPublisher : INetSecComponent, IAsyncDisposa
     private readonly ILogger _logger;
     private readonly IProducer<byte[], byte[]> _producer;
     private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
+    private readonly bool _binary;
     private long _delivered;
     private long _failed;
     private long _published;
@@ -39,6 +42,7 @@ public sealed partial class KafkaFlowPublisher : INetSecComponent, IAsyncDisposa
             .SetLogHandler((_, message) => KafkaLog.Forward(_logger, message))
             .Build();
         _onDelivery = OnDelivery;
+        _binary = options.Encoding == KafkaHeaders.Binary;
     }
 
     public string Id => ComponentId;
@@ -58,7 +62,7 @@ public sealed partial class KafkaFlowPublisher : INetSecComponent, IAsyncDisposa
     public async ValueTask PublishAsync(FlowEvent flow, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        byte[] value = EcsJson.SerializeFlow(flow);
+        byte[] value = _binary ? FlowBinary.Serialize(flow) : EcsJson.SerializeFlow(flow);
         if (value.Length > _options.MaxMessageBytes)
         {
             Interlocked.Increment(ref _failed);
@@ -71,7 +75,7 @@ public sealed partial class KafkaFlowPublisher : INetSecComponent, IAsyncDisposa
         {
             Key = flow.CommunityId is null ? null! : KafkaHeaders.Utf8(flow.CommunityId),
             Value = value,
-            Headers = KafkaHeaders.Standard(),
+            Headers = KafkaHeaders.ForFlow(_options.Encoding),
             Timestamp = new Timestamp(flow.Timestamp),
         };
         while (true)

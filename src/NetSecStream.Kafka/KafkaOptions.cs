@@ -37,6 +37,12 @@ public sealed class KafkaOptions
     /// <summary>How often consumer lag is recomputed for the <c>netsec_kafka_consumer_lag</c> metric.</summary>
     public TimeSpan LagInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Wire encoding of published flows: <c>ecs_json</c> (the interoperable default: any ECS consumer reads it) or
+    /// <c>binary</c> (NetSecStream's compact encoding, docs/specs/flow-wire.md). Processors read both.
+    /// </summary>
+    public string Encoding { get; set; } = KafkaHeaders.EcsJson;
+
     /// <summary>Largest message produced or accepted; bigger flows are dead-lettered.</summary>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
 
@@ -127,6 +133,11 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         if (options.LagInterval <= TimeSpan.Zero)
         {
             failures.Add($"{S}:LagInterval must be positive.");
+        }
+
+        if (options.Encoding is not (KafkaHeaders.EcsJson or KafkaHeaders.Binary))
+        {
+            failures.Add($"{S}:Encoding must be '{KafkaHeaders.EcsJson}' or '{KafkaHeaders.Binary}' (got '{options.Encoding}').");
         }
 
         if (options.MaxMessageBytes is < 1024 or > 100 * 1024 * 1024)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -19,14 +20,20 @@ namespace NetSecStream.Kafka;
 /// and closes, so the group rebalances at once. <see cref="RawRecord.Origin"/> is <c>topic/partition</c> and
 /// <see cref="RawRecord.Position"/> the offset.
 /// </summary>
-public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
+public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposable
 {
     public const string ComponentId = "kafka";
 
     private readonly KafkaOptions _options;
     private readonly NetSecMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly Channel<RawRecord> _buffer;
+    // Chunks of records as the consume thread took them; bounded by the record count in _buffered, not by chunks.
+    private readonly Channel<Chunk> _buffer = Channel.CreateUnbounded<Chunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly ManualResetEventSlim _room = new(initialState: true);
+    private long _buffered;
+    private int _epoch;
+    private volatile int _chunkRecords = 512;
+    private long _lingerTicks = TimeSpan.FromMilliseconds(2).Ticks;
     private readonly ConcurrentDictionary<TopicPartition, long> _done = new();
     private readonly ConcurrentDictionary<TopicPartition, long> _committed = new();
     private readonly ConcurrentDictionary<string, TopicPartition> _origins = new(StringComparer.Ordinal);
@@ -45,12 +52,6 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _buffer = Channel.CreateBounded<RawRecord>(new BoundedChannelOptions(options.ConsumerBufferRecords)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = true,
-        });
     }
 
     public string Id => ComponentId;
@@ -83,7 +84,7 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
             .Build();
         _consumer.Subscribe(_options.FlowsTopic);
         _metrics.TrackConsumerLag(ComponentId + ":" + _options.GroupId, () => _lag.Select(p => (p.Key.Topic, p.Key.Partition.Value, p.Value)).ToList());
-        _metrics.TrackQueue("kafka_consumer_buffer", () => _buffer.Reader.Count);
+        _metrics.TrackQueue("kafka_consumer_buffer", () => Interlocked.Read(ref _buffered));
         _loop = new Thread(ConsumeLoop) { IsBackground = true, Name = "netsec-kafka-consumer" };
         _loop.Start();
         LogStarted(_logger, _options.FlowsTopic, _options.GroupId);
@@ -92,21 +93,46 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
 
     public async IAsyncEnumerable<RawRecord> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await foreach (var chunk in ReadBatchesAsync(_chunkRecords, TimeSpan.FromMilliseconds(2), cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var record in chunk)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records in the chunks the consume thread took them in: each chunk holds at most <paramref name="maxBatch"/>
+    /// records, what librdkafka had fetched, waiting at most <paramref name="linger"/> for more once it has one.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<RawRecord>> ReadBatchesAsync(int maxBatch, TimeSpan linger, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        _chunkRecords = Math.Clamp(maxBatch, 1, _options.ConsumerBufferRecords);
+        Interlocked.Exchange(ref _lingerTicks, Math.Max(0, linger.Ticks));
         var reader = _buffer.Reader;
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var assigned = _assigned;
-            while (reader.TryRead(out var record))
+            while (reader.TryRead(out var chunk))
             {
-                if (!assigned.Contains(_origins[record.Origin]))
+                Interlocked.Add(ref _buffered, -chunk.Records.Count);
+                _room.Set();
+                var records = chunk.Records;
+                if (chunk.Epoch != Volatile.Read(ref _epoch))
                 {
-                    // Revoked while it waited here: its new owner reads it from the committed offset.
-                    Interlocked.Increment(ref _droppedOnRevoke);
-                    continue;
+                    // A rebalance happened since this chunk was taken: drop the records of partitions revoked while they
+                    // waited here; their new owner reads them from the committed offset.
+                    var assigned = _assigned;
+                    records = records.FindAll(r => assigned.Contains(_origins[r.Origin]));
+                    Interlocked.Add(ref _droppedOnRevoke, chunk.Records.Count - records.Count);
+                    if (records.Count == 0)
+                    {
+                        continue;
+                    }
                 }
 
-                _metrics.EventsOut(ComponentId);
-                yield return record;
+                _metrics.EventsOut(ComponentId, records.Count);
+                yield return records;
             }
         }
 
@@ -163,14 +189,17 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
         _consumer?.Dispose();
         _consumer = null;
         _stop.Dispose();
+        _room.Dispose();
     }
 
     private void ConsumeLoop()
     {
         var consumer = _consumer!;
-        RawRecord? held = null;
         var nextCommit = DateTime.UtcNow + _options.CommitInterval;
         var nextLag = DateTime.UtcNow + _options.LagInterval;
+        List<RawRecord>? chunk = null;
+        int chunkEpoch = 0;
+        long chunkStarted = 0;
         try
         {
             while (!_stop.IsCancellationRequested)
@@ -192,21 +221,37 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
                 // bounded (queued.max.messages.kbytes), so nothing grows; the wait is short (the buffer drains at the
                 // pipeline's rate), which keeps rebalance callbacks, served inside Consume, prompt. Pausing the
                 // partitions instead costs a fetch round trip on every resume and starved the pipeline (measured).
-                if (held is { } waiting)
+                if (Interlocked.Read(ref _buffered) + (chunk?.Count ?? 0) >= _options.ConsumerBufferRecords)
                 {
-                    if (!_buffer.Writer.TryWrite(waiting))
+                    if (chunk is not null)
                     {
-                        WaitForRoom(TimeSpan.FromMilliseconds(50));
+                        Hand(chunk, chunkEpoch);
+                        chunk = null;
                         continue;
                     }
 
-                    held = null;
+                    _room.Reset();
+                    if (Interlocked.Read(ref _buffered) >= _options.ConsumerBufferRecords)
+                    {
+                        _room.Wait(50, _stop.Token);
+                    }
+
+                    continue;
+                }
+
+                // The first record of a chunk is waited for up to 100 ms; after it, the chunk takes what librdkafka has
+                // already fetched and lingers for more at most the linger time, then goes to the pipeline.
+                TimeSpan wait = TimeSpan.FromMilliseconds(100);
+                if (chunk is not null)
+                {
+                    long left = Interlocked.Read(ref _lingerTicks) - Stopwatch.GetElapsedTime(chunkStarted).Ticks;
+                    wait = left > 0 ? TimeSpan.FromTicks(Math.Min(left, TimeSpan.TicksPerMillisecond)) : TimeSpan.Zero;
                 }
 
                 ConsumeResult<Ignore, byte[]>? result;
                 try
                 {
-                    result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                    result = consumer.Consume(wait);
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -216,17 +261,41 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
 
                 if (result?.Message is null)
                 {
+                    if (chunk is not null && wait == TimeSpan.Zero)
+                    {
+                        Hand(chunk, chunkEpoch);
+                        chunk = null;
+                    }
+
                     continue;
                 }
 
-                _metrics.EventsIn(ComponentId);
-                var record = new RawRecord(result.Message.Value ?? [], OriginOf(result.TopicPartition), result.Offset.Value);
-                if (!_buffer.Writer.TryWrite(record))
+                if (chunk is null)
                 {
-                    held = record;
+                    // The epoch of the chunk's first record: a revocation served by a later Consume call bumps the
+                    // epoch, and the reader then checks every record of this chunk against the new assignment.
+                    chunk = new List<RawRecord>(_chunkRecords);
+                    chunkEpoch = Volatile.Read(ref _epoch);
+                    chunkStarted = Stopwatch.GetTimestamp();
+                }
+
+                chunk.Add(new RawRecord(result.Message.Value ?? [], OriginOf(result.TopicPartition), result.Offset.Value));
+                if (chunk.Count >= _chunkRecords)
+                {
+                    Hand(chunk, chunkEpoch);
+                    chunk = null;
                 }
             }
 
+            if (!_aborted)
+            {
+                CommitDone(consumer, _assigned);
+                consumer.Close();
+                LogClosed(_logger, _options.GroupId);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
             if (!_aborted)
             {
                 CommitDone(consumer, _assigned);
@@ -250,16 +319,11 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
         }
     }
 
-    private void WaitForRoom(TimeSpan timeout)
+    private void Hand(List<RawRecord> chunk, int epoch)
     {
-        try
-        {
-            _buffer.Writer.WaitToWriteAsync(_stop.Token).AsTask().Wait(timeout);
-        }
-        catch (AggregateException ex) when (ex.InnerException is OperationCanceledException)
-        {
-            // Stopping.
-        }
+        _metrics.EventsIn(ComponentId, chunk.Count);
+        Interlocked.Add(ref _buffered, chunk.Count);
+        _buffer.Writer.TryWrite(new Chunk(chunk, epoch));
     }
 
     private void OnAssigned(List<TopicPartition> partitions)
@@ -290,6 +354,7 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
         var assigned = new HashSet<TopicPartition>(_assigned);
         assigned.ExceptWith(revoked);
         _assigned = assigned;
+        Interlocked.Increment(ref _epoch);
         foreach (var partition in revoked)
         {
             _done.TryRemove(partition, out _);
@@ -396,4 +461,6 @@ public sealed partial class KafkaRecordSource : IRecordSource, IDisposable
 
     [LoggerMessage(EventId = 307, Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
     private static partial void LogLibrdkafka(ILogger logger, string facility, string message);
+
+    private sealed record Chunk(List<RawRecord> Records, int Epoch);
 }

@@ -104,4 +104,39 @@ public static class BatchingAdapter
             await enumerator.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Stamps the batches of a batching source with their arrival time; cancellation ends the stream cleanly.</summary>
+    public static async IAsyncEnumerable<RecordBatch> Stamp(
+        IAsyncEnumerable<IReadOnlyList<RawRecord>> batches,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        var enumerator = batches.GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    more = false;
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
+                yield return new RecordBatch(enumerator.Current, Stopwatch.GetTimestamp());
+            }
+        }
+        finally
+        {
+            await enumerator.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }

@@ -4,9 +4,9 @@ using NetSecStream.Core.Events;
 namespace NetSecStream.Pipeline;
 
 /// <summary>Records taken from a source in one go, before decoding.</summary>
-public sealed class RecordBatch(List<RawRecord> records, long ingestTimestamp)
+public sealed class RecordBatch(IReadOnlyList<RawRecord> records, long ingestTimestamp)
 {
-    public List<RawRecord> Records { get; } = records;
+    public IReadOnlyList<RawRecord> Records { get; } = records;
 
     /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the first record's arrival.</summary>
     public long IngestTimestamp { get; } = ingestTimestamp;

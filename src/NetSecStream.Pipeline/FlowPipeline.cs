@@ -134,7 +134,9 @@ public sealed partial class FlowPipeline
     {
         int buffer = _options.StageBuffer;
         var bounded = Attributes.CreateInputBuffer(1, buffer);
-        var source = Source.From(() => BatchingAdapter.Batch(_components.Source.ReadAsync(readToken), _options.BatchSize, _options.BatchLinger, readToken));
+        var source = _components.Source is IBatchingRecordSource batching
+            ? Source.From(() => BatchingAdapter.Stamp(batching.ReadBatchesAsync(_options.BatchSize, _options.BatchLinger, readToken), readToken))
+            : Source.From(() => BatchingAdapter.Batch(_components.Source.ReadAsync(readToken), _options.BatchSize, _options.BatchLinger, readToken));
 
         return source
             .SelectAsync(_options.DecodeParallelism, batch => _options.DecodeParallelism == 1 ? DecodeAsync(batch) : Task.Run(() => DecodeAsync(batch)))
@@ -156,9 +158,26 @@ public sealed partial class FlowPipeline
         var checkpoints = new Dictionary<string, long>(1, StringComparer.Ordinal);
         int rejected = 0;
         List<DeadLetter>? deadLetters = null;
+        string? lastOrigin = null;
+        long lastPosition = 0;
         foreach (var record in records)
         {
-            checkpoints[record.Origin] = checkpoints.TryGetValue(record.Origin, out long seen) ? Math.Max(seen, record.Position) : record.Position;
+            // Runs of records from one origin (a partition's fetch) keep their highest position in locals.
+            if (!ReferenceEquals(record.Origin, lastOrigin))
+            {
+                if (lastOrigin is not null)
+                {
+                    checkpoints[lastOrigin] = checkpoints.TryGetValue(lastOrigin, out long seen) ? Math.Max(seen, lastPosition) : lastPosition;
+                }
+
+                lastOrigin = record.Origin;
+                lastPosition = record.Position;
+            }
+            else
+            {
+                lastPosition = Math.Max(lastPosition, record.Position);
+            }
+
             DecodeResult result;
             try
             {
@@ -182,6 +201,11 @@ public sealed partial class FlowPipeline
             _metrics.EventRejected(_components.Decoder.Id, ReasonClass(reason));
             _metrics.DeadLettered(DecodeStage, ReasonClass(reason));
             (deadLetters ??= []).Add(new DeadLetter(DecodeStage, record.Origin, record.Position, reason, record.Payload, DateTimeOffset.UtcNow));
+        }
+
+        if (lastOrigin is not null)
+        {
+            checkpoints[lastOrigin] = checkpoints.TryGetValue(lastOrigin, out long seen) ? Math.Max(seen, lastPosition) : lastPosition;
         }
 
         if (deadLetters is not null)

@@ -13,6 +13,7 @@ using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Core.Ecs;
+using NetSecStream.Core.Wire;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Kafka;
@@ -297,6 +298,18 @@ public sealed partial class ComponentContractTests : IDisposable
             (d, o, s) =>
             {
                 var decoder = (IFlowDecoder)d.Create(o, s);
+                var result = decoder.Decode("{\"source\":{\"ip\":\"nope\"}}"u8);
+                Assert.False(result.IsSuccess);
+                Assert.False(string.IsNullOrWhiteSpace(result.Error));
+                return Task.CompletedTask;
+            }),
+        [FlowWireDecoder.ComponentId] = new(
+            () => new FlowWireDecoderOptions(),
+            () => new FlowWireDecoderOptions { InternCapacity = 0 },
+            (d, o, s) =>
+            {
+                var decoder = (IFlowDecoder)d.Create(o, s);
+                Assert.False(decoder.Decode([0x00, 0x01, 0x00]).IsSuccess);
                 var result = decoder.Decode("{\"source\":{\"ip\":\"nope\"}}"u8);
                 Assert.False(result.IsSuccess);
                 Assert.False(string.IsNullOrWhiteSpace(result.Error));

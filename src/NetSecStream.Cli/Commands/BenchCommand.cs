@@ -160,7 +160,10 @@ public static class BenchCommand
         var flows = new List<Core.Events.FlowEvent>((int)count);
         foreach (var generated in new TrafficGenerator().Generate(new GeneratorOptions(scenario, count, seed)))
         {
-            flows.Add(decoder.Decode(generated.Json).Event!);
+            // As `netsec collect` publishes them: Community ID computed at the collector (it is the message key).
+            var flow = decoder.Decode(generated.Json).Event!;
+            flow.CommunityId = Core.Events.CommunityId.Compute(flow);
+            flows.Add(flow);
         }
 
         KafkaBench.Result result;
@@ -184,7 +187,7 @@ public static class BenchCommand
             result.Lost,
             result.Alerts,
             result.PipelineSeconds,
-            $"raw Confluent.Kafka consume of the same messages (mock cluster); latency measured at {result.HalfLoadRate:N0} events/s over {result.HalfLoadEvents:N0} events",
+            $"raw Confluent.Kafka consume of the same messages (mock cluster, {PipelineAssembler.KafkaOptionsFor(settings).Encoding} encoding); latency measured at {result.HalfLoadRate:N0} events/s over {result.HalfLoadEvents:N0} events",
             Environment.ProcessorCount,
             Environment.Version.ToString());
         if (asJson)

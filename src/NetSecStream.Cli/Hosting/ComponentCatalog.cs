@@ -3,6 +3,7 @@ using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Core.Ecs;
+using NetSecStream.Core.Wire;
 using NetSecStream.Kafka;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
@@ -44,6 +45,8 @@ public static class ComponentCatalog
             (options, services) => new KafkaDeadLetterSink(options, services.Metrics, services.LoggerFactory.CreateLogger<KafkaDeadLetterSink>())),
         ComponentDescriptor.For<EcsDecoderOptions>(EcsFlowDecoder.ComponentId, ComponentKind.Decoder, EcsDecoderOptions.SectionName, new EcsDecoderOptionsValidator(),
             (options, services) => new EcsFlowDecoder(options, services.Metrics)),
+        ComponentDescriptor.For<FlowWireDecoderOptions>(FlowWireDecoder.ComponentId, ComponentKind.Decoder, FlowWireDecoderOptions.SectionName, new FlowWireDecoderOptionsValidator(),
+            (options, services) => new FlowWireDecoder(options, services.Metrics)),
     ];
 
     public static ComponentDescriptor Get(string id) =>

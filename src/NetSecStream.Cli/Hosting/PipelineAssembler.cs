@@ -3,7 +3,7 @@ using NetSecStream.Cli.Configuration;
 using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
-using NetSecStream.Core.Ecs;
+using NetSecStream.Core.Wire;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Kafka;
 using NetSecStream.Pipeline;
@@ -166,5 +166,5 @@ public sealed record PipelineRole(string DecoderId, bool DefaultFileSink, IReadO
     public static PipelineRole Embedded { get; } = new(HubbleFlowDecoder.ComponentId, true, [], FileDeadLetterSink.ComponentId);
 
     /// <summary><c>process</c>: ECS flows from Kafka, alerts to the alerts topic, dead letters to the dead-letter topic.</summary>
-    public static PipelineRole KafkaProcessor { get; } = new(EcsFlowDecoder.ComponentId, false, [KafkaAlertSink.ComponentId], KafkaDeadLetterSink.ComponentId);
+    public static PipelineRole KafkaProcessor { get; } = new(FlowWireDecoder.ComponentId, false, [KafkaAlertSink.ComponentId], KafkaDeadLetterSink.ComponentId);
 }

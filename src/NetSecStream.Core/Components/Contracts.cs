@@ -105,6 +105,17 @@ public interface IRecordSource : INetSecComponent
     ValueTask CommitAsync(string origin, long position, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
+/// <summary>
+/// A record source that receives records in groups anyway (a Kafka consumer's fetches) and hands them over as such,
+/// sparing the pipeline a hand-off per record. <see cref="ReadBatchesAsync"/> and <see cref="IRecordSource.ReadAsync"/>
+/// are alternatives: a reader uses one of them.
+/// </summary>
+public interface IBatchingRecordSource : IRecordSource
+{
+    /// <summary>Batches of at most <paramref name="maxBatch"/> records; a batch waits at most <paramref name="linger"/> for more once it has one.</summary>
+    IAsyncEnumerable<IReadOnlyList<RawRecord>> ReadBatchesAsync(int maxBatch, TimeSpan linger, CancellationToken cancellationToken);
+}
+
 /// <summary>A flow event a collector decoded itself, with where it came from (for dead letters and progress).</summary>
 public readonly record struct SourcedFlow(FlowEvent Flow, string Origin, long Position);
 

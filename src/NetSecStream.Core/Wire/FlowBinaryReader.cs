@@ -1,0 +1,514 @@
+using System.Buffers.Binary;
+using System.Net;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Ecs;
+using NetSecStream.Core.Events;
+using NetSecStream.Core.Text;
+
+namespace NetSecStream.Core.Wire;
+
+/// <summary>
+/// Reads one <see cref="FlowBinary"/> message. Every length and count is checked against what is left of the message
+/// before it is used, so a truncated or hostile message is rejected with the field it broke at, never read past its
+/// end or allowed to allocate more than its own size. Repeated strings, addresses and whole endpoint blocks (a pod's
+/// namespace, labels, workload ...) are shared through the bounded <see cref="FlowBinaryCaches"/>.
+/// </summary>
+internal ref struct FlowBinaryReader
+{
+    private readonly ReadOnlySpan<byte> _data;
+    private readonly FlowBinaryCaches _caches;
+    private int _at;
+    private string? _error;
+
+    private FlowBinaryReader(ReadOnlySpan<byte> data, FlowBinaryCaches caches)
+    {
+        _data = data;
+        _caches = caches;
+    }
+
+    public static DecodeResult Read(ReadOnlySpan<byte> data, FlowBinaryCaches caches)
+    {
+        var reader = new FlowBinaryReader(data, caches);
+        var flow = reader.ReadFlow();
+        return flow is not null && reader._error is null
+            ? DecodeResult.Ok(flow)
+            : DecodeResult.Fail("invalid netsec binary flow: " + (reader._error ?? "unreadable"));
+    }
+
+    private FlowEvent? ReadFlow()
+    {
+        if (Byte("marker") != FlowBinary.Marker)
+        {
+            return Fail<FlowEvent>("marker: not a binary flow message");
+        }
+
+        byte version = Byte("version");
+        if (_error is null && version != FlowBinary.Version)
+        {
+            return Fail<FlowEvent>($"version: unsupported version {version} (this build reads {FlowBinary.Version})");
+        }
+
+        ulong fields = VarUInt("fields");
+        if (fields >> 13 != 0)
+        {
+            return Fail<FlowEvent>("fields: unknown field bits");
+        }
+
+        long ticks = Int64("timestamp");
+        if (_error is null && (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks))
+        {
+            return Fail<FlowEvent>("timestamp: out of range");
+        }
+
+        byte protocol = Byte("ip_protocol");
+        byte direction = Byte("direction");
+        byte verdict = Byte("verdict");
+        ulong tcpFlags = VarUInt("tcp_flags");
+        if (_error is null && (direction > (byte)TrafficDirection.Egress || verdict > (byte)DataplaneVerdict.Translated || tcpFlags > 0x1FF))
+        {
+            return Fail<FlowEvent>("direction, verdict or tcp_flags: out of range");
+        }
+
+        var source = ReadEndpoint("source");
+        var destination = ReadEndpoint("destination");
+        string collector = String("collector_id") ?? "";
+        bool? isReply = null;
+        if (Has(fields, FlowBinary.Field.IsReply))
+        {
+            byte value = Byte("is_reply");
+            if (value > 1)
+            {
+                Fail<object>("is_reply: not 0 or 1");
+            }
+
+            isReply = value == 1;
+        }
+
+        long? bytes = Has(fields, FlowBinary.Field.Bytes) ? VarInt("bytes") : null;
+        long? packets = Has(fields, FlowBinary.Field.Packets) ? VarInt("packets") : null;
+        byte? icmpType = Has(fields, FlowBinary.Field.IcmpType) ? Byte("icmp_type") : null;
+        byte? icmpCode = Has(fields, FlowBinary.Field.IcmpCode) ? Byte("icmp_code") : null;
+        var dns = Has(fields, FlowBinary.Field.Dns) ? ReadDns() : null;
+        var http = Has(fields, FlowBinary.Field.Http) ? ReadHttp() : null;
+        var tls = Has(fields, FlowBinary.Field.Tls) ? ReadTls() : null;
+        PayloadBuffers? payload = null;
+        if (Has(fields, FlowBinary.Field.Payload))
+        {
+            var toServer = BytesField("payload.to_server");
+            var toClient = BytesField("payload.to_client");
+            payload = new PayloadBuffers { ToServer = toServer.ToArray(), ToClient = toClient.ToArray() };
+        }
+
+        string? node = Has(fields, FlowBinary.Field.NodeName) ? String("node_name") : null;
+        string? cluster = Has(fields, FlowBinary.Field.Cluster) ? String("cluster") : null;
+        string? communityId = Has(fields, FlowBinary.Field.CommunityId) ? String("community_id", _caches.CommunityIds) : null;
+        string? summary = Has(fields, FlowBinary.Field.Summary) ? String("summary") : null;
+        if (_error is not null || source is null || destination is null)
+        {
+            return null;
+        }
+
+        if (_at != _data.Length)
+        {
+            return Fail<FlowEvent>($"{_data.Length - _at} bytes after the end of the flow");
+        }
+
+        return new FlowEvent
+        {
+            Timestamp = new DateTimeOffset(ticks, TimeSpan.Zero),
+            Source = source,
+            Destination = destination,
+            IpProtocol = protocol,
+            Direction = (TrafficDirection)direction,
+            Verdict = (DataplaneVerdict)verdict,
+            IsReply = isReply,
+            Bytes = bytes,
+            Packets = packets,
+            TcpFlags = (TcpFlags)tcpFlags,
+            IcmpType = icmpType,
+            IcmpCode = icmpCode,
+            Dns = dns,
+            Http = http,
+            Tls = tls,
+            Payload = payload,
+            CollectorId = collector,
+            NodeName = node,
+            Cluster = cluster,
+            CommunityId = communityId,
+            Summary = summary,
+        };
+    }
+
+    private FlowEndpoint? ReadEndpoint(string side)
+    {
+        int length = Byte(side + ".ip");
+        if (_error is not null)
+        {
+            return null;
+        }
+
+        if (length is not (4 or 16) || _data.Length - _at < length)
+        {
+            return Fail<FlowEndpoint>(side + ".ip: not a 4- or 16-byte address");
+        }
+
+        var addressBytes = _data.Slice(_at, length);
+        _at += length;
+        var address = _caches.Addresses.Get(addressBytes, out int hash);
+        if (address is null)
+        {
+            address = new IPAddress(addressBytes);
+            _caches.Addresses.Add(addressBytes, hash, address);
+        }
+
+        ulong port = VarUInt(side + ".port");
+        if (port > ushort.MaxValue)
+        {
+            return Fail<FlowEndpoint>(side + ".port: out of range");
+        }
+
+        var block = BytesField(side + ".facts");
+        if (_error is not null)
+        {
+            return null;
+        }
+
+        var facts = NetSecEndpointFacts.None;
+        if (!block.IsEmpty)
+        {
+            facts = _caches.Endpoints.Get(block, out int blockHash)!;
+            if (facts is null)
+            {
+                var inner = new FlowBinaryReader(block, _caches);
+                facts = inner.ReadFacts(side);
+                if (inner._error is not null || facts is null)
+                {
+                    return Fail<FlowEndpoint>(inner._error ?? side + ".facts: unreadable");
+                }
+
+                _caches.Endpoints.Add(block, blockHash, facts);
+            }
+        }
+
+        return new FlowEndpoint
+        {
+            Ip = address,
+            Port = (ushort)port,
+            Namespace = facts.Namespace,
+            Pod = facts.Pod,
+            Workload = facts.Workload,
+            Labels = facts.Labels,
+            Identity = facts.Identity,
+            ReservedEntity = facts.ReservedEntity,
+            DnsNames = facts.DnsNames,
+        };
+    }
+
+    private NetSecEndpointFacts? ReadFacts(string side)
+    {
+        ulong bits = VarUInt(side + ".facts");
+        if (bits >> 7 != 0)
+        {
+            return Fail<NetSecEndpointFacts>(side + ".facts: unknown field bits");
+        }
+
+        string? ns = Has(bits, 0) ? String(side + ".namespace") : null;
+        string? pod = Has(bits, 1) ? String(side + ".pod") : null;
+        string? workload = Has(bits, 2) ? String(side + ".workload") : null;
+        Dictionary<string, string>? labels = null;
+        if (Has(bits, 3))
+        {
+            int count = Count(side + ".labels", minEntryBytes: 2);
+            labels = new Dictionary<string, string>(count, StringComparer.Ordinal);
+            for (int i = 0; i < count && _error is null; i++)
+            {
+                string? key = String(side + ".labels");
+                string? value = String(side + ".labels");
+                if (key is not null && value is not null)
+                {
+                    labels[key] = value;
+                }
+            }
+        }
+
+        uint? identity = null;
+        if (Has(bits, 4))
+        {
+            ulong value = VarUInt(side + ".identity");
+            if (value > uint.MaxValue)
+            {
+                Fail<object>(side + ".identity: out of range");
+            }
+
+            identity = (uint)value;
+        }
+
+        string? reserved = Has(bits, 5) ? String(side + ".reserved_entity") : null;
+        var names = Has(bits, 6) ? StringList(side + ".dns_names") : null;
+        if (_at != _data.Length && _error is null)
+        {
+            return Fail<NetSecEndpointFacts>(side + ".facts: trailing bytes");
+        }
+
+        return _error is not null ? null : new NetSecEndpointFacts
+        {
+            Namespace = ns,
+            Pod = pod,
+            Workload = workload,
+            Labels = labels,
+            Identity = identity,
+            ReservedEntity = reserved,
+            DnsNames = names,
+        };
+    }
+
+    private DnsFacts? ReadDns()
+    {
+        ulong bits = VarUInt("dns");
+        if (bits >> 5 != 0)
+        {
+            return Fail<DnsFacts>("dns: unknown field bits");
+        }
+
+        string? query = Has(bits, 0) ? String("dns.query") : null;
+        var types = Has(bits, 1) ? StringList("dns.query_types") : null;
+        int? rcode = Has(bits, 2) ? Int32("dns.rcode") : null;
+        var answers = Has(bits, 3) ? StringList("dns.answers") : null;
+        return new DnsFacts { Query = query, QueryTypes = types, Rcode = rcode, Answers = answers, IsResponse = Has(bits, 4) };
+    }
+
+    private HttpFacts? ReadHttp()
+    {
+        ulong bits = VarUInt("http");
+        if (bits >> 9 != 0)
+        {
+            return Fail<HttpFacts>("http: unknown field bits");
+        }
+
+        string? method = Has(bits, 0) ? String("http.method") : null;
+        string? host = Has(bits, 1) ? String("http.host") : null;
+        string? uri = Has(bits, 2) ? String("http.uri") : null;
+        string? url = Has(bits, 3) ? String("http.url") : null;
+        string? agent = Has(bits, 4) ? String("http.user_agent") : null;
+        int? status = Has(bits, 5) ? Int32("http.status_code") : null;
+        string? protocol = Has(bits, 6) ? String("http.protocol") : null;
+        List<KeyValuePair<string, string>>? headers = null;
+        if (Has(bits, 7))
+        {
+            int count = Count("http.headers", minEntryBytes: 2);
+            headers = new List<KeyValuePair<string, string>>(count);
+            for (int i = 0; i < count && _error is null; i++)
+            {
+                string? name = String("http.headers");
+                string? value = String("http.headers");
+                if (name is not null && value is not null)
+                {
+                    headers.Add(new(name, value));
+                }
+            }
+        }
+
+        return new HttpFacts
+        {
+            Method = method,
+            Host = host,
+            Uri = uri,
+            Url = url,
+            UserAgent = agent,
+            StatusCode = status,
+            Protocol = protocol,
+            Headers = headers,
+            IsResponse = Has(bits, 8),
+        };
+    }
+
+    private TlsFacts? ReadTls()
+    {
+        ulong bits = VarUInt("tls");
+        if (bits >> 3 != 0)
+        {
+            return Fail<TlsFacts>("tls: unknown field bits");
+        }
+
+        return new TlsFacts
+        {
+            Sni = Has(bits, 0) ? String("tls.sni") : null,
+            Version = Has(bits, 1) ? String("tls.version") : null,
+            Ja3 = Has(bits, 2) ? String("tls.ja3") : null,
+        };
+    }
+
+    private static bool Has(ulong bits, FlowBinary.Field field) => (bits & (1UL << (int)field)) != 0;
+
+    private static bool Has(ulong bits, int bit) => (bits & (1UL << bit)) != 0;
+
+    private byte Byte(string field)
+    {
+        if (_error is not null)
+        {
+            return 0;
+        }
+
+        if (_at >= _data.Length)
+        {
+            Fail<object>(field + ": message ends early");
+            return 0;
+        }
+
+        return _data[_at++];
+    }
+
+    private long Int64(string field)
+    {
+        if (_error is not null)
+        {
+            return 0;
+        }
+
+        if (_data.Length - _at < 8)
+        {
+            Fail<object>(field + ": message ends early");
+            return 0;
+        }
+
+        long value = BinaryPrimitives.ReadInt64LittleEndian(_data[_at..]);
+        _at += 8;
+        return value;
+    }
+
+    private ulong VarUInt(string field)
+    {
+        if (_error is not null)
+        {
+            return 0;
+        }
+
+        ulong value = 0;
+        for (int shift = 0; shift < 70; shift += 7)
+        {
+            if (_at >= _data.Length)
+            {
+                Fail<object>(field + ": message ends early");
+                return 0;
+            }
+
+            byte b = _data[_at++];
+            if (shift == 63 && b > 1)
+            {
+                break;
+            }
+
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return value;
+            }
+        }
+
+        Fail<object>(field + ": varint too long");
+        return 0;
+    }
+
+    private long VarInt(string field)
+    {
+        ulong raw = VarUInt(field);
+        return (long)(raw >> 1) ^ -(long)(raw & 1);
+    }
+
+    private int Int32(string field)
+    {
+        long value = VarInt(field);
+        if (value is < int.MinValue or > int.MaxValue)
+        {
+            Fail<object>(field + ": out of range");
+            return 0;
+        }
+
+        return (int)value;
+    }
+
+    /// <summary>A list's entry count, rejected when the rest of the message could not hold that many entries.</summary>
+    private int Count(string field, int minEntryBytes)
+    {
+        ulong count = VarUInt(field);
+        if (_error is null && (count > FlowBinary.MaxListEntries || count * (ulong)minEntryBytes > (ulong)(_data.Length - _at)))
+        {
+            Fail<object>(field + ": entry count exceeds the message");
+            return 0;
+        }
+
+        return (int)count;
+    }
+
+    private ReadOnlySpan<byte> BytesField(string field)
+    {
+        ulong length = VarUInt(field);
+        if (_error is not null)
+        {
+            return default;
+        }
+
+        if (length > (ulong)(_data.Length - _at))
+        {
+            Fail<object>(field + ": length exceeds the message");
+            return default;
+        }
+
+        var bytes = _data.Slice(_at, (int)length);
+        _at += (int)length;
+        return bytes;
+    }
+
+    private string? String(string field) => String(field, _caches.Strings);
+
+    private string? String(string field, Utf8StringTable table)
+    {
+        var bytes = BytesField(field);
+        if (_error is not null)
+        {
+            return null;
+        }
+
+        if (!table.TryGet(bytes, out string? value))
+        {
+            return Fail<string>(field + ": not valid UTF-8");
+        }
+
+        return value;
+    }
+
+    private List<string>? StringList(string field)
+    {
+        int count = Count(field, minEntryBytes: 1);
+        var list = new List<string>(count);
+        for (int i = 0; i < count && _error is null; i++)
+        {
+            if (String(field) is { } value)
+            {
+                list.Add(value);
+            }
+        }
+
+        return _error is null ? list : null;
+    }
+
+    private T? Fail<T>(string error)
+        where T : class
+    {
+        _error ??= error;
+        return null;
+    }
+}
+
+/// <summary>The bounded tables one binary reader shares between the messages it reads.</summary>
+internal sealed class FlowBinaryCaches(int capacity)
+{
+    public Utf8StringTable Strings { get; } = new(capacity);
+
+    public Utf8StringTable CommunityIds { get; } = new(capacity, maxLength: 64);
+
+    public Utf8ValueCache<IPAddress> Addresses { get; } = new(capacity, maxKeyLength: 16);
+
+    /// <summary>Endpoint fact blocks (namespace, pod, labels ...) by their bytes; at most capacity / 8 keys of 4 KiB.</summary>
+    public Utf8ValueCache<NetSecEndpointFacts> Endpoints { get; } = new(capacity / 8, maxKeyLength: 4096);
+}
