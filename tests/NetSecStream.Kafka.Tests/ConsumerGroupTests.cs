@@ -21,6 +21,13 @@ public sealed class ConsumerGroupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task CollectProcessAlert_BinaryEncoding_SameOutcomeAsEcsJson()
+    {
+        using var cluster = new MockKafkaCluster();
+        await EndToEndScenario.RunAsync(cluster, 20_000, output, KafkaHeaders.Binary);
+    }
+
+    [Fact]
     public async Task TwoProcessors_SecondJoinsMidStream_EveryEventProcessedAtLeastOnce_BothShare_DuplicatesBounded()
     {
         // Arrange: a first part of the traffic in the topic, processor A alone in the group.

@@ -18,7 +18,7 @@ internal static class EndToEndScenario
 {
     private const int Garbage = 5;
 
-    public static async Task RunAsync(KafkaTestCluster cluster, int eventCount, ITestOutputHelper output)
+    public static async Task RunAsync(KafkaTestCluster cluster, int eventCount, ITestOutputHelper output, string encoding = KafkaHeaders.EcsJson)
     {
         // Arrange: generated traffic collected into the flows topic, then a few messages no decoder can read.
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -26,7 +26,9 @@ internal static class EndToEndScenario
         var generated = Generate(eventCount);
         var rejects = new MemoryDeadLetterSink();
         CollectSummary collected;
-        await using (var publisher = new KafkaFlowPublisher(CollectorOptions(cluster.BootstrapServers), new Core.Telemetry.NetSecMetrics()))
+        var collectorOptions = CollectorOptions(cluster.BootstrapServers);
+        collectorOptions.Encoding = encoding;
+        await using (var publisher = new KafkaFlowPublisher(collectorOptions, new Core.Telemetry.NetSecMetrics()))
         {
             collected = await CollectAsync(publisher, generated, rejects);
         }

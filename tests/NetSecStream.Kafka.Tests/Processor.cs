@@ -1,6 +1,6 @@
-using NetSecStream.Core.Ecs;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
+using NetSecStream.Core.Wire;
 using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 namespace NetSecStream.Kafka.Tests;
 
 /// <summary>
-/// One <c>netsec process</c> member as the product wires it: Kafka source → ECS decoder → Community ID → intel
+/// One <c>netsec process</c> member as the product wires it: Kafka source → flow_wire decoder (ECS JSON and binary) → Community ID → intel
 /// detector (the shipped lists) → [recording sink, Kafka alerts sink], bad records → Kafka dead-letter topic.
 /// The source is wrapped in a <see cref="TrackingSource"/> so a test can tell exactly which offsets it processed.
 /// </summary>
@@ -37,7 +37,7 @@ internal sealed class Processor : IAsyncDisposable
         _intel = new IntelDetector(new IntelOptions { Paths = [Path.Combine(TestData.RepoRoot, "deploy", "intel")] }, _metrics);
         Pipeline = new FlowPipeline(
             pipelineOptions,
-            new PipelineComponents(Tracking, new EcsFlowDecoder(), [new CommunityIdEnricher()], [_intel], [Recorded, _alertSink], _deadLetters),
+            new PipelineComponents(Tracking, new FlowWireDecoder(), [new CommunityIdEnricher()], [_intel], [Recorded, _alertSink], _deadLetters),
             new ModeResolver(new ModeOptions()),
             _metrics);
     }
