@@ -38,7 +38,7 @@ public static class KafkaCollector
             await foreach (var record in source.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 read++;
-                var result = decoder.Decode(record.Payload.Span);
+                var result = record.DecodeWith(decoder);
                 if (result.Event is not { } flow)
                 {
                     rejected++;

@@ -181,7 +181,7 @@ public sealed partial class FlowPipeline
             DecodeResult result;
             try
             {
-                result = _components.Decoder.Decode(record.Payload.Span);
+                result = record.DecodeWith(_components.Decoder);
             }
 #pragma warning disable CA1031 // A decoder bug on one record must cost that record, not the stream.
             catch (Exception ex)

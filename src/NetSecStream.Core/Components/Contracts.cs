@@ -28,7 +28,23 @@ public interface INetSecComponent
 }
 
 /// <summary>One raw record from a source: bytes plus where they came from, for dead letters and commits.</summary>
-public readonly record struct RawRecord(ReadOnlyMemory<byte> Payload, string Origin, long Position);
+public readonly record struct RawRecord(ReadOnlyMemory<byte> Payload, string Origin, long Position)
+{
+    /// <summary>The flow, when the source decoded the record itself (<see cref="IFlowEventSource"/>); the decoder is skipped.</summary>
+    public FlowEvent? Flow { get; init; }
+
+    /// <summary>Why the source could not decode the record; the record goes to the dead-letter path with this reason.</summary>
+    public string? Rejection { get; init; }
+
+    /// <summary>Decodes the record with <paramref name="decoder"/> unless its source already did (or already rejected it).</summary>
+    public DecodeResult DecodeWith(IFlowDecoder decoder)
+    {
+        ArgumentNullException.ThrowIfNull(decoder);
+        return Flow is { } flow ? DecodeResult.Ok(flow)
+            : Rejection is { } reason ? DecodeResult.Fail(reason)
+            : decoder.Decode(Payload.Span);
+    }
+}
 
 /// <summary>Result of decoding one raw record.</summary>
 public readonly record struct DecodeResult(FlowEvent? Event, string? Error)
