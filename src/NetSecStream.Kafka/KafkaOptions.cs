@@ -31,6 +31,12 @@ public sealed class KafkaOptions
     /// <summary>Records the consumer may hold ahead of the pipeline; when full it stops polling (backpressure).</summary>
     public int ConsumerBufferRecords { get; set; } = 8192;
 
+    /// <summary>
+    /// Most records the consumer hands to the pipeline at once (and at most <c>Pipeline:BatchSize</c> and <c>ConsumerBufferRecords</c>). Smaller chunks
+    /// cut event-to-alert latency under bursty fetches; larger ones cost less per event (bench/RESULTS.md).
+    /// </summary>
+    public int ConsumerBatchRecords { get; set; } = 256;
+
     /// <summary>How often processed offsets are committed.</summary>
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
@@ -123,6 +129,11 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         if (options.ConsumerBufferRecords is < 1 or > 1_000_000)
         {
             failures.Add($"{S}:ConsumerBufferRecords must be between 1 and 1000000 (got {options.ConsumerBufferRecords}).");
+        }
+
+        if (options.ConsumerBatchRecords is < 1 or > 1_000_000)
+        {
+            failures.Add($"{S}:ConsumerBatchRecords must be between 1 and 1000000 (got {options.ConsumerBatchRecords}).");
         }
 
         if (options.CommitInterval <= TimeSpan.Zero || options.CommitInterval > TimeSpan.FromMinutes(1))

@@ -32,7 +32,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
     private readonly ManualResetEventSlim _room = new(initialState: true);
     private long _buffered;
     private int _epoch;
-    private volatile int _chunkRecords = 512;
+    private volatile int _chunkRecords;
     private long _lingerTicks = TimeSpan.FromMilliseconds(2).Ticks;
     private readonly ConcurrentDictionary<TopicPartition, long> _done = new();
     private readonly ConcurrentDictionary<TopicPartition, long> _committed = new();
@@ -52,6 +52,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _chunkRecords = Math.Min(options.ConsumerBatchRecords, options.ConsumerBufferRecords);
     }
 
     public string Id => ComponentId;
@@ -108,7 +109,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
     /// </summary>
     public async IAsyncEnumerable<IReadOnlyList<RawRecord>> ReadBatchesAsync(int maxBatch, TimeSpan linger, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        _chunkRecords = Math.Clamp(maxBatch, 1, _options.ConsumerBufferRecords);
+        _chunkRecords = Math.Clamp(Math.Min(maxBatch, _options.ConsumerBatchRecords), 1, _options.ConsumerBufferRecords);
         Interlocked.Exchange(ref _lingerTicks, Math.Max(0, linger.Ticks));
         var reader = _buffer.Reader;
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
