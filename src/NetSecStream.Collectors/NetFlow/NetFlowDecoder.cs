@@ -134,6 +134,9 @@ public sealed class NetFlowDecoder
         public ulong EndDeltaUs;
         public ulong SamplerId;
         public uint SamplingInterval;
+        public long SystemInitMs;
+        public NetFlowAddress SourceV6;
+        public NetFlowAddress DestinationV6;
         public byte Has;
     }
 
@@ -142,6 +145,8 @@ public sealed class NetFlowDecoder
     private const byte HasStartDelta = 4;
     private const byte HasEndDelta = 8;
     private const byte HasSamplerId = 16;
+    private const byte HasSystemInit = 32;
+    private const byte HasV6 = 64;
 
     private void Fail(ref Run run, NetFlowRejectReason reason)
     {
@@ -680,10 +685,12 @@ public sealed class NetFlowDecoder
                 r.DestinationAddress = NetFlowAddress.FromIPv4(f);
                 break;
             case FieldKind.SourceV6:
-                r.SourceAddress = NetFlowAddress.FromIPv6(f);
+                pending.SourceV6 = NetFlowAddress.FromIPv6(f);
+                pending.Has |= HasV6;
                 break;
             case FieldKind.DestinationV6:
-                r.DestinationAddress = NetFlowAddress.FromIPv6(f);
+                pending.DestinationV6 = NetFlowAddress.FromIPv6(f);
+                pending.Has |= HasV6;
                 break;
             case FieldKind.SourcePort:
                 r.SourcePort = (ushort)ReadUnsigned(f);
@@ -772,6 +779,10 @@ public sealed class NetFlowDecoder
                 pending.SamplerId = ReadUnsigned(f);
                 pending.Has |= HasSamplerId;
                 break;
+            case FieldKind.SystemInitMilliseconds:
+                pending.SystemInitMs = (long)Math.Min(ReadUnsigned(f), long.MaxValue / 2);
+                pending.Has |= HasSystemInit;
+                break;
             default:
                 break;
         }
@@ -782,14 +793,30 @@ public sealed class NetFlowDecoder
     {
         if (pending.Has != 0)
         {
+            if ((pending.Has & HasV6) != 0)
+            {
+                // A template with both IPv4 and IPv6 addresses (Huawei, Cisco dual-stack): IPv4 wins unless it is unset,
+                // as in pmacct.
+                if (IsUnset(r.SourceAddress) && pending.SourceV6.Family != NetFlowAddress.None)
+                {
+                    r.SourceAddress = pending.SourceV6;
+                }
+
+                if (IsUnset(r.DestinationAddress) && pending.DestinationV6.Family != NetFlowAddress.None)
+                {
+                    r.DestinationAddress = pending.DestinationV6;
+                }
+            }
+
+            long systemInitMs = (pending.Has & HasSystemInit) != 0 ? pending.SystemInitMs : stream.SystemInitMs;
             if ((pending.Has & HasFirstUptime) != 0)
             {
-                r.StartMs = UptimeToUnixMs(pending.FirstUptime, stream, in run);
+                r.StartMs = UptimeToUnixMs(pending.FirstUptime, systemInitMs, in run);
             }
 
             if ((pending.Has & HasLastUptime) != 0)
             {
-                r.EndMs = UptimeToUnixMs(pending.LastUptime, stream, in run);
+                r.EndMs = UptimeToUnixMs(pending.LastUptime, systemInitMs, in run);
             }
 
             if ((pending.Has & HasStartDelta) != 0)
@@ -823,12 +850,15 @@ public sealed class NetFlowDecoder
         }
     }
 
-    private static long UptimeToUnixMs(uint uptime, NetFlowDomainState stream, in Run run)
+    private static bool IsUnset(NetFlowAddress address) => address.Family == NetFlowAddress.None || (address.IsIPv4 && address.Low == 0);
+
+    private static long UptimeToUnixMs(uint uptime, long systemInitMs, in Run run)
     {
         if (run.Version == 10)
         {
-            // IPFIX has no sysUpTime in its header: flowStart/EndSysUpTime count from systemInitTimeMilliseconds.
-            return stream.SystemInitMs > 0 ? stream.SystemInitMs + uptime : run.ExportMs;
+            // IPFIX has no sysUpTime in its header: flowStart/EndSysUpTime count from systemInitTimeMilliseconds
+            // (in the record, or from an options record); without it the export time is the best we know.
+            return systemInitMs > 0 ? systemInitMs + uptime : run.ExportMs;
         }
 
         // Signed 32-bit difference so a sysUpTime that wrapped (49.7 days) between the two still subtracts right.
@@ -865,6 +895,8 @@ public sealed class NetFlowDecoder
         ulong interval = 0;
         ulong packetInterval = 0;
         ulong packetSpace = 0;
+        ulong size = 0;
+        ulong population = 0;
         int nameAt = -1, nameLength = 0, descriptionAt = -1, descriptionLength = 0;
         foreach (var op in ops)
         {
@@ -901,6 +933,12 @@ public sealed class NetFlowDecoder
                 case FieldKind.SamplingPacketSpace:
                     packetSpace = ReadUnsigned(f);
                     break;
+                case FieldKind.SamplingSize:
+                    size = ReadUnsigned(f);
+                    break;
+                case FieldKind.SamplingPopulation:
+                    population = ReadUnsigned(f);
+                    break;
                 case FieldKind.InterfaceName:
                     nameAt = at;
                     nameLength = length;
@@ -920,7 +958,12 @@ public sealed class NetFlowDecoder
         }
 
         p = at;
-        if (interval == 0 && packetInterval > 0)
+        if (interval == 0 && size > 0 && population > 0)
+        {
+            // PSAMP random n-out-of-N sampling (RFC 5475): samplingSize packets out of every samplingPopulation.
+            interval = population / size;
+        }
+        else if (interval == 0 && packetInterval > 0 && packetSpace > 0)
         {
             // PSAMP systematic count-based sampling: packetInterval packets taken out of every interval + space.
             interval = (packetInterval + packetSpace) / packetInterval;

@@ -36,6 +36,8 @@ internal enum FieldKind : byte
     SamplerId,
     SamplingPacketInterval,
     SamplingPacketSpace,
+    SamplingSize,
+    SamplingPopulation,
     SamplerRandomInterval,
     InterfaceIndex,
     InterfaceName,
@@ -104,6 +106,8 @@ internal sealed class NetFlowTemplate
         public const ushort SelectorId = 302;
         public const ushort SamplingPacketInterval = 305;
         public const ushort SamplingPacketSpace = 306;
+        public const ushort SamplingSize = 309;
+        public const ushort SamplingPopulation = 310;
     }
 
     /// <summary>NetFlow v9 options scope field type for an interface (RFC 3954 section 6.1).</summary>
@@ -159,6 +163,8 @@ internal sealed class NetFlowTemplate
         int minLength = 0;
         foreach (var f in fields)
         {
+            // A field that repeats (outer then inner header in Huawei's and Cisco's tunnel templates) is read each
+            // time and the last one wins, as in pmacct: the inner header is the flow.
             bool variable = !v9 && f.Length == VariableLength;
             var kind = f.Enterprise != 0 ? FieldKind.Skip : Classify(f, v9, bytesRank, packetsRank);
             if (!variable && !LengthFits(kind, f.Length))
@@ -257,6 +263,8 @@ internal sealed class NetFlowTemplate
             Ie.SamplerRandomInterval => FieldKind.SamplerRandomInterval,
             Ie.SamplingPacketInterval => FieldKind.SamplingPacketInterval,
             Ie.SamplingPacketSpace => FieldKind.SamplingPacketSpace,
+            Ie.SamplingSize => FieldKind.SamplingSize,
+            Ie.SamplingPopulation => FieldKind.SamplingPopulation,
             Ie.FlowDirection => FieldKind.Direction,
             Ie.InterfaceName => FieldKind.InterfaceName,
             Ie.InterfaceDescription => FieldKind.InterfaceDescription,
