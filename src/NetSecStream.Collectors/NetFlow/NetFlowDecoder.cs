@@ -111,6 +111,57 @@ public sealed class NetFlowDecoder
         return new NetFlowDecodeResult(output.Count - run.StartCount, run.OptionsRecords, run.Templates, run.Failures, run.FirstFailure);
     }
 
+    /// <summary>
+    /// The benchmark's baseline: walks a datagram's header, its sets and its records' boundaries (with the same
+    /// exporter, domain and template lookups as <see cref="Decode"/>) without reading a field. Returns the records.
+    /// </summary>
+    internal int WalkRecords(ReadOnlySpan<byte> datagram, NetFlowAddress exporterAddress)
+    {
+        if (datagram.Length < 4 || !_exporters.TryGetValue(exporterAddress, out var exporter))
+        {
+            return 0;
+        }
+
+        int version = BinaryPrimitives.ReadUInt16BigEndian(datagram);
+        if (version == 5)
+        {
+            return BinaryPrimitives.ReadUInt16BigEndian(datagram[2..]);
+        }
+
+        int headerLength = version == 10 ? IpfixHeaderLength : V9HeaderLength;
+        if (datagram.Length < headerLength)
+        {
+            return 0;
+        }
+
+        uint domain = BinaryPrimitives.ReadUInt32BigEndian(datagram[(headerLength - 4)..]);
+        if (!exporter.Domains.TryGetValue(DomainKey(version, domain), out var stream))
+        {
+            return 0;
+        }
+
+        int records = 0;
+        int offset = headerLength;
+        while (datagram.Length - offset >= 4)
+        {
+            int setId = BinaryPrimitives.ReadUInt16BigEndian(datagram[offset..]);
+            int setLength = BinaryPrimitives.ReadUInt16BigEndian(datagram[(offset + 2)..]);
+            if (setLength < 4 || setLength > datagram.Length - offset)
+            {
+                break;
+            }
+
+            if (setId >= 256 && stream.Templates.TryGetValue((ushort)setId, out var template) && !template.IsOptions)
+            {
+                records += (setLength - 4) / template.MinRecordLength;
+            }
+
+            offset += setLength;
+        }
+
+        return records;
+    }
+
     /// <summary>Per-datagram tallies.</summary>
     private struct Run(int startCount)
     {
