@@ -20,7 +20,7 @@ public sealed class NetFlowDecoder
     private const int V5MaxRecords = 30;
     private const int V9HeaderLength = 20;
     private const int IpfixHeaderLength = 16;
-    private const int MaxNameBytes = 256;
+    private const int MaxNameBytes = 64;
     private const long NtpEpochOffsetSeconds = 2_208_988_800;
 
     /// <summary>Sequence numbers this far behind the expected one are a late datagram, not an exporter restart.</summary>
@@ -631,7 +631,7 @@ public sealed class NetFlowDecoder
 
         if (template.IsOptions)
         {
-            ReadOptionsRecords(body, template, stream, ref run);
+            ReadOptionsRecords(body, template, exporter, stream, ref run);
             return;
         }
 
@@ -916,13 +916,13 @@ public sealed class NetFlowDecoder
         return run.ExportMs - (int)(run.SysUptimeMs - uptime);
     }
 
-    private void ReadOptionsRecords(ReadOnlySpan<byte> body, NetFlowTemplate template, NetFlowDomainState stream, ref Run run)
+    private void ReadOptionsRecords(ReadOnlySpan<byte> body, NetFlowTemplate template, NetFlowExporterState exporter, NetFlowDomainState stream, ref Run run)
     {
         int min = template.MinRecordLength;
         int p = 0;
         while (body.Length - p >= min)
         {
-            if (!ReadOptionsRecord(body, ref p, template.Ops, stream))
+            if (!ReadOptionsRecord(body, ref p, template.Ops, exporter, stream))
             {
                 if (!IsPadding(body[p..]))
                 {
@@ -936,7 +936,7 @@ public sealed class NetFlowDecoder
         }
     }
 
-    private bool ReadOptionsRecord(ReadOnlySpan<byte> body, ref int p, FieldOp[] ops, NetFlowDomainState stream)
+    private bool ReadOptionsRecord(ReadOnlySpan<byte> body, ref int p, FieldOp[] ops, NetFlowExporterState exporter, NetFlowDomainState stream)
     {
         int at = p;
         uint ifIndex = 0;
@@ -1023,9 +1023,17 @@ public sealed class NetFlowDecoder
         if (interval > 0)
         {
             uint rate = (uint)Math.Min(interval, uint.MaxValue);
-            if (hasSamplerId && (stream.SamplerRates.Count < _maxOptionEntries || stream.SamplerRates.ContainsKey(samplerId)))
+            if (hasSamplerId)
             {
-                stream.SamplerRates[samplerId] = rate;
+                if (stream.SamplerRates.ContainsKey(samplerId))
+                {
+                    stream.SamplerRates[samplerId] = rate;
+                }
+                else if (exporter.OptionEntries < _maxOptionEntries)
+                {
+                    exporter.OptionEntries++;
+                    stream.SamplerRates[samplerId] = rate;
+                }
             }
 
             stream.DefaultSamplingRate = rate;
@@ -1034,13 +1042,13 @@ public sealed class NetFlowDecoder
         if (hasIfIndex && (nameAt >= 0 || descriptionAt >= 0))
         {
             var text = nameAt >= 0 && nameLength > 0 ? body.Slice(nameAt, nameLength) : descriptionAt >= 0 ? body.Slice(descriptionAt, descriptionLength) : default;
-            SetInterfaceName(stream, ifIndex, text);
+            SetInterfaceName(exporter, stream, ifIndex, text);
         }
 
         return true;
     }
 
-    private void SetInterfaceName(NetFlowDomainState stream, uint ifIndex, ReadOnlySpan<byte> text)
+    private void SetInterfaceName(NetFlowExporterState exporter, NetFlowDomainState stream, uint ifIndex, ReadOnlySpan<byte> text)
     {
         text = text[..Math.Min(text.Length, MaxNameBytes)];
         int end = text.IndexOf((byte)0);
@@ -1056,9 +1064,13 @@ public sealed class NetFlowDecoder
                 return;
             }
         }
-        else if (stream.InterfaceNames.Count >= _maxOptionEntries)
+        else if (exporter.OptionEntries >= _maxOptionEntries)
         {
             return;
+        }
+        else
+        {
+            exporter.OptionEntries++;
         }
 
         stream.InterfaceNames[ifIndex] = Encoding.UTF8.GetString(text);

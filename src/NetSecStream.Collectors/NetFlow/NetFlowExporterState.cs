@@ -12,6 +12,9 @@ internal sealed class NetFlowExporterState(NetFlowAddress address)
 
     public int TemplateCount { get; set; }
 
+    /// <summary>Interface names and sampler rates kept for this exporter, all domains together.</summary>
+    public int OptionEntries { get; set; }
+
     /// <summary>Keyed by <c>version &lt;&lt; 32 | domain</c>: a v9 source id and an IPFIX domain with the same number are different streams.</summary>
     public Dictionary<ulong, NetFlowDomainState> Domains { get; } = [];
 

@@ -6,6 +6,8 @@ namespace NetSecStream.Collectors.NetFlow;
 /// <summary>
 /// Options of the <c>netflow</c> source (configuration section <c>Collectors:NetFlow</c>): where it listens, how much
 /// it buffers, and the decoder's template and state limits (also used by <see cref="NetFlowPcapSource"/>).
+/// With the defaults the decoder's state stays below about 400 MB however hostile the input (512 exporters x 256
+/// templates of at most 256 fields, plus 1,024 option entries each); real exporters use a few KB each.
 /// </summary>
 public sealed class NetFlowOptions
 {
@@ -21,7 +23,7 @@ public sealed class NetFlowOptions
     public int ReceiveBufferBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>Datagrams received but not yet decoded; when full the receive loop waits (the kernel buffer fills).</summary>
-    public int QueueDatagrams { get; set; } = 4096;
+    public int QueueDatagrams { get; set; } = 1024;
 
     /// <summary>Longer datagrams are rejected (<c>oversized</c>).</summary>
     public int MaxDatagramBytes { get; set; } = 65535;
@@ -30,19 +32,19 @@ public sealed class NetFlowOptions
     public TimeSpan TemplateTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>Exporters whose templates and options are kept; beyond it the least recently heard exporter is forgotten.</summary>
-    public int MaxExporters { get; set; } = 1024;
+    public int MaxExporters { get; set; } = 512;
 
     /// <summary>Templates kept per exporter (all its domains); a new one beyond it is rejected (<c>template_limit</c>).</summary>
-    public int MaxTemplatesPerExporter { get; set; } = 1024;
+    public int MaxTemplatesPerExporter { get; set; } = 256;
 
     /// <summary>Observation domains (v9 source ids) kept per exporter; beyond it data is rejected (<c>domain_limit</c>).</summary>
     public int MaxDomainsPerExporter { get; set; } = 64;
 
-    /// <summary>Fields allowed in one template.</summary>
-    public int MaxFieldsPerTemplate { get; set; } = 512;
+    /// <summary>Fields allowed in one template; a longer template is rejected (<c>bad_template</c>).</summary>
+    public int MaxFieldsPerTemplate { get; set; } = 256;
 
-    /// <summary>Interface names and sampler rates kept per exporter domain, each.</summary>
-    public int MaxOptionEntries { get; set; } = 4096;
+    /// <summary>Interface names (up to 64 bytes each) and sampler rates kept per exporter, all its domains together.</summary>
+    public int MaxOptionEntries { get; set; } = 1024;
 
     /// <summary>
     /// Multiply bytes and packets by the sampling rate the exporter announced (v5 header, sampling options records,

@@ -34,6 +34,7 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
     private CancellationTokenSource? _stopReceiving;
     private Task? _receiveLoop;
     private long _received;
+    private bool _stopped;
 
     public NetFlowUdpSource(NetFlowOptions options, NetSecMetrics? metrics = null, ILogger? logger = null)
     {
@@ -44,7 +45,7 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _queue = Channel.CreateBounded<Datagram>(new BoundedChannelOptions(options.QueueDatagrams)
         {
-            SingleReader = true,
+            SingleReader = false, // StopAsync drains what the reader left
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
@@ -76,7 +77,7 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
     {
         lock (_lock)
         {
-            if (_socket is not null)
+            if (_socket is not null || _stopped)
             {
                 return Task.CompletedTask;
             }
@@ -188,7 +189,7 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
             {
                 length = await socket.ReceiveFromAsync(buffer, SocketFlags.None, from, stop);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
                 break;
             }
@@ -196,10 +197,20 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
             {
                 break;
             }
-            catch (SocketException ex) when (!stop.IsCancellationRequested)
+            catch (SocketException ex)
             {
-                // ICMP port-unreachable echoes and the like surface here on some platforms; keep receiving.
+                // ICMP port-unreachable echoes and the like surface here on some platforms; keep receiving, without
+                // spinning if the error persists.
                 NetFlowLog.ReceiveFailed(_logger, ComponentId, Endpoint, ex);
+                try
+                {
+                    await Task.Delay(10, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
                 continue;
             }
 
@@ -234,12 +245,16 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
         return bytes.Length >= 8 ? NetFlowAddress.FromIPv4(bytes.Slice(4, 4)) : default;
     }
 
-    /// <summary>Stops receiving and releases the socket; datagrams still queued are dropped (UDP cannot be replayed).</summary>
+    /// <summary>
+    /// Stops receiving and releases the socket; datagrams still queued are dropped (UDP cannot be replayed) and a
+    /// running <see cref="ReadAsync"/> ends. The source does not start again.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Task? loop;
         lock (_lock)
         {
+            _stopped = true;
             loop = _receiveLoop;
             _receiveLoop = null;
             _stopReceiving?.Cancel();
@@ -266,6 +281,8 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
             _stopReceiving = null;
         }
 
+        // A reader still waiting ends; what was queued but not decoded is dropped.
+        _queue.Writer.TryComplete();
         while (_queue.Reader.TryRead(out var left))
         {
             ArrayPool<byte>.Shared.Return(left.Buffer);

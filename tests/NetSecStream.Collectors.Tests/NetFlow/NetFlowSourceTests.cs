@@ -70,6 +70,27 @@ public sealed class NetFlowSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task UdpSource_StopWhileReading_EndsTheRead()
+    {
+        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = FreeUdpPort() });
+        await source.StartAsync(CancellationToken.None);
+        var reading = Task.Run(async () =>
+        {
+            int flows = 0;
+            await foreach (var _ in source.ReadAsync(CancellationToken.None))
+            {
+                flows++;
+            }
+
+            return flows;
+        });
+
+        await source.StopAsync(CancellationToken.None);
+
+        Assert.Equal(0, await reading.WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task UdpSource_PortInUse_FailsAtStartWithTheKey()
     {
         using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
