@@ -11,9 +11,11 @@ namespace NetSecStream.Collectors.NetFlow;
 /// Reads NetFlow v5/v9/IPFIX export datagrams captured in a pcap or pcapng file (UDP on any port, Ethernet, Linux
 /// cooked, loopback or raw IP link types) and decodes them into flow events (collector id <c>netflow</c>), in file
 /// order, with the packet's capture time as the decoder's clock (template expiry). Origin is the file path, position
-/// the 1-based packet number. Packets that are not UDP (<c>not_udp</c>), IP fragments (<c>ip_fragment</c>, not
-/// reassembled), truncated frames (<c>truncated_packet</c>) and datagrams the decoder rejects are counted in
-/// <c>netsec_events_rejected{component="netflow_pcap",reason}</c>; a corrupt file ends the read (<c>bad_pcap</c>).
+/// the 1-based packet number (of the last fragment, for a datagram that came in IP fragments: they are reassembled,
+/// bounded by <see cref="IpFragmentReassembler"/>). Packets that are not UDP (<c>not_udp</c>), datagrams whose
+/// fragments never all arrived (<c>ip_fragment_incomplete</c>), truncated frames (<c>truncated_packet</c>) and
+/// datagrams the decoder rejects are counted in <c>netsec_events_rejected{component="netflow_pcap",reason}</c>;
+/// a corrupt file ends the read (<c>bad_pcap</c>).
 /// <c>netsec_events_in</c> counts packets, <c>netsec_events_out</c> flows.
 /// </summary>
 public sealed class NetFlowPcapSource : IFlowEventSource
@@ -72,13 +74,14 @@ public sealed class NetFlowPcapSource : IFlowEventSource
         Decoder = ingest.Decoder;
         Packets = Flows = RejectedUnits = 0;
         var flows = new List<FlowEvent>(64);
+        var fragments = new IpFragmentReassembler();
         using var reader = PcapReader.Open(_path, MaxPacketBytes);
         NetFlowLog.PcapOpened(_logger, ComponentId, _path);
         while (!cancellationToken.IsCancellationRequested)
         {
             flows.Clear();
             long position = Packets + 1;
-            if (!ReadOne(reader, ingest, flows))
+            if (!ReadOne(reader, ingest, fragments, flows))
             {
                 break;
             }
@@ -94,6 +97,7 @@ public sealed class NetFlowPcapSource : IFlowEventSource
             }
         }
 
+        CountIncomplete(ingest, fragments.Dropped + fragments.InProgress);
         if (reader.Error is { } error)
         {
             RejectedUnits++;
@@ -104,8 +108,17 @@ public sealed class NetFlowPcapSource : IFlowEventSource
         NetFlowLog.PcapFinished(_logger, ComponentId, _path, Packets, Flows, RejectedUnits);
     }
 
+    private void CountIncomplete(NetFlowIngest ingest, long datagrams)
+    {
+        for (long i = 0; i < datagrams; i++)
+        {
+            RejectedUnits++;
+            ingest.CountRejected("ip_fragment_incomplete");
+        }
+    }
+
     /// <summary>Reads and decodes one packet; false at the end of the file (or when it is corrupt).</summary>
-    private bool ReadOne(PcapReader reader, NetFlowIngest ingest, List<FlowEvent> flows)
+    private bool ReadOne(PcapReader reader, NetFlowIngest ingest, IpFragmentReassembler fragments, List<FlowEvent> flows)
     {
         if (!reader.TryRead(out int linkType, out long timestampMs, out var frame))
         {
@@ -114,12 +127,24 @@ public sealed class NetFlowPcapSource : IFlowEventSource
 
         long position = ++Packets;
         ingest.CountIn(1);
-        var skip = UdpFrame.TryGetUdp(frame, linkType, out var exporter, out _, out var payload);
+        var skip = UdpFrame.TryGetUdp(frame, linkType, out var exporter, out _, out var payload, out var fragment);
+        if (skip == FrameSkip.Fragment)
+        {
+            long droppedBefore = fragments.Dropped;
+            bool complete = fragments.TryAdd(in fragment, payload, timestampMs, out byte[] whole, out int length);
+            CountIncomplete(ingest, fragments.Dropped - droppedBefore);
+            if (!complete)
+            {
+                return true;
+            }
+
+            skip = UdpFrame.TryParseUdp(whole.AsSpan(0, length), out _, out payload);
+        }
+
         if (skip != FrameSkip.None)
         {
             string reason = skip switch
             {
-                FrameSkip.Fragment => "ip_fragment",
                 FrameSkip.Truncated => "truncated_packet",
                 _ => "not_udp",
             };

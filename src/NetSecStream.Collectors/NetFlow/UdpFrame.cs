@@ -14,7 +14,8 @@ internal enum FrameSkip
 /// <summary>
 /// Finds the UDP payload in a captured frame: Ethernet (with 802.1Q/802.1ad tags), Linux cooked (SLL, SLL2), BSD
 /// loopback and raw IP link types; IPv4 and IPv6 (stepping over hop-by-hop, routing and destination options headers).
-/// IP fragments are not reassembled: they are reported as <see cref="FrameSkip.Fragment"/>.
+/// An IP fragment of a UDP datagram is reported as <see cref="FrameSkip.Fragment"/> with its key, offset and data,
+/// for <see cref="IpFragmentReassembler"/>.
 /// </summary>
 internal static class UdpFrame
 {
@@ -27,11 +28,19 @@ internal static class UdpFrame
     private const int LinkIPv6 = 229;
     private const int LinkLinuxSll2 = 276;
 
-    public static FrameSkip TryGetUdp(ReadOnlySpan<byte> frame, int linkType, out NetFlowAddress source, out ushort sourcePort, out ReadOnlySpan<byte> payload)
+    public static FrameSkip TryGetUdp(ReadOnlySpan<byte> frame, int linkType, out NetFlowAddress source, out ushort sourcePort, out ReadOnlySpan<byte> payload) =>
+        TryGetUdp(frame, linkType, out source, out sourcePort, out payload, out _);
+
+    /// <summary>
+    /// The UDP payload of a frame; for a <see cref="FrameSkip.Fragment"/>, <paramref name="payload"/> is the fragment's
+    /// data (after the IP headers) and <paramref name="fragment"/> says where it belongs.
+    /// </summary>
+    public static FrameSkip TryGetUdp(ReadOnlySpan<byte> frame, int linkType, out NetFlowAddress source, out ushort sourcePort, out ReadOnlySpan<byte> payload, out IpFragment fragment)
     {
         source = default;
         sourcePort = 0;
         payload = default;
+        fragment = default;
         int etherType;
         ReadOnlySpan<byte> ip;
         switch (linkType)
@@ -128,13 +137,16 @@ internal static class UdpFrame
                 return FrameSkip.NotUdp;
             }
 
-            if ((BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x3FFF) != 0)
+            source = NetFlowAddress.FromIPv4(ip[12..]);
+            int end = totalLength >= headerLength && totalLength <= ip.Length ? totalLength : ip.Length;
+            int flags = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+            if ((flags & 0x3FFF) != 0)
             {
+                fragment = new IpFragment(source, NetFlowAddress.FromIPv4(ip[16..]), BinaryPrimitives.ReadUInt16BigEndian(ip[4..]), (flags & 0x1FFF) * 8, (flags & 0x2000) != 0);
+                payload = ip[headerLength..end];
                 return FrameSkip.Fragment;
             }
 
-            source = NetFlowAddress.FromIPv4(ip[12..]);
-            int end = totalLength >= headerLength && totalLength <= ip.Length ? totalLength : ip.Length;
             udp = ip[headerLength..end];
         }
         else if (etherType == 0x86DD)
@@ -162,6 +174,14 @@ internal static class UdpFrame
 
             if (next == 44)
             {
+                if (end - at < 8 || ip[at] != 17)
+                {
+                    return end - at < 8 ? FrameSkip.Truncated : FrameSkip.NotUdp;
+                }
+
+                int offsetAndFlags = BinaryPrimitives.ReadUInt16BigEndian(ip[(at + 2)..]);
+                fragment = new IpFragment(source, NetFlowAddress.FromIPv6(ip[24..]), BinaryPrimitives.ReadUInt32BigEndian(ip[(at + 4)..]), offsetAndFlags & 0xFFF8, (offsetAndFlags & 1) != 0);
+                payload = ip[(at + 8)..end];
                 return FrameSkip.Fragment;
             }
 
@@ -182,6 +202,14 @@ internal static class UdpFrame
             return FrameSkip.NotUdp;
         }
 
+        return TryParseUdp(udp, out sourcePort, out payload);
+    }
+
+    /// <summary>A UDP header and its payload (from a frame, or from a reassembled IP payload).</summary>
+    public static FrameSkip TryParseUdp(ReadOnlySpan<byte> udp, out ushort sourcePort, out ReadOnlySpan<byte> payload)
+    {
+        sourcePort = 0;
+        payload = default;
         if (udp.Length < 8)
         {
             return FrameSkip.Truncated;
@@ -192,4 +220,10 @@ internal static class UdpFrame
         payload = udpLength >= 8 && udpLength <= udp.Length ? udp[8..udpLength] : udp[8..];
         return FrameSkip.None;
     }
+}
+
+/// <summary>Where an IP fragment of a UDP datagram belongs: its datagram (source, destination, identification), offset and more-fragments flag.</summary>
+internal readonly record struct IpFragment(NetFlowAddress Source, NetFlowAddress Destination, uint Id, int Offset, bool More)
+{
+    public (NetFlowAddress, NetFlowAddress, uint) Key => (Source, Destination, Id);
 }
