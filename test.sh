@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the test suite needs: docker-compose validates docker-compose.yml without an engine and brings
-# python3-yaml for the Kubernetes manifest checks.
-APT_PACKAGES=(docker-compose python3-yaml)
+# python3-yaml for the Kubernetes manifest checks; softflowd (a NetFlow/IPFIX exporter) and nfdump (nfcapd, a
+# reference collector) check the NetFlow collector against a real exporter and collector.
+APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -16,8 +17,9 @@ if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
   sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  # Other builds on the machine may hold the dpkg lock: wait for it instead of failing.
+  $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}"
 fi
 
 export NETSEC_TESTDATA="${NETSEC_TESTDATA:-$(cd .. && pwd)/shared/data}"
