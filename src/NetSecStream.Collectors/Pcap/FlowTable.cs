@@ -236,9 +236,11 @@ internal sealed class FlowTable
                 flow.ToClientStream = new TcpReassembler(false, _reassemblyBytes, _maxOutOfOrder);
             }
 
-            if (_l7 && (packet.Protocol == 17 ? L7Session.IsDnsPort(flow.ServerPort) || L7Session.IsDnsPort(flow.ClientPort) : _reassemblyBytes > 0))
+            bool dns = L7Session.IsDnsPort(flow.ServerPort) || L7Session.IsDnsPort(flow.ClientPort);
+            bool ssdp = packet.Protocol == 17 && (L7Session.IsSsdpPort(flow.ServerPort) || L7Session.IsSsdpPort(flow.ClientPort));
+            if (_l7 && (packet.Protocol == 17 ? dns || ssdp : _reassemblyBytes > 0))
             {
-                flow.L7 = new L7Session(_maxTransactions, L7Session.IsDnsPort(flow.ServerPort) || L7Session.IsDnsPort(flow.ClientPort));
+                flow.L7 = new L7Session(_maxTransactions, dns, ssdp && !dns);
             }
         }
 

@@ -78,6 +78,8 @@ internal static class PacketDecoder
     public const int LinkIPv4 = 228;
     public const int LinkIPv6 = 229;
     public const int LinkLinuxSll2 = 276;
+    public const int LinkPpp = 9;
+    public const int LinkCiscoHdlc = 104;
 
     private static readonly UInt128 IPv4Mapped = (UInt128)0xFFFF << 32;
 
@@ -122,6 +124,32 @@ internal static class PacketDecoder
                     return family switch
                     {
                         2 or 24 or 28 or 30 => DecodeIpAt(frame, 4, out packet),
+                        _ => PacketOutcome.NotIp,
+                    };
+                }
+
+            case LinkCiscoHdlc:
+                if (frame.Length < 4)
+                {
+                    return PacketOutcome.TruncatedLinkHeader;
+                }
+
+                offset = 4;
+                etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[2..]);
+                break;
+            case LinkPpp:
+                {
+                    // Address and control (0xff 0x03) may be compressed away; the protocol is then the first field.
+                    int at = frame.Length >= 2 && frame[0] == 0xFF && frame[1] == 0x03 ? 2 : 0;
+                    if (frame.Length < at + 2)
+                    {
+                        return PacketOutcome.TruncatedLinkHeader;
+                    }
+
+                    int pppProtocol = BinaryPrimitives.ReadUInt16BigEndian(frame[at..]);
+                    return pppProtocol switch
+                    {
+                        0x0021 or 0x0057 => DecodeIpAt(frame, at + 2, out packet),
                         _ => PacketOutcome.NotIp,
                     };
                 }

@@ -78,6 +78,9 @@ public sealed class PcapFlowSource : IFlowEventSource
         return Task.CompletedTask;
     }
 
+    /// <summary>Nothing to release: a read owns its file or capture handle and closes it when it ends or is cancelled.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public IAsyncEnumerable<SourcedFlow> ReadAsync(CancellationToken cancellationToken) =>
         IsFile ? ReadFileAsync(cancellationToken) : ReadLiveAsync(cancellationToken);
 

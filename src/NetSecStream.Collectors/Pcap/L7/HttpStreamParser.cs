@@ -94,6 +94,19 @@ internal sealed class HttpStreamParser
         return direction.State == ParseState.Stopped ? data.Length : consumed;
     }
 
+    /// <summary>
+    /// One datagram of HTTP over UDP (SSDP): a whole request or response head of its own. A datagram that starts with
+    /// <c>HTTP/</c> is a response, anything else a request.
+    /// </summary>
+    public void ParseDatagram(ReadOnlySpan<byte> datagram, long ticks)
+    {
+        bool response = LooksLikeResponse(datagram);
+        var direction = response ? _responses : _requests;
+        direction.State = ParseState.Head;
+        Parse(datagram, !response, ticks);
+        direction.State = ParseState.Head;
+    }
+
     /// <summary>Bytes were lost in this direction: drop the message in progress and look for the next one.</summary>
     public void OnGap(bool toServer)
     {
@@ -207,7 +220,8 @@ internal sealed class HttpStreamParser
         exchange.Method = MethodName(startLine[..firstSpace]);
         if (lastSpace > firstSpace && startLine[(lastSpace + 1)..].StartsWith("HTTP/"u8))
         {
-            exchange.Uri = Text(startLine[(firstSpace + 1)..lastSpace]);
+            // Spaces around the target are tolerated (as Suricata and most servers do); spaces inside it are kept.
+            exchange.Uri = Text(startLine[(firstSpace + 1)..lastSpace].Trim((byte)' '));
             exchange.Protocol = Text(startLine[(lastSpace + 1)..]);
         }
         else

@@ -29,10 +29,14 @@ internal sealed class L7Session
     private HttpStreamParser? _http;
     private TlsHelloParser? _tls;
 
-    public L7Session(int maxPendingTransactions, bool dnsPort)
+    public L7Session(int maxPendingTransactions, bool dnsPort, bool ssdpPort = false)
     {
         MaxPendingTransactions = maxPendingTransactions;
-        Protocol = dnsPort ? L7Protocol.Dns : L7Protocol.Undecided;
+        Protocol = dnsPort ? L7Protocol.Dns : ssdpPort ? L7Protocol.Http : L7Protocol.Undecided;
+        if (ssdpPort)
+        {
+            _http = new HttpStreamParser(this);
+        }
     }
 
     public L7Protocol Protocol { get; private set; }
@@ -44,6 +48,9 @@ internal sealed class L7Session
 
     public static bool IsDnsPort(ushort port) => port is 53 or 5353 or 5355;
 
+    /// <summary>SSDP: HTTP heads in UDP datagrams.</summary>
+    public static bool IsSsdpPort(ushort port) => port == 1900;
+
     public void AddTransaction(L7Transaction transaction) => _transactions.Add(transaction);
 
     /// <summary>One UDP datagram's payload.</summary>
@@ -53,14 +60,34 @@ internal sealed class L7Session
         {
             OnDnsMessage(payload, ticks);
         }
+        else if (Protocol == L7Protocol.Http && !payload.IsEmpty)
+        {
+            _http!.ParseDatagram(payload, ticks);
+        }
     }
 
     /// <summary>In-order bytes of one direction of a TCP connection.</summary>
     public void OnStream(ReadOnlySpan<byte> data, bool toServer, long ticks)
     {
-        if (Protocol == L7Protocol.None || data.IsEmpty)
+        if (data.IsEmpty)
         {
             return;
+        }
+
+        if (Protocol == L7Protocol.None)
+        {
+            // STARTTLS and its kin (SMTP, IMAP, FTP AUTH TLS ...): a plain-text protocol turns into TLS.
+            if (!toServer || !TlsHelloParser.LooksLikeHandshake(data) || data.Length < 6 || data[5] != 1)
+            {
+                return;
+            }
+
+            Protocol = L7Protocol.Tls;
+            _tls = new TlsHelloParser(this);
+            _toServer.Clear();
+            _toClient.Clear();
+            _toServer.Failed = false;
+            _toClient.Failed = false;
         }
 
         var buffer = toServer ? _toServer : _toClient;

@@ -22,6 +22,7 @@ internal sealed class TlsHelloParser
     private readonly Side _server = new();
     private L7Transaction? _transaction;
     private string? _serverVersion;
+    private bool _retryRequested;
 
     public TlsHelloParser(L7Session session) => _session = session;
 
@@ -41,7 +42,8 @@ internal sealed class TlsHelloParser
                 break;
             }
 
-            if (rest[0] != 22 || rest[1] != 3)
+            bool changeCipherSpec = rest[0] == 20 && rest[1] == 3;
+            if ((rest[0] != 22 || rest[1] != 3) && !(changeCipherSpec && _retryRequested))
             {
                 // Not (or no longer) a handshake record: an alert, change cipher spec or application data.
                 side.Done = true;
@@ -54,6 +56,13 @@ internal sealed class TlsHelloParser
                 break;
             }
 
+            consumed += 5 + length;
+            if (changeCipherSpec)
+            {
+                // TLS 1.3 middlebox compatibility: a change cipher spec may come before the second ClientHello.
+                continue;
+            }
+
             side.Handshake ??= [];
             if (side.Handshake.Count + length > MaxHandshakeBytes)
             {
@@ -62,7 +71,6 @@ internal sealed class TlsHelloParser
             }
 
             side.Handshake.AddRange(rest.Slice(5, length));
-            consumed += 5 + length;
             TryReadHello(side, toServer, ticks);
         }
 
@@ -109,12 +117,25 @@ internal sealed class TlsHelloParser
                 _session.AddTransaction(_transaction);
                 Finish();
             }
+
+            // After a HelloRetryRequest the client sends a second ClientHello (RFC 8446 4.1.4): one more exchange.
+            side.Done = side.Hellos++ > 0;
         }
         else if (!toServer && bytes[0] == 2)
         {
-            _serverVersion = ReadServerHelloVersion(body);
-            Finish();
+            if (body.Length >= 34 && body.Slice(2, 32).SequenceEqual(HelloRetryRandom) && !_retryRequested)
+            {
+                _retryRequested = true;
+                side.Done = false;
+            }
+            else
+            {
+                _serverVersion = ReadServerHelloVersion(body);
+                Finish();
+            }
         }
+
+        side.Handshake!.RemoveRange(0, Math.Min(side.Handshake.Count, 4 + bodyLength));
     }
 
     internal static TlsFacts? ReadClientHello(ReadOnlySpan<byte> body)
@@ -278,8 +299,17 @@ internal sealed class TlsHelloParser
         _ => null,
     };
 
+    /// <summary>The ServerHello random that marks a HelloRetryRequest: SHA-256 of "HelloRetryRequest" (RFC 8446 4.1.3).</summary>
+    private static ReadOnlySpan<byte> HelloRetryRandom =>
+    [
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+        0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+    ];
+
     private sealed class Side
     {
+        public int Hellos { get; set; }
+
         public List<byte>? Handshake { get; set; }
 
         public bool Done { get; set; }
