@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the test suite needs: docker-compose validates docker-compose.yml without an engine and brings
-# python3-yaml for the Kubernetes manifest checks.
-APT_PACKAGES=(docker-compose python3-yaml)
+# python3-yaml for the Kubernetes manifest checks; tshark is the reference the pcap collector's L7 extraction is
+# compared with (its agreement test fails in CI without it) and libpcap0.8 serves the pcap collector's live capture.
+APT_PACKAGES=(docker-compose python3-yaml tshark libpcap0.8)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -16,8 +17,8 @@ if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
   sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}"
 fi
 
 export NETSEC_TESTDATA="${NETSEC_TESTDATA:-$(cd .. && pwd)/shared/data}"

@@ -33,6 +33,10 @@ internal sealed class Flow : ITcpStreamReceiver
 
     public long FirstTicks;
     public long LastTicks;
+
+    /// <summary>The table's clock (the latest packet time seen) at this flow's last packet: what idle expiry goes by,
+    /// so a capture whose time steps back (concatenated files) does not end its flows at once.</summary>
+    public long ActivityTicks;
     public long Bytes;
     public long Packets;
     public ushort TcpFlags;

@@ -175,7 +175,7 @@ internal sealed class FlowTable
             End(closing, closing.ResetSeen ? FlowEndReason.Reset : FlowEndReason.Fin, position);
         }
 
-        while (_activeHead is { } idle && idle.LastTicks + _idleTicks <= _now)
+        while (_activeHead is { } idle && idle.ActivityTicks + _idleTicks <= _now)
         {
             End(idle, FlowEndReason.IdleTimeout, position);
         }
@@ -219,6 +219,7 @@ internal sealed class FlowTable
             IsIPv6 = packet.IsIPv6,
             FirstTicks = ticks,
             LastTicks = ticks,
+            ActivityTicks = _now,
             IcmpType = packet.IcmpType,
             IcmpCode = packet.IcmpCode,
         };
@@ -282,6 +283,8 @@ internal sealed class FlowTable
         {
             flow.LastTicks = ticks;
         }
+
+        flow.ActivityTicks = _now;
 
         if (!flow.Closing)
         {
@@ -353,7 +356,7 @@ internal sealed class FlowTable
             Remove(ref _activeHead, ref _activeTail, flow);
             Append(ref _closingHead, ref _closingTail, flow);
             flow.Closing = true;
-            flow.ClosingTicks = ticks;
+            flow.ClosingTicks = _now;
         }
     }
 
