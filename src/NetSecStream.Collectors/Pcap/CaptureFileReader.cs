@@ -42,7 +42,7 @@ internal sealed class CaptureFileReader
     private bool _nanos;
     private int _classicLinkType;
     private int _classicSnaplen;
-    private readonly List<(int LinkType, long TicksNumerator, long UnitsPerSecond, int Snaplen)> _interfaces = [];
+    private readonly List<(int LinkType, long UnitsPerSecond, int Snaplen)> _interfaces = [];
 
     public CaptureFileReader(Stream stream)
     {
@@ -292,7 +292,7 @@ internal sealed class CaptureFileReader
             options = options[Math.Min(options.Length, 4 + ((length + 3) & ~3))..];
         }
 
-        _interfaces.Add((linkType, 0, Math.Max(1, unitsPerSecond), snaplen));
+        _interfaces.Add((linkType, Math.Max(1, unitsPerSecond), snaplen));
         return true;
     }
 

@@ -12,6 +12,9 @@ internal enum FlowEndReason : byte
     Evicted,
     EndOfInput,
 
+    /// <summary>A new connection (a SYN with another sequence number) on the ports of one that never closed.</summary>
+    PortReused,
+
     /// <summary>Transactions reported early because a flow held too many; the flow goes on.</summary>
     TransactionLimit,
 }
@@ -46,6 +49,10 @@ internal sealed class Flow : ITcpStreamReceiver
 
     public bool ClientFin;
     public bool ServerFin;
+
+    /// <summary>Sequence number of the client's SYN, to tell a retransmitted SYN from a new connection on the same ports.</summary>
+    public uint ClientSynSequence;
+    public bool ClientSynSeen;
 
     /// <summary>Set once FIN from both sides or a RST was seen: the flow is on the closing list.</summary>
     public bool Closing;

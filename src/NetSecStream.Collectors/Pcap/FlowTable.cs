@@ -147,10 +147,10 @@ internal sealed class FlowTable
         {
             flow = Create(key, packet, sourceIsLow, ticks);
         }
-        else if (flow.Closing && isSyn)
+        else if (isSyn && (flow.Closing || (flow.ClientSynSeen && flow.ClientSynSequence != packet.Sequence)))
         {
-            // A new connection on the ports of one that just closed.
-            End(flow, flow.ResetSeen ? FlowEndReason.Reset : FlowEndReason.Fin, position);
+            // A new connection on the ports of one that closed, or of one that vanished without closing.
+            End(flow, flow.Closing ? (flow.ResetSeen ? FlowEndReason.Reset : FlowEndReason.Fin) : FlowEndReason.PortReused, position);
             flow = Create(key, packet, sourceIsLow, ticks);
         }
         else if (ticks - flow.FirstTicks >= _activeTicks && !flow.Closing)
@@ -327,6 +327,11 @@ internal sealed class FlowTable
         {
             stream?.OnSyn(sequence);
             sequence++;
+            if (fromClient && (packet.TcpFlags & 0x10) == 0 && !flow.ClientSynSeen)
+            {
+                flow.ClientSynSeen = true;
+                flow.ClientSynSequence = packet.Sequence;
+            }
         }
 
         if (payload.Length > 0 && stream is not null)
@@ -512,6 +517,7 @@ internal sealed class FlowTable
             FlowEndReason.ActiveTimeout => "active_timeout",
             FlowEndReason.Evicted => "evicted",
             FlowEndReason.TransactionLimit => "transaction_limit",
+            FlowEndReason.PortReused => "port_reused",
             _ => "end_of_input",
         };
         double seconds = (flow.LastTicks - flow.FirstTicks) / (double)TimeSpan.TicksPerSecond;

@@ -188,4 +188,17 @@ public sealed class FlowTableTests
         Assert.Equal((byte)8, flow.IcmpType);
         Assert.Equal(2, flow.Packets);
     }
+
+    [Fact]
+    public void SynWithANewSequenceOnAnOpenFlow_EndsItAndStartsANewOne_ButARetransmittedSynDoesNot()
+    {
+        var table = Table();
+        Feed(table, T0, Packets.Tcp("10.0.0.1", 50000, "10.0.0.2", 80, 100, Packets.Syn));
+        Feed(table, T0.AddSeconds(1), Packets.Tcp("10.0.0.1", 50000, "10.0.0.2", 80, 100, Packets.Syn));
+        Assert.Empty(table.Output);
+        Feed(table, T0.AddSeconds(5), Packets.Tcp("10.0.0.1", 50000, "10.0.0.2", 80, 7777, Packets.Syn));
+        var first = Assert.Single(Take(table));
+        Assert.Equal(2, first.Packets);
+        Assert.StartsWith("pcap flow port_reused", first.Summary, StringComparison.Ordinal);
+    }
 }
