@@ -60,9 +60,18 @@ public sealed class PcapFlowSource : IFlowEventSource
 
     private bool IsFile => !string.IsNullOrWhiteSpace(_options.File);
 
-    /// <summary>Fails fast when the file does not exist or the interface is unknown to libpcap.</summary>
+    /// <summary>Fails fast when the file does not exist, the interface is unknown to libpcap or the filter does not compile.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!string.IsNullOrWhiteSpace(_options.Filter))
+        {
+            using var program = BpfProgram.TryCreate(LinkLayers.Ethernet, _options.Filter);
+            if (program is null)
+            {
+                throw new InvalidOperationException($"{PcapOptions.SectionName}:Filter '{_options.Filter}' is not a valid BPF expression");
+            }
+        }
+
         if (IsFile)
         {
             if (!File.Exists(_options.File))

@@ -114,6 +114,15 @@ public sealed class PcapFlowSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_FilterThatDoesNotCompile_FailsNamingTheKey()
+    {
+        string path = TestData.Require("pcaps/zeek/vnc-scanner/vnc-scanner.pcap");
+        var source = new PcapFlowSource(new PcapOptions { File = path, Filter = "udp port banana" }, null);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => source.StartAsync(CancellationToken.None));
+        Assert.StartsWith("Collectors:Pcap:Filter", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReadAsync_NotACaptureFile_FailsWithTheReason()
     {
         string path = Path.Combine(_dir, "flows.jsonl");
