@@ -6,8 +6,10 @@ cd "$(dirname "$0")"
 
 # Debian packages the test suite needs: docker-compose validates docker-compose.yml without an engine and brings
 # python3-yaml for the Kubernetes manifest checks; softflowd (a NetFlow/IPFIX exporter) and nfdump (nfcapd, a
-# reference collector) check the NetFlow collector against a real exporter and collector.
-APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump)
+# reference collector) check the NetFlow collector against a real exporter and collector; tshark is the reference
+# the pcap collector's L7 extraction is compared with (its agreement test fails in CI without it) and libpcap0.8
+# serves the pcap collector's live capture.
+APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump tshark libpcap0.8)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
