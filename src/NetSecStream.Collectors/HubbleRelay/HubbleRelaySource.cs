@@ -49,7 +49,7 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
     private Timestamp? _newestTime;
     private Timestamp? _replayTime;
     private long _position;
-    private bool _stopped;
+    private volatile bool _stopped;
 
     public HubbleRelaySource(HubbleRelayOptions options, NetSecMetrics? metrics = null, ILogger? logger = null)
         : this(options, metrics, logger, Task.Delay, Random.Shared)
@@ -136,7 +136,7 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
         var client = new Observer.ObserverClient(EnsureChannel());
         int failuresInARow = 0;
         int oversizedInARow = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested && !_stopped)
         {
             var request = BuildRequest();
             PrepareReplayCheck();
@@ -161,20 +161,27 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
                     {
                         yield break;
                     }
+                    catch (RpcException) when (_stopped)
+                    {
+                        // StopAsync shut the channel down under the stream.
+                        yield break;
+                    }
                     catch (RpcException ex)
                     {
                         failure = ReasonOf(ex);
                         detail = ex.Status.Detail;
                         break;
                     }
-                    catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidOperationException or ObjectDisposedException)
+                    catch (Exception ex)
                     {
+                        // Whatever broke the stream (transport, protocol, a message that would not parse), the
+                        // source outlives it: count it and reconnect. Only a stop ends it.
                         if (_stopped)
                         {
                             yield break;
                         }
 
-                        failure = "transport_error";
+                        failure = ex is HttpRequestException or IOException ? "transport_error" : "stream_error";
                         detail = ex.Message;
                         break;
                     }

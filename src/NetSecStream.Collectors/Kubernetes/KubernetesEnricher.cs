@@ -279,8 +279,10 @@ public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
             {
                 gone = true;
             }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or KubernetesException or IOException or InvalidOperationException)
+            catch (Exception ex)
             {
+                // Transport, API and decoding errors alike: the index keeps serving what it has, and the loop
+                // retries with backoff; it never ends but on stop, or enrichment would silently go stale.
                 failure = ReasonOf(ex);
                 detail = DetailOf(ex);
             }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -82,11 +83,19 @@ internal sealed class FakeRelayServer : IAsyncDisposable
 
     public string Address { get; }
 
-    public static async Task<FakeRelayServer> StartAsync(FakeObserver observer)
+    /// <summary>Starts the relay; with <paramref name="certificate"/> it speaks TLS (HTTP/2 by ALPN), as a secured relay does.</summary>
+    public static async Task<FakeRelayServer> StartAsync(FakeObserver observer, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(observer);
         var app = builder.Build();
