@@ -11,9 +11,11 @@ public sealed class FlowEvent
     /// <summary>When the dataplane observed the flow (UTC).</summary>
     public required DateTimeOffset Timestamp { get; init; }
 
-    public required FlowEndpoint Source { get; init; }
+    /// <summary>Settable so an enricher can replace an endpoint with an enriched copy (endpoints are immutable).</summary>
+    public required FlowEndpoint Source { get; set; }
 
-    public required FlowEndpoint Destination { get; init; }
+    /// <summary>Settable so an enricher can replace an endpoint with an enriched copy (endpoints are immutable).</summary>
+    public required FlowEndpoint Destination { get; set; }
 
     /// <summary>IANA protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, 132 SCTP).</summary>
     public required byte IpProtocol { get; init; }

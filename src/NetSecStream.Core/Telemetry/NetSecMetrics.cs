@@ -25,6 +25,7 @@ public sealed class NetSecMetrics : IDisposable
     private readonly Counter<long> _deadLetters;
     private readonly Histogram<double> _alertLatency;
     private readonly Counter<long> _componentReloads;
+    private readonly Counter<long> _sourceErrors;
     private readonly Dictionary<string, Func<long>> _queueDepths = [];
     private readonly Dictionary<string, Func<IEnumerable<(string Topic, int Partition, long Lag)>>> _consumerLags = [];
     private readonly Lock _queueLock = new();
@@ -44,6 +45,7 @@ public sealed class NetSecMetrics : IDisposable
         _sinkErrors = _meter.CreateCounter<long>("netsec_sink_errors", "{error}", "Sink write failures, by sink.");
         _deadLetters = _meter.CreateCounter<long>("netsec_dead_letters", "{record}", "Records written to the dead-letter path, by stage.");
         _componentReloads = _meter.CreateCounter<long>("netsec_component_reloads", "{reload}", "Reloads of component data (indicator lists, rules), by component and outcome.");
+        _sourceErrors = _meter.CreateCounter<long>("netsec_source_errors", "{error}", "Failures of a source's connection or stream (each one is retried), by component and reason.");
         _alertLatency = _meter.CreateHistogram<double>(
             "netsec_event_to_alert_latency",
             "s",
@@ -95,6 +97,10 @@ public sealed class NetSecMetrics : IDisposable
 
     public void ComponentReloaded(string component, bool success) =>
         _componentReloads.Add(1, new KeyValuePair<string, object?>("component", component), new KeyValuePair<string, object?>("outcome", success ? "ok" : "failed"));
+
+    /// <summary>A source lost or could not open its input (a gRPC stream, a watch); it reconnects with backoff.</summary>
+    public void SourceError(string component, string reason) =>
+        _sourceErrors.Add(1, new KeyValuePair<string, object?>("component", component), new KeyValuePair<string, object?>("reason", reason));
 
     public void AlertLatency(double seconds) => _alertLatency.Record(seconds);
 
