@@ -10,6 +10,8 @@ using NetSecStream.Cli.Configuration;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
+using NetSecStream.Collectors.NetFlow;
+using NetSecStream.Collectors.Pcap;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Core.Ecs;
@@ -303,6 +305,64 @@ public sealed partial class ComponentContractTests : IDisposable
                 Assert.False(string.IsNullOrWhiteSpace(result.Error));
                 return Task.CompletedTask;
             }),
+        [NetFlowUdpSource.ComponentId] = new(
+            () => new NetFlowOptions { Listen = "127.0.0.1", Port = FreeUdpPort() },
+            () => new NetFlowOptions { Port = 0 },
+            async (d, o, s) =>
+            {
+                var source = (NetFlowUdpSource)d.Create(o, s);
+                var rejected = new ConcurrentQueue<DeadLetter>();
+                source.Rejected += rejected.Enqueue;
+                await source.StartAsync(CancellationToken.None);
+                using (var sender = new System.Net.Sockets.UdpClient(System.Net.Sockets.AddressFamily.InterNetwork))
+                {
+                    sender.Connect(source.LocalEndPoint!);
+                    await sender.SendAsync(new byte[] { 0, 42, 1, 2, 3 });
+                }
+
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+                var reading = Task.Run(async () =>
+                {
+                    await foreach (var _ in source.ReadAsync(stop.Token))
+                    {
+                    }
+                });
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (rejected.IsEmpty && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(20);
+                }
+
+                await stop.CancelAsync();
+                await source.StopAsync(CancellationToken.None);
+                await reading.ContinueWith(_ => { }, TaskScheduler.Default);
+                Assert.Equal("unsupported_version", Assert.Single(rejected).Reason);
+                await source.DisposeAsync();
+            }),
+        [PcapFlowSource.ComponentId] = new(
+            () =>
+            {
+                // A classic pcap (Ethernet) whose only record claims 100 bytes and holds 10: a truncated capture.
+                string path = Path.Combine(dir, "truncated.pcap");
+                byte[] header = [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 1, 0, 0, 0];
+                byte[] record = [0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 100, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+                File.WriteAllBytes(path, [.. header, .. record]);
+                return new PcapOptions { File = path };
+            },
+            () => new PcapOptions { File = "x.pcap", MaxFlows = 0 },
+            async (d, o, s) =>
+            {
+                var source = (PcapFlowSource)d.Create(o, s);
+                var rejected = new ConcurrentQueue<DeadLetter>();
+                source.Rejected += rejected.Enqueue;
+                await source.StartAsync(CancellationToken.None);
+                await foreach (var _ in source.ReadAsync(CancellationToken.None))
+                {
+                }
+
+                await source.StopAsync(CancellationToken.None);
+                Assert.NotEmpty(rejected);
+            }),
         [FlowWireDecoder.ComponentId] = new(
             () => new FlowWireDecoderOptions(),
             () => new FlowWireDecoderOptions { InternCapacity = 0 },
@@ -326,6 +386,13 @@ public sealed partial class ComponentContractTests : IDisposable
         var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
         return (admin, string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}")));
     });
+
+    private static int FreeUdpPort()
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
 
     private static KafkaOptions KafkaProbeOptions(string dir) => new()
     {

@@ -6,7 +6,6 @@ using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Kafka;
-using NetSecStream.Pipeline.Enrichment;
 
 namespace NetSecStream.Cli.Commands;
 
@@ -20,13 +19,15 @@ public static class CollectCommand
     {
         var input = new Option<string?>("--input", "-i") { Description = "Hubble JSON-lines file to follow (like tail -F), or '-' for stdin. Same as --Sources:Hubble:Path." };
         var once = new Option<bool>("--once") { Description = "Read the file to its end and exit instead of following it." };
-        var command = new Command("collect", "Publish collected flows to Kafka (topic Kafka:FlowsTopic, keyed by Community ID).") { input, once };
+        var source = new Option<string>("--source") { Description = "Collector: hubble_file (default; --input), netflow (UDP, Collectors:NetFlow), pcap (Collectors:Pcap:File or :Interface), hubble_relay (Collectors:HubbleRelay:Address).", DefaultValueFactory = _ => JsonLinesFileSource.ComponentId };
+        source.AcceptOnlyFromAmong([.. PipelineAssembler.SourceIds]);
+        var command = new Command("collect", "Publish collected flows to Kafka (topic Kafka:FlowsTopic, keyed by Community ID).") { input, once, source };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input), parse.GetValue(once), token));
+        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input), parse.GetValue(once), parse.GetValue(source)!, token));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, string? input, bool once, CancellationToken token)
+    private static async Task<int> RunAsync(ParseResult parse, string? input, bool once, string sourceId, CancellationToken token)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         if (input is not null)
@@ -46,16 +47,18 @@ public static class CollectCommand
         var services = PipelineAssembler.Services(metrics, app.Services.GetRequiredService<ILoggerFactory>());
         IRecordSource source;
         IFlowDecoder decoder;
+        List<IFlowEnricher> enrichers;
         IDeadLetterSink deadLetters;
         KafkaFlowPublisher publisher;
         try
         {
-            if (string.IsNullOrEmpty(settings.Configuration["Sources:Hubble:Path"]))
+            if (sourceId == JsonLinesFileSource.ComponentId && string.IsNullOrEmpty(settings.Configuration["Sources:Hubble:Path"]))
             {
-                throw new ConfigurationErrorException(["netsec collect needs a source: --input <file|-> or Sources:Hubble:Path"]);
+                throw new ConfigurationErrorException(["netsec collect needs a source: --input <file|-> or Sources:Hubble:Path, or --source netflow|pcap|hubble_relay"]);
             }
 
-            source = (IRecordSource)PipelineAssembler.Create(settings, JsonLinesFileSource.ComponentId, services);
+            source = PipelineAssembler.CreateSource(settings, sourceId, services);
+            enrichers = PipelineAssembler.CreateEnrichers(settings, services);
             decoder = PipelineAssembler.CreateDecoder(settings, HubbleFlowDecoder.ComponentId, services);
             deadLetters = PipelineAssembler.FileDeadLetters(settings, services, Path.Combine(Path.GetFullPath(settings.Storage.DataDirectory), "deadletter"));
             var kafka = PipelineAssembler.KafkaOptionsFor(settings);
@@ -78,15 +81,17 @@ public static class CollectCommand
             bool running = false;
             app.Services.GetRequiredService<ReadinessCheck>().Probe = () => (running, $"{publisher.Delivered} flows delivered, {publisher.InFlight} in flight");
             await RoleHost.StartEndpointsAsync(app, settings).ConfigureAwait(false);
-            var starting = new List<INetSecComponent> { (INetSecComponent)deadLetters, decoder, source };
+            var starting = new List<INetSecComponent> { (INetSecComponent)deadLetters, decoder };
+            starting.AddRange(enrichers);
+            starting.Add(source);
             foreach (var component in starting)
             {
                 await component.StartAsync(token).ConfigureAwait(false);
             }
 
             running = true;
-            Console.Error.WriteLine($"[netsec] collecting from {settings.Configuration["Sources:Hubble:Path"]} to {PipelineAssembler.KafkaOptionsFor(settings).FlowsTopic}");
-            var summary = await KafkaCollector.RunAsync(source, decoder, [new CommunityIdEnricher()], publisher, deadLetters, metrics, token).ConfigureAwait(false);
+            Console.Error.WriteLine($"[netsec] collecting from {(sourceId == JsonLinesFileSource.ComponentId ? settings.Configuration["Sources:Hubble:Path"] : sourceId)} to {PipelineAssembler.KafkaOptionsFor(settings).FlowsTopic}");
+            var summary = await KafkaCollector.RunAsync(source, decoder, enrichers, publisher, deadLetters, metrics, token).ConfigureAwait(false);
             running = false;
             starting.Reverse();
             foreach (var component in starting)

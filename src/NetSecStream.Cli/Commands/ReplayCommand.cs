@@ -4,7 +4,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Cli.Hosting;
+using NetSecStream.Collectors;
 using NetSecStream.Collectors.Files;
+using NetSecStream.Collectors.NetFlow;
+using NetSecStream.Collectors.Pcap;
+using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Pipeline;
 
@@ -15,20 +19,22 @@ public static class ReplayCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("file") { Description = "Hubble flows as JSON lines (exporter or 'hubble observe -o json' form); '-' reads stdin." };
+        var input = new Argument<string>("file") { Description = "A capture: Hubble flows as JSON lines ('-' reads stdin), a pcap/pcapng of packets, or a pcap of NetFlow/IPFIX export datagrams." };
+        var format = new Option<string?>("--format") { Description = "hubble, pcap or netflow; detected from the file's content when omitted." };
+        format.AcceptOnlyFromAmong("hubble", "pcap", "netflow");
         var output = new Option<string?>("--out", "-o") { Description = "Directory for ECS NDJSON alerts (default: ./netsec-data/replay-<time>). Dead letters go to <out>/deadletter." };
         var sinks = new Option<string[]>("--sink") { Description = "Additional sink URI, repeatable (file:///path/to/dir); alerts go to --out as well." };
         var summary = new Option<string?>("--summary-json") { Description = "Write a JSON summary (events_in, events_rejected, alerts, alerts_by_detector, elapsed_s, events_per_s) to this file." };
         var command = new Command("replay", "Run the pipeline over a flow file once, write alerts, print a summary, exit.")
         {
-            input, output, sinks, summary,
+            input, format, output, sinks, summary,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input)!, parse.GetValue(output), parse.GetValue(sinks) ?? [], parse.GetValue(summary), token));
+        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input)!, parse.GetValue(format), parse.GetValue(output), parse.GetValue(sinks) ?? [], parse.GetValue(summary), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, string input, string? outDir, string[] sinkUris, string? summaryPath, CancellationToken token)
+    private static async Task<int> RunAsync(ParseResult parse, string input, string? format, string? outDir, string[] sinkUris, string? summaryPath, CancellationToken token)
     {
         var values = NetSecCli.SinkUriValues(sinkUris);
 
@@ -48,10 +54,30 @@ public static class ReplayCommand
         using var loggerFactory = NetSecCli.CreateLoggerFactory(settings, LogLevel.Warning);
         using var metrics = new NetSecMetrics();
         var services = PipelineAssembler.Services(metrics, loggerFactory);
-        var source = new JsonLinesFileSource(new HubbleFileSourceOptions { Path = input, Follow = false }, loggerFactory.CreateLogger<JsonLinesFileSource>(), metrics);
+        var kind = format switch
+        {
+            "hubble" => CaptureKind.Hubble,
+            "pcap" => CaptureKind.Pcap,
+            "netflow" => CaptureKind.NetFlow,
+            _ => input == "-" ? CaptureKind.Hubble : CaptureFormat.Detect(input),
+        };
         FlowPipeline pipeline;
         try
         {
+            IRecordSource source = kind switch
+            {
+                CaptureKind.Pcap => PipelineAssembler.CreateSource(settings, PcapFlowSource.ComponentId, services, o =>
+                {
+                    var pcap = (PcapOptions)o;
+                    pcap.File = input;
+                    pcap.Interface = null;
+                }),
+                CaptureKind.NetFlow => new FlowEventRecordSource(
+                    new NetFlowPcapSource(input, (NetFlowOptions)settings.ComponentOptions(ComponentCatalog.Get(NetFlowUdpSource.ComponentId)), metrics,
+                        loggerFactory.CreateLogger<NetFlowPcapSource>()),
+                    metrics),
+                _ => new JsonLinesFileSource(new HubbleFileSourceOptions { Path = input, Follow = false }, loggerFactory.CreateLogger<JsonLinesFileSource>(), metrics),
+            };
             pipeline = PipelineAssembler.Build(settings, source, services, outDir, Path.Combine(outDir, "deadletter"), alwaysWriteDefault: true);
         }
         catch (ConfigurationErrorException ex)

@@ -21,16 +21,18 @@ public static class RunCommand
         var input = new Option<string?>("--input", "-i") { Description = "Follow a Hubble JSON-lines file (like tail -F; '-' = stdin) instead of the demo traffic. Same as --Sources:Hubble:Path=<file>." };
         var sinks = new Option<string[]>("--sink") { Description = "Sink URI, repeatable: file:///var/lib/netsec/alerts. Default: file sink under Storage:DataDirectory/alerts.", AllowMultipleArgumentsPerToken = false };
         var duration = new Option<TimeSpan?>("--duration") { Description = "Stop by itself after this long (e.g. 00:00:30); default: until Ctrl-C." };
+        var source = new Option<string?>("--source") { Description = "Live collector instead of the demo traffic: hubble_file (--input), netflow (UDP, Collectors:NetFlow), pcap (Collectors:Pcap:File or :Interface), hubble_relay (Collectors:HubbleRelay:Address)." };
+        source.AcceptOnlyFromAmong([.. PipelineAssembler.SourceIds]);
         var command = new Command("run", "Run every role in one process on the embedded transport (demo traffic unless a source is configured).")
         {
-            input, sinks, duration,
+            input, sinks, duration, source,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input), parse.GetValue(sinks) ?? [], parse.GetValue(duration), token));
+        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input), parse.GetValue(sinks) ?? [], parse.GetValue(duration), parse.GetValue(source), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, string? input, string[] sinkUris, TimeSpan? duration, CancellationToken token)
+    private static async Task<int> RunAsync(ParseResult parse, string? input, string[] sinkUris, TimeSpan? duration, string? sourceId, CancellationToken token)
     {
         var values = NetSecCli.SinkUriValues(sinkUris);
         if (input is not null)
@@ -61,9 +63,23 @@ public static class RunCommand
         IRecordSource source;
         DemoTrafficPublisher? demo = null;
         string sourcePath = settings.Configuration["Sources:Hubble:Path"] ?? "";
-        if (sourcePath.Length > 0)
+        if (sourcePath.Length > 0 && sourceId is null or JsonLinesFileSource.ComponentId)
         {
             source = (IRecordSource)PipelineAssembler.Create(settings, JsonLinesFileSource.ComponentId, services);
+        }
+        else if (sourceId is not null && sourceId != JsonLinesFileSource.ComponentId)
+        {
+            try
+            {
+                source = PipelineAssembler.CreateSource(settings, sourceId, services);
+            }
+            catch (ConfigurationErrorException ex)
+            {
+                Console.Error.WriteLine("netsec run: " + ex.Message);
+                return NetSecCli.ConfigurationErrorExitCode;
+            }
+
+            sourcePath = sourceId;
         }
         else
         {

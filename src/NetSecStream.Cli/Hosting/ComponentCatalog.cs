@@ -1,5 +1,9 @@
 using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
+using NetSecStream.Collectors.HubbleRelay;
+using NetSecStream.Collectors.Kubernetes;
+using NetSecStream.Collectors.NetFlow;
+using NetSecStream.Collectors.Pcap;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Core.Ecs;
@@ -45,6 +49,15 @@ public static class ComponentCatalog
             (options, services) => new KafkaDeadLetterSink(options, services.Metrics, services.LoggerFactory.CreateLogger<KafkaDeadLetterSink>())),
         ComponentDescriptor.For<EcsDecoderOptions>(EcsFlowDecoder.ComponentId, ComponentKind.Decoder, EcsDecoderOptions.SectionName, new EcsDecoderOptionsValidator(),
             (options, services) => new EcsFlowDecoder(options, services.Metrics)),
+        ComponentDescriptor.For<NetFlowOptions>(NetFlowUdpSource.ComponentId, ComponentKind.Source, NetFlowOptions.SectionName, new NetFlowOptionsValidator(),
+            (options, services) => new NetFlowUdpSource(options, services.Metrics, services.LoggerFactory.CreateLogger<NetFlowUdpSource>())),
+        ComponentDescriptor.For<PcapOptions>(PcapFlowSource.ComponentId, ComponentKind.Source, PcapOptions.SectionName, new PcapOptionsValidator(),
+            (options, services) => new PcapFlowSource(options, services.Metrics, services.LoggerFactory.CreateLogger<PcapFlowSource>())),
+        ComponentDescriptor.For<HubbleRelayOptions>(HubbleRelaySource.ComponentId, ComponentKind.Source, HubbleRelayOptions.SectionName, new HubbleRelayOptionsValidator(),
+            (options, services) => new HubbleRelaySource(options, services.Metrics, services.LoggerFactory.CreateLogger<HubbleRelaySource>())),
+        ComponentDescriptor.For<KubernetesEnrichmentOptions>(KubernetesEnricher.ComponentId, ComponentKind.Enricher, KubernetesEnrichmentOptions.SectionName,
+            new KubernetesEnrichmentOptionsValidator(),
+            (options, services) => new KubernetesEnricher(options, services.Metrics, services.LoggerFactory.CreateLogger<KubernetesEnricher>())),
         ComponentDescriptor.For<FlowWireDecoderOptions>(FlowWireDecoder.ComponentId, ComponentKind.Decoder, FlowWireDecoderOptions.SectionName, new FlowWireDecoderOptionsValidator(),
             (options, services) => new FlowWireDecoder(options, services.Metrics)),
     ];

@@ -1,6 +1,11 @@
 using Microsoft.Extensions.Options;
 using NetSecStream.Cli.Configuration;
+using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
+using NetSecStream.Collectors.HubbleRelay;
+using NetSecStream.Collectors.Kubernetes;
+using NetSecStream.Collectors.NetFlow;
+using NetSecStream.Collectors.Pcap;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Core.Telemetry;
@@ -33,7 +38,7 @@ public static class PipelineAssembler
         ArgumentNullException.ThrowIfNull(services);
         role ??= PipelineRole.Embedded;
         var decoder = CreateDecoder(settings, role.DecoderId, services);
-        var enrichers = new List<IFlowEnricher> { new CommunityIdEnricher() };
+        var enrichers = CreateEnrichers(settings, services);
         var detectors = new List<IDetector>();
         var intelOptions = (IntelOptions)settings.ComponentOptions(ComponentCatalog.Get(IntelDetector.ComponentId));
         if (intelOptions.Enabled)
@@ -48,6 +53,52 @@ public static class PipelineAssembler
                 : (IDeadLetterSink)Create(settings, role.DeadLetterId, services)));
         return new FlowPipeline(settings.Pipeline, components, new ModeResolver(settings.Modes), services.Metrics, services.LoggerFactory);
     }
+
+    /// <summary>
+    /// Community ID always; Kubernetes identity (pod, namespace, labels, workload by address) when the
+    /// <c>Enrichers:Kubernetes</c> section is configured, for sources that do not know it (NetFlow, pcap).
+    /// </summary>
+    public static List<IFlowEnricher> CreateEnrichers(AppSettings settings, ComponentServices services)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var enrichers = new List<IFlowEnricher>();
+        if (settings.Configuration.GetSection(KubernetesEnrichmentOptions.SectionName).Exists())
+        {
+            enrichers.Add((IFlowEnricher)Create(settings, KubernetesEnricher.ComponentId, services));
+        }
+
+        enrichers.Add(new CommunityIdEnricher());
+        return enrichers;
+    }
+
+    /// <summary>
+    /// The source a <c>--source</c> id names, as a record source: collectors that decode their own input (NetFlow,
+    /// pcap, Hubble Relay) are wrapped so their flows skip the decoder and their rejections are dead-lettered.
+    /// </summary>
+    public static IRecordSource CreateSource(AppSettings settings, string sourceId, ComponentServices services, Action<object>? adjust = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(services);
+        if (!SourceIds.Contains(sourceId))
+        {
+            throw new ConfigurationErrorException([$"unknown source '{sourceId}' (one of: {string.Join(", ", SourceIds)})"]);
+        }
+
+        var descriptor = ComponentCatalog.Get(sourceId);
+        var options = settings.ComponentOptions(descriptor);
+        adjust?.Invoke(options);
+        var component = Create(descriptor, options, services);
+        return component switch
+        {
+            IRecordSource records => records,
+            IFlowEventSource flows => new FlowEventRecordSource(flows, services.Metrics),
+            _ => throw new ConfigurationErrorException([$"component '{sourceId}' is not a source"]),
+        };
+    }
+
+    /// <summary>Sources a role can read from by <c>--source</c>.</summary>
+    public static IReadOnlyList<string> SourceIds { get; } =
+        [JsonLinesFileSource.ComponentId, NetFlowUdpSource.ComponentId, PcapFlowSource.ComponentId, HubbleRelaySource.ComponentId];
 
     private static List<IAlertSink> CreateSinks(AppSettings settings, ComponentServices services, string defaultAlertDirectory, bool alwaysWriteDefault, PipelineRole role)
     {
