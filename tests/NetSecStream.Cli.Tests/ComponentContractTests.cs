@@ -10,6 +10,8 @@ using NetSecStream.Cli.Configuration;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
+using NetSecStream.Collectors.HubbleRelay;
+using NetSecStream.Collectors.Kubernetes;
 using NetSecStream.Collectors.NetFlow;
 using NetSecStream.Collectors.Pcap;
 using NetSecStream.Core.Components;
@@ -40,7 +42,18 @@ public sealed partial class ComponentContractTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("netsec-contract-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    // Fake Kubernetes API servers the probes started; stopped with the test.
+    private static readonly ConcurrentBag<FakeKubernetesApi> FakeApis = [];
+
+    public void Dispose()
+    {
+        while (FakeApis.TryTake(out var api))
+        {
+            api.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
 
     public static TheoryData<string> ComponentIds => [.. ComponentCatalog.All.Select(c => c.Id)];
 
@@ -363,6 +376,53 @@ public sealed partial class ComponentContractTests : IDisposable
                 await source.StopAsync(CancellationToken.None);
                 Assert.NotEmpty(rejected);
             }),
+        [HubbleRelaySource.ComponentId] = new(
+            () => new HubbleRelayOptions
+            {
+                Address = "http://127.0.0.1:" + FreeUdpPort(),
+                ReconnectInitialBackoff = TimeSpan.FromMilliseconds(50),
+                ReconnectMaxBackoff = TimeSpan.FromMilliseconds(200),
+            },
+            () => new HubbleRelayOptions { Address = "not a url" },
+            async (d, o, s) =>
+            {
+                // Nothing listens at the address: every attempt fails, is counted and retried; the stream does not end.
+                var source = (HubbleRelaySource)d.Create(o, s);
+                await source.StartAsync(CancellationToken.None);
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                try
+                {
+                    await foreach (var _ in source.ReadAsync(stop.Token))
+                    {
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped by the probe.
+                }
+
+                await source.StopAsync(CancellationToken.None);
+            },
+            CountedAs: "netsec_source_errors"),
+        [KubernetesEnricher.ComponentId] = new(
+            () =>
+            {
+                string kubeconfig = Path.Combine(dir, "kubeconfig");
+                FakeApis.Add(new FakeKubernetesApi(kubeconfig));
+                return new KubernetesEnrichmentOptions { KubeconfigPath = kubeconfig };
+            },
+            () => new KubernetesEnrichmentOptions { MaxPods = 0 },
+            async (d, o, s) =>
+            {
+                // A watch that answers 410 Gone: the pods are listed again (counted as a reload) and enrichment goes on.
+                var enricher = (KubernetesEnricher)d.Create(o, s);
+                await enricher.StartAsync(CancellationToken.None);
+                var flow = Flows.Tcp("10.0.0.1", 1000, "203.0.113.66", 443, null);
+                enricher.Enrich(flow);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                await enricher.StopAsync(CancellationToken.None);
+            },
+            CountedAs: "netsec_component_reloads"),
         [FlowWireDecoder.ComponentId] = new(
             () => new FlowWireDecoderOptions(),
             () => new FlowWireDecoderOptions { InternCapacity = 0 },
