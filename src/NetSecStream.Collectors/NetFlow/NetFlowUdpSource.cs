@@ -60,7 +60,7 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
     public event Action<DeadLetter>? Rejected;
 
     /// <summary>The bound endpoint once started.</summary>
-    public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? LocalEndPoint { get; private set; }
 
     /// <summary>The decoder, for its telemetry and options state (interface names, sampling rates).</summary>
     public NetFlowDecoder Decoder => Ingest.Decoder;
@@ -101,8 +101,10 @@ public sealed class NetFlowUdpSource : IFlowEventSource, IAsyncDisposable
             }
 
             _socket = socket;
+            LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
             _stopReceiving = new CancellationTokenSource();
-            _receiveLoop = Task.Run(() => ReceiveLoopAsync(socket, _stopReceiving.Token), CancellationToken.None);
+            var stop = _stopReceiving.Token;
+            _receiveLoop = Task.Run(() => ReceiveLoopAsync(socket, stop), CancellationToken.None);
         }
 
         NetFlowLog.Listening(_logger, ComponentId, Endpoint);

@@ -118,3 +118,34 @@ public sealed class NetFlowCaptureDecodeTests(ITestOutputHelper output)
         Assert.Equal(datagrams, decoder.Telemetry.Rejected(NetFlowRejectReason.UnsupportedVersion));
     }
 }
+
+/// <summary>Sampling rates from the akvorado captures: per sampler id from options records, and in the record itself.</summary>
+public sealed class NetFlowSamplingCaptureTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("multiplesamplingrates", new uint[] { 2000, 4000 })]
+    [InlineData("samplingrate", new uint[] { 2048 })]
+    [InlineData("nfv5", new uint[] { 1 })]
+    public void SamplingRates_ComeFromOptionsRecordsOrTheRecord(string group, uint[] rates)
+    {
+        string? folder = NetFlowCaptures.RootOrSkip(output, "netflow/akvorado-testdata/netflow");
+        if (folder is null)
+        {
+            return;
+        }
+
+        var decoder = new NetFlowDecoder(new NetFlowOptions { TemplateTimeout = TimeSpan.FromDays(7) });
+        var buffer = new NetFlowRecordBuffer();
+        foreach (string file in NetFlowCaptures.AkvoradoGroups(folder).Single(g => g.Group == group).Files)
+        {
+            foreach (var d in NetFlowCaptures.Read(file))
+            {
+                Assert.True(decoder.Decode(d.Payload, d.Exporter, d.TimestampMs, buffer).IsClean);
+            }
+        }
+
+        var seen = buffer.AsSpan().ToArray().Select(r => r.SamplingRate).Distinct().Order().ToArray();
+        output.WriteLine($"{group}: {buffer.Count} records, rates {string.Join(", ", seen)}");
+        Assert.Equal(rates, seen);
+    }
+}

@@ -33,7 +33,7 @@ public sealed class NetFlowSourceTests(ITestOutputHelper output)
         using var listener = Listen(metrics, counts);
         await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = FreeUdpPort() }, metrics);
         var rejected = new List<DeadLetter>();
-        source.Rejected += rejected.Add;
+        ((IFlowEventSource)source).Rejected += rejected.Add; // as the pipeline's adapter subscribes
         await source.StartAsync(CancellationToken.None);
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(source.LocalEndPoint!);
