@@ -5,6 +5,8 @@ using System.Text.Json;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Generator;
 using NetSecStream.Collectors.Hubble;
+using NetSecStream.Collectors.NetFlow;
+using NetSecStream.Collectors.Pcap;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Pipeline;
@@ -29,15 +31,69 @@ public static class BenchCommand
         var keep = new Option<string?>("--keep-output") { Description = "Keep the alert files in this directory instead of a deleted temporary one." };
         var transport = new Option<string>("--transport") { Description = "in-process (default): decode-only baseline; kafka: through librdkafka's mock cluster, raw-consume baseline.", DefaultValueFactory = _ => "in-process" };
         transport.AcceptOnlyFromAmong("in-process", "kafka");
+        var collector = new Option<string?>("--collector") { Description = "Measure a collector instead of the pipeline: netflow (records/s decoded from the NetFlow/IPFIX captures in the test data; --events records) or pcap (packets/s through flow assembly and L7 extraction of --pcap, beside tshark)." };
+        collector.AcceptOnlyFromAmong("netflow", "pcap");
+        var pcap = new Option<string?>("--pcap") { Description = "Capture file for --collector pcap." };
+        var repeat = new Option<int>("--repeat") { Description = "Passes over the capture for --collector pcap.", DefaultValueFactory = _ => 20 };
         var command = new Command("bench", "Measure end-to-end throughput and event-to-alert latency against a decode-only baseline.")
         {
-            events, seed, scenario, json, keep, transport,
+            events, seed, scenario, json, keep, transport, collector, pcap, repeat,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => parse.GetValue(transport) == "kafka"
+        command.SetAction((parse, token) => parse.GetValue(collector) is { } which
+            ? Task.FromResult(RunCollector(which, parse.GetValue(events), parse.GetValue(pcap), parse.GetValue(repeat), parse.GetValue(json)))
+            : parse.GetValue(transport) == "kafka"
             ? RunKafkaAsync(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json), token)
             : RunAsync(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json), parse.GetValue(keep), token));
         return command;
+    }
+
+    private static int RunCollector(string collector, long count, string? pcapPath, int repeat, bool asJson)
+    {
+        BenchResult result;
+        if (collector == "netflow")
+        {
+            if (count is < 1 or > int.MaxValue)
+            {
+                Console.Error.WriteLine("netsec bench: --events must be between 1 and 2147483647 with --collector netflow");
+                return NetSecCli.ConfigurationErrorExitCode;
+            }
+
+            Console.Error.WriteLine($"[bench] decoding {count:N0} NetFlow/IPFIX records from the test data's captures ...");
+            var run = NetFlowBench.Run((int)count);
+            result = new BenchResult(run.Records, Math.Round(run.DecodeAndMapRecordsPerSecond, 0), Math.Round(run.BaselineRecordsPerSecond, 0), null, null,
+                Math.Round(PeakRssMegabytes(), 1), 0, 0, Math.Round(run.Records / run.DecodeAndMapRecordsPerSecond, 3),
+                string.Create(CultureInfo.InvariantCulture, $"records/s decoded and mapped to flow events, one thread ({run.DecodeRecordsPerSecond:F0}/s decode only, {run.AllocatedBytesPerRecordDecode} bytes allocated per decoded record); baseline: a walk of the same datagrams' headers, sets and record boundaries"),
+                Environment.ProcessorCount, Environment.Version.ToString());
+        }
+        else
+        {
+            if (pcapPath is null || !File.Exists(pcapPath))
+            {
+                Console.Error.WriteLine("netsec bench: --collector pcap needs --pcap <existing capture file>");
+                return NetSecCli.ConfigurationErrorExitCode;
+            }
+
+            Console.Error.WriteLine($"[bench] {repeat} passes of {pcapPath} through decode, flow table, reassembly and L7 ...");
+            var run = PcapBench.Run(pcapPath, Math.Max(1, repeat));
+            result = new BenchResult(run.Packets, Math.Round(run.PacketsPerSecond, 0), Math.Round(run.BaselinePacketsPerSecond ?? 0, 0), null, null,
+                Math.Round(PeakRssMegabytes(), 1), 0, 0, Math.Round(run.Seconds, 3),
+                $"packets/s through decode, flow assembly, TCP reassembly and DNS/HTTP/TLS extraction ({run.Events:N0} flow events, {run.L7Transactions:N0} L7 transactions); baseline: tshark -T fields (dns.qry.name, http.host, http.request.uri, tls SNI) over the same file, process start included"
+                + (run.BaselinePacketsPerSecond is null ? " (tshark not installed: no baseline)" : ""),
+                Environment.ProcessorCount, Environment.Version.ToString());
+        }
+
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.BenchResult));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{collector}: {result.EventsPerSecond:N0}/s  baseline {result.BaselineEventsPerSecond:N0}/s  peak RSS {result.PeakRssMb:F0} MB\n{result.Baseline}"));
+        }
+
+        return 0;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, long count, int seed, string scenario, bool asJson, string? keepDir, CancellationToken token)
