@@ -275,13 +275,27 @@ public sealed class HubbleRelaySourceTests
     [Fact]
     public async Task StartThenStop_WithNoData_Succeeds()
     {
-        var source = new HubbleRelaySource(new HubbleRelayOptions(), new NetSecMetrics());
+        await using var server = await FakeRelayServer.StartAsync(new FakeObserver([]));
+        var source = new HubbleRelaySource(new HubbleRelayOptions { Address = server.Address }, new NetSecMetrics());
 
         await source.StartAsync(CancellationToken.None);
         await source.StopAsync(CancellationToken.None);
 
         Assert.Equal("hubble_relay", source.Id);
         Assert.Equal(ComponentKind.Source, source.Kind);
+    }
+
+    [Fact]
+    public async Task Start_RelayUnreachable_FailsNamingTheKey()
+    {
+        var source = new HubbleRelaySource(new HubbleRelayOptions { Address = $"http://127.0.0.1:{UnusedPort()}" })
+        {
+            StartTimeout = TimeSpan.FromSeconds(2),
+        };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => source.StartAsync(CancellationToken.None));
+
+        Assert.StartsWith("Collectors:HubbleRelay:Address: cannot connect to Hubble Relay at http://127.0.0.1:", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

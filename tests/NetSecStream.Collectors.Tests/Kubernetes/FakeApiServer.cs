@@ -72,13 +72,27 @@ internal sealed class FakeApiServer : IAsyncDisposable
         {
             _compactedThrough = _version;
             _history.Clear();
-            foreach (var watch in _watches)
-            {
-                watch.Events.Writer.TryComplete();
-            }
-
-            _watches.Clear();
+            CloseWatchesLocked();
         }
+    }
+
+    /// <summary>Ends the open watches (as an API server's restart or a watch timeout does), keeping history.</summary>
+    public void CloseWatches()
+    {
+        lock (_lock)
+        {
+            CloseWatchesLocked();
+        }
+    }
+
+    private void CloseWatchesLocked()
+    {
+        foreach (var watch in _watches)
+        {
+            watch.Events.Writer.TryComplete();
+        }
+
+        _watches.Clear();
     }
 
     private void Record(string type, V1Pod pod, bool silently)
