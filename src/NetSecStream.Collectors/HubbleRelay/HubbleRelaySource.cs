@@ -29,7 +29,7 @@ namespace NetSecStream.Collectors.HubbleRelay;
 /// consumer position, so <see cref="IFlowEventSource.CommitAsync"/> has nothing to do: a restarted source begins again
 /// with <see cref="HubbleRelayOptions.Last"/> flows of the relay's buffer. One reader at a time.
 /// </summary>
-public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
+public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable, IDisposable
 {
     public const string ComponentId = "hubble_relay";
 
@@ -134,6 +134,20 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
 
+    /// <summary>Closes the channel at once, without waiting for calls in flight to wind down (a host disposing synchronously).</summary>
+    public void Dispose()
+    {
+        GrpcChannel? channel;
+        lock (_channelLock)
+        {
+            _stopped = true;
+            channel = _channel;
+            _channel = null;
+        }
+
+        channel?.Dispose();
+    }
+
     /// <summary>The request the next (re)connection sends: resume after the newest flow seen, or start as configured.</summary>
     internal GetFlowsRequest BuildRequest()
     {
@@ -215,10 +229,11 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
 
                     received++;
                     failuresInARow = 0;
-                    oversizedInARow = 0;
                     var sourced = Accept(call.ResponseStream.Current);
                     if (sourced is SourcedFlow flow)
                     {
+                        // Progress past what came before: an oversized message after this one is a new one.
+                        oversizedInARow = 0;
                         yield return flow;
                     }
                 }
