@@ -36,6 +36,18 @@ internal sealed class FakeApiServer : IAsyncDisposable
     /// <summary>Requests as <c>list /api/v1/pods</c> or <c>watch /api/v1/pods rv=123</c>.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    /// <summary>Watches being served now.</summary>
+    public int OpenWatches
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _watches.Count;
+            }
+        }
+    }
+
     /// <summary>When set, every request is answered with this status (an API server refusing access).</summary>
     public HttpStatusCode? FailWith { get; set; }
 

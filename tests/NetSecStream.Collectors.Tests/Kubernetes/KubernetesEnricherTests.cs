@@ -214,6 +214,24 @@ public sealed class KubernetesEnricherTests
     }
 
     [Fact]
+    public async Task Stop_EndsTheWatchAndIgnoresLaterChanges()
+    {
+        await using var server = await FakeApiServer.StartAsync();
+        server.Add(Pods.Make("shop", "api-0", "10.0.7.1", ("StatefulSet", "api")));
+        var enricher = await StartedEnricher(server, new KubernetesEnrichmentOptions());
+        await Eventually(() => server.OpenWatches == 1);
+
+        await enricher.StopAsync(CancellationToken.None);
+
+        await Eventually(() => server.OpenWatches == 0);
+        int requests = server.Requests.Count;
+        server.Add(Pods.Make("shop", "api-1", "10.0.7.2", ("StatefulSet", "api")));
+        Assert.Null(PodAt(enricher, "10.0.7.2"));
+        Assert.Equal(requests, server.Requests.Count);
+        Assert.Equal("api-0", PodAt(enricher, "10.0.7.1"));
+    }
+
+    [Fact]
     public async Task StartThenStop_WithNoPods_Succeeds()
     {
         await using var server = await FakeApiServer.StartAsync();
