@@ -25,14 +25,18 @@ namespace NetSecStream.Collectors.HubbleRelay;
 /// stream is counted (<c>netsec_source_errors</c>) and reopened after an exponential, jittered, bounded backoff,
 /// asking for flows since the newest flow time seen; the flows at exactly that time that were already delivered come
 /// again (Hubble's <c>since</c> is inclusive) and are recognised and dropped, so a reconnection neither loses nor repeats.
-/// <see cref="SourcedFlow.Position"/> is the number of the relay's message since the source started.
+/// <see cref="SourcedFlow.Position"/> is the number of the relay's message since the source started. Hubble keeps no
+/// consumer position, so <see cref="IFlowEventSource.CommitAsync"/> has nothing to do: a restarted source begins again
+/// with <see cref="HubbleRelayOptions.Last"/> flows of the relay's buffer. One reader at a time.
 /// </summary>
-public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
+public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable, IDisposable
 {
     public const string ComponentId = "hubble_relay";
 
     /// <summary>How many already delivered flows sharing the newest timestamp are remembered to drop their replays.</summary>
     private const int BoundaryMemory = 1024;
+
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
     private readonly HubbleRelayOptions _options;
     private readonly NetSecMetrics? _metrics;
@@ -83,14 +87,32 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
     /// <summary>The origin of every flow: the relay's address.</summary>
     public string Origin => _options.Address;
 
+    /// <summary>How long <see cref="StartAsync"/> waits for the relay to accept a connection.</summary>
+    internal TimeSpan StartTimeout { get; init; } = ConnectTimeout;
+
     /// <summary>Raised for each relay message that held no usable flow, with the message's bytes.</summary>
     public event Action<DeadLetter>? Rejected;
 
-    /// <summary>Reads the TLS files and prepares the channel; fails with the key at fault when a file cannot be used.</summary>
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the TLS files and opens a connection to the relay, so a wrong address or unusable certificate file stops
+    /// start-up with the key at fault instead of retrying forever; later breaks are retried. (TLS itself is negotiated
+    /// with the first request: a certificate the relay rejects, or one not trusted here, shows as stream errors.)
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        EnsureChannel();
-        return Task.CompletedTask;
+        var channel = EnsureChannel();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StartTimeout);
+        try
+        {
+            await channel.ConnectAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException(
+                $"{HubbleRelayOptions.SectionName}:Address: cannot connect to Hubble Relay at {Origin} within {StartTimeout.TotalSeconds:0} s" +
+                $" (is the address right, and does Tls match the relay's?)");
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -111,6 +133,20 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>Closes the channel at once, without waiting for calls in flight to wind down (a host disposing synchronously).</summary>
+    public void Dispose()
+    {
+        GrpcChannel? channel;
+        lock (_channelLock)
+        {
+            _stopped = true;
+            channel = _channel;
+            _channel = null;
+        }
+
+        channel?.Dispose();
+    }
 
     /// <summary>The request the next (re)connection sends: resume after the newest flow seen, or start as configured.</summary>
     internal GetFlowsRequest BuildRequest()
@@ -193,10 +229,11 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
 
                     received++;
                     failuresInARow = 0;
-                    oversizedInARow = 0;
                     var sourced = Accept(call.ResponseStream.Current);
                     if (sourced is SourcedFlow flow)
                     {
+                        // Progress past what came before: an oversized message after this one is a new one.
+                        oversizedInARow = 0;
                         yield return flow;
                     }
                 }
@@ -356,7 +393,7 @@ public sealed class HubbleRelaySource : IFlowEventSource, IAsyncDisposable
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            ConnectTimeout = TimeSpan.FromSeconds(15),
+            ConnectTimeout = ConnectTimeout,
             EnableMultipleHttp2Connections = true,
         };
         if (options.Tls.Enabled)

@@ -22,7 +22,7 @@ namespace NetSecStream.Collectors.Kubernetes;
 /// address is the node's) and finished pods are not indexed; an address taken over by a new pod maps to the new pod.
 /// Only endpoints whose namespace and pod are unknown are enriched: what a collector knew is never overwritten.
 /// </summary>
-public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
+public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable, IDisposable
 {
     public const string ComponentId = "kubernetes";
 
@@ -104,7 +104,8 @@ public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
             _stop = new CancellationTokenSource();
         }
 
-        var scopes = _options.Namespaces.Count == 0 ? [null] : _options.Namespaces.Select(ns => (string?)ns).ToList();
+        var namespaces = _options.Namespaces ?? [];
+        var scopes = namespaces.Count == 0 ? [null] : namespaces.Select(ns => (string?)ns).ToList();
         var versions = new List<string>(scopes.Count);
         foreach (var scope in scopes)
         {
@@ -152,6 +153,23 @@ public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>Cancels the watches and releases the client at once, without waiting for the loops to notice.</summary>
+    public void Dispose()
+    {
+        CancellationTokenSource? stop;
+        lock (_stateLock)
+        {
+            stop = _stop;
+            _stop = null;
+        }
+
+        stop?.Cancel();
+        if (_ownsClient)
+        {
+            _client?.Dispose();
+        }
+    }
 
     public void Enrich(FlowEvent flow)
     {
@@ -214,6 +232,7 @@ public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
     private async Task WatchLoopAsync(string? scope, string resourceVersion, CancellationToken cancellationToken)
     {
         int failuresInARow = 0;
+        int goneInARow = 0;
         var sinceList = Stopwatch.StartNew();
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -244,7 +263,16 @@ public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
                         onError: ex => gone |= OnWatchError(scope, ex), cancellationToken: cancellationToken);
                 await foreach (var (type, pod) in events.ConfigureAwait(false))
                 {
+                    if (type == WatchEventType.Error)
+                    {
+                        // An error event is a Status, not a pod (410 Gone when the version was compacted away):
+                        // whatever it says, only a fresh list is certain again.
+                        gone = true;
+                        continue;
+                    }
+
                     failuresInARow = 0;
+                    goneInARow = 0;
                     received++;
                     if (pod is null)
                     {
@@ -261,11 +289,6 @@ public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
                         case WatchEventType.Deleted:
                             _index.Remove(key);
                             break;
-                        case WatchEventType.Error:
-                            // An error event is a Status, not a pod (410 Gone when the version was compacted away):
-                            // whatever it says, only a fresh list is certain again.
-                            gone = true;
-                            continue;
                     }
 
                     resourceVersion = pod.Metadata?.ResourceVersion is { Length: > 0 } version ? version : resourceVersion;
@@ -289,10 +312,16 @@ public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
 
             if (gone)
             {
-                // The server compacted past our version: only a new list tells what changed meanwhile.
+                // The server compacted past our version: only a new list tells what changed meanwhile. Once is
+                // normal; again and again without an event in between is a server to back off from.
                 KubernetesEnricherLog.WatchExpired(_logger, ComponentId, Describe(scope), resourceVersion);
                 _metrics?.SourceError(ComponentId, "gone");
                 resourceVersion = "";
+                if (++goneInARow > 1 && !await WaitAsync(Backoff(goneInARow - 1), cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 continue;
             }
 
@@ -309,14 +338,24 @@ public sealed class KubernetesEnricher : IFlowEnricher, IAsyncDisposable
             failuresInARow++;
             var wait = Backoff(failuresInARow);
             KubernetesEnricherLog.RequestFailed(_logger, ComponentId, operation, Describe(scope), failure, detail, wait);
-            try
-            {
-                await _delay(wait, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            if (!await WaitAsync(wait, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Waits out a backoff; false when stopped meanwhile.</summary>
+    private async Task<bool> WaitAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _delay(wait, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

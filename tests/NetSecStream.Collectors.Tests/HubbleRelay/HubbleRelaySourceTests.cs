@@ -112,6 +112,52 @@ public sealed class HubbleRelaySourceTests
     }
 
     [Fact]
+    public async Task Read_MessageOverMaxMessageBytes_IsCountedAndSkippedOnceItComesAgain()
+    {
+        var responses = HubbleSamples.Lines("basic-sample-10-flows.json").Select(RelayJson.Parse).ToList();
+#pragma warning disable CS0612
+        responses[4].Flow.Summary = new string('x', 64 * 1024);
+#pragma warning restore CS0612
+        var observer = new FakeObserver(responses);
+        await using var server = await FakeRelayServer.StartAsync(observer);
+        using var metrics = new NetSecMetrics();
+        using var recorder = new MetricsRecorder(metrics);
+        var options = Options(server, follow: true, last: responses.Count);
+        options.MaxMessageBytes = 4096;
+        using var stop = new CancellationTokenSource();
+        await using var source = new HubbleRelaySource(options, metrics, logger: null, delay: (_, _) => Task.CompletedTask, jitter: new Random(5));
+        var rejected = new List<DeadLetter>();
+        source.Rejected += rejected.Add;
+        var flows = new List<SourcedFlow>();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var flow in source.ReadAsync(stop.Token))
+            {
+                flows.Add(flow);
+            }
+        });
+
+        // The third connection is the one that skipped past the oversized message.
+        using (var bound = new CancellationTokenSource(FlowSources.Timeout))
+        {
+            while (observer.Calls < 3)
+            {
+                await Task.Delay(20, bound.Token);
+            }
+        }
+
+        await stop.CancelAsync();
+        await reading.WaitAsync(FlowSources.Timeout);
+
+        Assert.Equal(4, flows.Count);
+        Assert.Equal(2, recorder.Total("netsec_events_rejected", "oversized"));
+        Assert.Equal(2, rejected.Count);
+        Assert.All(rejected, d => Assert.StartsWith("relay message larger than MaxMessageBytes (4096)", d.Reason, StringComparison.Ordinal));
+        var third = observer.Requests.ElementAt(2);
+        Assert.True(third.Since.ToDateTimeOffset() > DateTimeOffset.UtcNow.AddHours(-1), "resumed from the present, past the oversized message");
+    }
+
+    [Fact]
     public async Task Read_AllowAndDenyLists_ReachTheRelayAsFlowFilters()
     {
         var observer = new FakeObserver([.. HubbleSamples.Lines("basic-sample-10-flows.json").Take(1).Select(RelayJson.Parse)]);
@@ -275,13 +321,27 @@ public sealed class HubbleRelaySourceTests
     [Fact]
     public async Task StartThenStop_WithNoData_Succeeds()
     {
-        var source = new HubbleRelaySource(new HubbleRelayOptions(), new NetSecMetrics());
+        await using var server = await FakeRelayServer.StartAsync(new FakeObserver([]));
+        var source = new HubbleRelaySource(new HubbleRelayOptions { Address = server.Address }, new NetSecMetrics());
 
         await source.StartAsync(CancellationToken.None);
         await source.StopAsync(CancellationToken.None);
 
         Assert.Equal("hubble_relay", source.Id);
         Assert.Equal(ComponentKind.Source, source.Kind);
+    }
+
+    [Fact]
+    public async Task Start_RelayUnreachable_FailsNamingTheKey()
+    {
+        var source = new HubbleRelaySource(new HubbleRelayOptions { Address = $"http://127.0.0.1:{UnusedPort()}" })
+        {
+            StartTimeout = TimeSpan.FromSeconds(2),
+        };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => source.StartAsync(CancellationToken.None));
+
+        Assert.StartsWith("Collectors:HubbleRelay:Address: cannot connect to Hubble Relay at http://127.0.0.1:", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,6 +36,18 @@ internal sealed class FakeApiServer : IAsyncDisposable
     /// <summary>Requests as <c>list /api/v1/pods</c> or <c>watch /api/v1/pods rv=123</c>.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    /// <summary>Watches being served now.</summary>
+    public int OpenWatches
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _watches.Count;
+            }
+        }
+    }
+
     /// <summary>When set, every request is answered with this status (an API server refusing access).</summary>
     public HttpStatusCode? FailWith { get; set; }
 
@@ -72,13 +84,27 @@ internal sealed class FakeApiServer : IAsyncDisposable
         {
             _compactedThrough = _version;
             _history.Clear();
-            foreach (var watch in _watches)
-            {
-                watch.Events.Writer.TryComplete();
-            }
-
-            _watches.Clear();
+            CloseWatchesLocked();
         }
+    }
+
+    /// <summary>Ends the open watches (as an API server's restart or a watch timeout does), keeping history.</summary>
+    public void CloseWatches()
+    {
+        lock (_lock)
+        {
+            CloseWatchesLocked();
+        }
+    }
+
+    private void CloseWatchesLocked()
+    {
+        foreach (var watch in _watches)
+        {
+            watch.Events.Writer.TryComplete();
+        }
+
+        _watches.Clear();
     }
 
     private void Record(string type, V1Pod pod, bool silently)

@@ -144,6 +144,26 @@ public sealed class KubernetesEnricherTests
     }
 
     [Fact]
+    public async Task Watch_Closed_ResumesFromItsResourceVersionWithoutListingAgain()
+    {
+        await using var server = await FakeApiServer.StartAsync();
+        server.Add(Pods.Make("shop", "api-0", "10.0.6.1", ("StatefulSet", "api")));
+        await using var enricher = await StartedEnricher(server, new KubernetesEnrichmentOptions());
+        server.Add(Pods.Make("shop", "api-1", "10.0.6.2", ("StatefulSet", "api")));
+        await Eventually(() => PodAt(enricher, "10.0.6.2") == "api-1");
+
+        server.CloseWatches();
+        server.Add(Pods.Make("shop", "api-2", "10.0.6.3", ("StatefulSet", "api")));
+        await Eventually(() => PodAt(enricher, "10.0.6.3") == "api-2");
+
+        Assert.Single(server.Requests, r => r.StartsWith("list ", StringComparison.Ordinal));
+        var watches = server.Requests.Where(r => r.StartsWith("watch ", StringComparison.Ordinal)).ToList();
+        Assert.True(watches.Count >= 2, string.Join("\n", watches));
+        Assert.Equal("watch /api/v1/pods rv=101", watches[0]);
+        Assert.Equal("watch /api/v1/pods rv=102", watches[1]);
+    }
+
+    [Fact]
     public async Task Namespaces_OnlyThoseAreListedWatchedAndIndexed()
     {
         await using var server = await FakeApiServer.StartAsync();
@@ -191,6 +211,24 @@ public sealed class KubernetesEnricherTests
 
         Assert.StartsWith("Enrichers:Kubernetes: cannot list the pods of all namespaces", error.Message, StringComparison.Ordinal);
         Assert.True(error.Message.Contains("403", StringComparison.Ordinal), error.Message);
+    }
+
+    [Fact]
+    public async Task Stop_EndsTheWatchAndIgnoresLaterChanges()
+    {
+        await using var server = await FakeApiServer.StartAsync();
+        server.Add(Pods.Make("shop", "api-0", "10.0.7.1", ("StatefulSet", "api")));
+        var enricher = await StartedEnricher(server, new KubernetesEnrichmentOptions());
+        await Eventually(() => server.OpenWatches == 1);
+
+        await enricher.StopAsync(CancellationToken.None);
+
+        await Eventually(() => server.OpenWatches == 0);
+        int requests = server.Requests.Count;
+        server.Add(Pods.Make("shop", "api-1", "10.0.7.2", ("StatefulSet", "api")));
+        Assert.Null(PodAt(enricher, "10.0.7.2"));
+        Assert.Equal(requests, server.Requests.Count);
+        Assert.Equal("api-0", PodAt(enricher, "10.0.7.1"));
     }
 
     [Fact]
