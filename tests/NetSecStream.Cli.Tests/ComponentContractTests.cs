@@ -42,12 +42,12 @@ public sealed partial class ComponentContractTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("netsec-contract-").FullName;
 
-    // Fake Kubernetes API servers the probes started; stopped with the test.
-    private static readonly ConcurrentBag<FakeKubernetesApi> FakeApis = [];
+    // Fake servers (Kubernetes API, Hubble Relay) the probes started; stopped with the test.
+    private static readonly ConcurrentBag<IAsyncDisposable> FakeServers = [];
 
     public void Dispose()
     {
-        while (FakeApis.TryTake(out var api))
+        while (FakeServers.TryTake(out var api))
         {
             api.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
@@ -377,16 +377,21 @@ public sealed partial class ComponentContractTests : IDisposable
                 Assert.NotEmpty(rejected);
             }),
         [HubbleRelaySource.ComponentId] = new(
-            () => new HubbleRelayOptions
+            () =>
             {
-                Address = "http://127.0.0.1:" + FreeUdpPort(),
+                var relay = new GarbageTcpServer();
+                FakeServers.Add(relay);
+                return new HubbleRelayOptions
+                {
+                    Address = "http://127.0.0.1:" + relay.Port,
                 ReconnectInitialBackoff = TimeSpan.FromMilliseconds(50),
-                ReconnectMaxBackoff = TimeSpan.FromMilliseconds(200),
+                    ReconnectMaxBackoff = TimeSpan.FromMilliseconds(200),
+                };
             },
             () => new HubbleRelayOptions { Address = "not a url" },
             async (d, o, s) =>
             {
-                // Nothing listens at the address: every attempt fails, is counted and retried; the stream does not end.
+                // The address accepts connections but answers garbage: every call fails, is counted and retried; the stream does not end.
                 var source = (HubbleRelaySource)d.Create(o, s);
                 await source.StartAsync(CancellationToken.None);
                 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
@@ -408,7 +413,7 @@ public sealed partial class ComponentContractTests : IDisposable
             () =>
             {
                 string kubeconfig = Path.Combine(dir, "kubeconfig");
-                FakeApis.Add(new FakeKubernetesApi(kubeconfig));
+                FakeServers.Add(new FakeKubernetesApi(kubeconfig));
                 return new KubernetesEnrichmentOptions { KubeconfigPath = kubeconfig };
             },
             () => new KubernetesEnrichmentOptions { MaxPods = 0 },
