@@ -104,6 +104,24 @@ public sealed class EndToEndTests : IDisposable
         Assert.All(deadLetters, d => Assert.Equal(Path.GetFullPath(input), Path.GetFullPath(d.GetProperty("origin").GetString()!)));
     }
 
+    [Theory]
+    [InlineData("pcaps/dns-tunnel/iodine.pcap", "pcap")]
+    [InlineData("netflow/akvorado-testdata/netflow/nfv5.pcap", "netflow")]
+    public async Task Replay_CaptureFiles_AreToldApartByContent_AndGiveFlows(string relative, string expectedFormat)
+    {
+        string capture = TestData.Require(relative);
+        string outDir = Path.Combine(_dir, expectedFormat);
+        string summaryPath = Path.Combine(_dir, expectedFormat + ".json");
+
+        Assert.Equal(expectedFormat == "netflow" ? Collectors.CaptureKind.NetFlow : Collectors.CaptureKind.Pcap, Collectors.CaptureFormat.Detect(capture));
+        Assert.Equal(0, await Netsec("replay", capture, "--out", outDir, "--summary-json", summaryPath));
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(summaryPath));
+        Assert.True(summary.RootElement.GetProperty("events_in").GetInt64() > 0);
+        Assert.Equal(0, summary.RootElement.GetProperty("events_rejected").GetInt64());
+        Assert.Equal(Collectors.CaptureKind.Hubble, Collectors.CaptureFormat.Detect(TestData.Require("hubble/hubble-otel/basic-sample-10-flows.json")));
+    }
+
     [Fact]
     public async Task Replay_WithABadSetting_ExitsWithTheConfigurationCode()
     {
