@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace NetSecStream.Collectors.Pcap;
 
@@ -115,6 +116,7 @@ internal sealed class CaptureFileReader
         return _pcapng ? ReadNextBlock(out data) : ReadNextRecord(out data);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CaptureReadStatus ReadNextRecord(out ReadOnlySpan<byte> data)
     {
         data = default;
@@ -146,6 +148,7 @@ internal sealed class CaptureFileReader
         return CaptureReadStatus.Packet;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CaptureReadStatus ReadNextBlock(out ReadOnlySpan<byte> data)
     {
         data = default;

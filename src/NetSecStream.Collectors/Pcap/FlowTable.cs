@@ -4,6 +4,7 @@ using System.Net;
 using NetSecStream.Collectors.Pcap.L7;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Events;
+using System.Runtime.CompilerServices;
 
 namespace NetSecStream.Collectors.Pcap;
 
@@ -130,6 +131,7 @@ internal sealed class FlowTable
     public int Count => _flows.Count;
 
     /// <summary>Decodes one captured frame and updates its flow. Never throws for any input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PacketOutcome Process(int linkType, long ticks, ReadOnlySpan<byte> frame, long position)
     {
         Statistics.Packets++;
@@ -163,6 +165,7 @@ internal sealed class FlowTable
     }
 
     /// <summary>Moves packet time forward (live capture calls it with the clock when no packets come) and ends idle flows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AdvanceTime(long ticks, long position)
     {
         if (ticks > _now)
@@ -273,6 +276,7 @@ internal sealed class FlowTable
         return !(L7Session.IsDnsPort(packet.SourcePort) && !L7Session.IsDnsPort(packet.DestinationPort));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Update(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> frame, bool sourceIsLow, long ticks, long position)
     {
         bool fromClient = sourceIsLow == flow.ClientIsLow;
@@ -318,6 +322,7 @@ internal sealed class FlowTable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void UpdateTcp(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> payload, bool fromClient, long ticks)
     {
         flow.TcpFlags |= packet.TcpFlags;

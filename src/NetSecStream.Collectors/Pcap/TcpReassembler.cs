@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NetSecStream.Collectors.Pcap;
 
 /// <summary>Receives the in-order bytes of one direction of a TCP connection.</summary>
@@ -40,6 +42,7 @@ internal sealed class TcpReassembler(bool toServer, int maxBytes, int maxOutOfOr
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnSegment(uint sequence, ReadOnlySpan<byte> data, ITcpStreamReceiver receiver, long ticks)
     {
         if (data.IsEmpty || Done)
