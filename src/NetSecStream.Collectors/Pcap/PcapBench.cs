@@ -11,6 +11,8 @@ namespace NetSecStream.Collectors.Pcap;
 /// <param name="BaselinePacketsPerSecond">The file's packets over tshark's wall time for one pass extracting the same
 /// fields (process start included); null when tshark is not installed or failed.</param>
 /// <param name="BaselineSeconds">tshark's wall time; null as above.</param>
+/// <param name="CpuSeconds">CPU time the whole process used during the timed passes (all threads: GC, JIT).</param>
+/// <param name="PacketsPerCpuSecond">Packets per CPU second: steadier than wall time on a machine shared with other work.</param>
 public sealed record PcapBenchResult(
     long Packets,
     double Seconds,
@@ -18,7 +20,9 @@ public sealed record PcapBenchResult(
     long Events,
     long L7Transactions,
     double? BaselinePacketsPerSecond,
-    double? BaselineSeconds);
+    double? BaselineSeconds,
+    double CpuSeconds,
+    double PacketsPerCpuSecond);
 
 /// <summary>
 /// Throughput of the pcap source's packet path (decode, flow table, TCP reassembly, DNS/HTTP/TLS extraction, flow
@@ -53,6 +57,8 @@ public static class PcapBench
         long packets = 0;
         long events = 0;
         long transactions = 0;
+        using var self = Process.GetCurrentProcess();
+        var cpuBefore = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < repeat; i++)
         {
@@ -62,6 +68,8 @@ public static class PcapBench
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
+        self.Refresh();
+        double cpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
         double? baseline = TsharkSeconds(pcapPath);
         return new PcapBenchResult(
             packets,
@@ -70,7 +78,9 @@ public static class PcapBench
             events,
             transactions,
             baseline is { } b ? filePackets / b : null,
-            baseline);
+            baseline,
+            cpuSeconds,
+            packets / Math.Max(cpuSeconds, 1e-9));
     }
 
     private static long Pass(byte[] file, PcapOptions options, out long events, out long transactions)
