@@ -82,7 +82,9 @@ public sealed class PcapStatistics
 /// event of each report also carries the flow's bytes, packets and payload prefixes; the other events of that report
 /// leave <see cref="FlowEvent.Bytes"/> and <see cref="FlowEvent.Packets"/> null so that totals are not counted twice.
 /// A flow without transactions is one event. A flow that piles up <see cref="PcapOptions.MaxTransactionsPerFlow"/>
-/// finished transactions reports them early, without counters.
+/// finished transactions reports them early, without counters. <see cref="FlowEvent.Timestamp"/> is the time of the
+/// packet that started the transaction, or of the flow's (part's) first packet for an event without one;
+/// <see cref="FlowEvent.Summary"/> says why the flow was reported, how long it lasted and how many TCP gaps it had.
 /// </para>
 /// </summary>
 internal sealed class FlowTable
