@@ -5,8 +5,8 @@ namespace NetSecStream.Collectors.Tests.Pcap;
 
 /// <summary>
 /// The DNS query names, HTTP hosts and URIs, and TLS server names with JA3 hashes (tshark's <c>tls.handshake.ja3</c>)
-/// the pcap source extracts agree with tshark's on at least 99% of transactions, compared as multisets per capture (DNS names case-insensitively: the source lower-cases
-/// them). A DNS transaction is a query (with its response), or a response whose query was not captured; an HTTP
+/// the pcap source extracts agree with tshark's on at least 99% of transactions, compared as multisets per capture
+/// (DNS names case-insensitively: the source lower-cases them). A DNS transaction is a query (with its response), or a response whose query was not captured; an HTTP
 /// transaction a request; a TLS one a ClientHello. Every capture under <c>pcaps/</c> must agree on 99%; the
 /// suricata-verify captures (many hold a single, deliberately odd transaction) must agree on 99% taken together.
 /// Known, deliberate differences (Suricata's reading, better for detection, over tshark's): a request target with
