@@ -34,7 +34,7 @@ internal sealed class CaptureFileReader
     private const int MaxRecordBytes = 16 * 1024 * 1024;
 
     private readonly Stream _stream;
-    private byte[] _buffer = new byte[1 << 20];
+    private byte[] _buffer = new byte[128 * 1024];
     private int _start;
     private int _end;
     private bool _eof;
