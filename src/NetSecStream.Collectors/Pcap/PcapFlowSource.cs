@@ -145,6 +145,12 @@ public sealed class PcapFlowSource : IFlowEventSource
         }
 
         _metrics?.EventsIn(ComponentId, unreported);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped: the flows still open are not reported half-done; a replay reads the file again.
+            yield break;
+        }
+
         if (status == CaptureReadStatus.Truncated)
         {
             PcapLog.FileTruncated(_logger, ComponentId, origin, position);
