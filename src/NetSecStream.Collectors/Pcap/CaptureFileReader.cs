@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace NetSecStream.Collectors.Pcap;
 
@@ -33,7 +34,7 @@ internal sealed class CaptureFileReader
     private const int MaxRecordBytes = 16 * 1024 * 1024;
 
     private readonly Stream _stream;
-    private byte[] _buffer = new byte[1 << 20];
+    private byte[] _buffer = new byte[128 * 1024];
     private int _start;
     private int _end;
     private bool _eof;
@@ -115,6 +116,7 @@ internal sealed class CaptureFileReader
         return _pcapng ? ReadNextBlock(out data) : ReadNextRecord(out data);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CaptureReadStatus ReadNextRecord(out ReadOnlySpan<byte> data)
     {
         data = default;
@@ -146,6 +148,7 @@ internal sealed class CaptureFileReader
         return CaptureReadStatus.Packet;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CaptureReadStatus ReadNextBlock(out ReadOnlySpan<byte> data)
     {
         data = default;

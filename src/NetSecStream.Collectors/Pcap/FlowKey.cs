@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NetSecStream.Collectors.Pcap;
 
 /// <summary>
@@ -21,6 +23,7 @@ internal readonly struct FlowKey : IEquatable<FlowKey>
     }
 
     /// <summary>The key of a packet's flow; <paramref name="sourceIsLow"/> tells which side the packet came from.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FlowKey Of(in DecodedPacket packet, out bool sourceIsLow)
     {
         sourceIsLow = packet.Source < packet.Destination || (packet.Source == packet.Destination && packet.SourcePort <= packet.DestinationPort);
@@ -29,12 +32,14 @@ internal readonly struct FlowKey : IEquatable<FlowKey>
             : new FlowKey(packet.Destination, packet.DestinationPort, packet.Source, packet.SourcePort, packet.Protocol);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Equals(FlowKey other) =>
         LowAddress == other.LowAddress && HighAddress == other.HighAddress && LowPort == other.LowPort
         && HighPort == other.HighPort && Protocol == other.Protocol;
 
     public override bool Equals(object? obj) => obj is FlowKey other && Equals(other);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override int GetHashCode()
     {
         // Cheap multiply-xor mixing; the dictionary's own table does the rest.

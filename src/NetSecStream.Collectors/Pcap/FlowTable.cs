@@ -4,6 +4,7 @@ using System.Net;
 using NetSecStream.Collectors.Pcap.L7;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Events;
+using System.Runtime.CompilerServices;
 
 namespace NetSecStream.Collectors.Pcap;
 
@@ -81,7 +82,9 @@ public sealed class PcapStatistics
 /// event of each report also carries the flow's bytes, packets and payload prefixes; the other events of that report
 /// leave <see cref="FlowEvent.Bytes"/> and <see cref="FlowEvent.Packets"/> null so that totals are not counted twice.
 /// A flow without transactions is one event. A flow that piles up <see cref="PcapOptions.MaxTransactionsPerFlow"/>
-/// finished transactions reports them early, without counters.
+/// finished transactions reports them early, without counters. <see cref="FlowEvent.Timestamp"/> is the time of the
+/// packet that started the transaction, or of the flow's (part's) first packet for an event without one;
+/// <see cref="FlowEvent.Summary"/> says why the flow was reported, how long it lasted and how many TCP gaps it had.
 /// </para>
 /// </summary>
 internal sealed class FlowTable
@@ -130,6 +133,7 @@ internal sealed class FlowTable
     public int Count => _flows.Count;
 
     /// <summary>Decodes one captured frame and updates its flow. Never throws for any input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PacketOutcome Process(int linkType, long ticks, ReadOnlySpan<byte> frame, long position)
     {
         Statistics.Packets++;
@@ -163,6 +167,7 @@ internal sealed class FlowTable
     }
 
     /// <summary>Moves packet time forward (live capture calls it with the clock when no packets come) and ends idle flows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AdvanceTime(long ticks, long position)
     {
         if (ticks > _now)
@@ -273,6 +278,7 @@ internal sealed class FlowTable
         return !(L7Session.IsDnsPort(packet.SourcePort) && !L7Session.IsDnsPort(packet.DestinationPort));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Update(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> frame, bool sourceIsLow, long ticks, long position)
     {
         bool fromClient = sourceIsLow == flow.ClientIsLow;
@@ -318,6 +324,7 @@ internal sealed class FlowTable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void UpdateTcp(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> payload, bool fromClient, long ticks)
     {
         flow.TcpFlags |= packet.TcpFlags;

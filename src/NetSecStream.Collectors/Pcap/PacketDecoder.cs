@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace NetSecStream.Collectors.Pcap;
 
@@ -83,6 +84,7 @@ internal static class PacketDecoder
 
     private static readonly UInt128 IPv4Mapped = (UInt128)0xFFFF << 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static PacketOutcome Decode(int linkType, ReadOnlySpan<byte> frame, out DecodedPacket packet)
     {
         packet = default;
@@ -208,6 +210,7 @@ internal static class PacketDecoder
         return etherType is 0x0800 or 0x86DD ? DecodeIpAt(frame, offset, out packet) : PacketOutcome.NotIp;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PacketOutcome DecodeIpAt(ReadOnlySpan<byte> frame, int offset, out DecodedPacket packet)
     {
         packet = default;
@@ -225,6 +228,7 @@ internal static class PacketDecoder
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PacketOutcome DecodeIPv4(ReadOnlySpan<byte> frame, int offset, ref DecodedPacket packet)
     {
         var ip = frame[offset..];
@@ -266,6 +270,7 @@ internal static class PacketDecoder
         return DecodeTransport(frame, offset + headerLength, offset + end, ref packet);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PacketOutcome DecodeIPv6(ReadOnlySpan<byte> frame, int offset, ref DecodedPacket packet)
     {
         var ip = frame[offset..];
@@ -339,6 +344,7 @@ internal static class PacketDecoder
         return PacketOutcome.BadIpHeader;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PacketOutcome DecodeTransport(ReadOnlySpan<byte> frame, int start, int end, ref DecodedPacket packet)
     {
         var segment = frame[start..end];

@@ -11,6 +11,8 @@ namespace NetSecStream.Collectors.Pcap;
 /// <param name="BaselinePacketsPerSecond">The file's packets over tshark's wall time for one pass extracting the same
 /// fields (process start included); null when tshark is not installed or failed.</param>
 /// <param name="BaselineSeconds">tshark's wall time; null as above.</param>
+/// <param name="CpuSeconds">CPU time the whole process used during the timed passes (all threads: GC, JIT).</param>
+/// <param name="PacketsPerCpuSecond">Packets per CPU second: steadier than wall time on a machine shared with other work.</param>
 public sealed record PcapBenchResult(
     long Packets,
     double Seconds,
@@ -18,7 +20,9 @@ public sealed record PcapBenchResult(
     long Events,
     long L7Transactions,
     double? BaselinePacketsPerSecond,
-    double? BaselineSeconds);
+    double? BaselineSeconds,
+    double CpuSeconds,
+    double PacketsPerCpuSecond);
 
 /// <summary>
 /// Throughput of the pcap source's packet path (decode, flow table, TCP reassembly, DNS/HTTP/TLS extraction, flow
@@ -35,18 +39,26 @@ public static class PcapBench
         options ??= new PcapOptions { File = pcapPath };
         byte[] file = File.ReadAllBytes(pcapPath);
 
-        // Untimed passes (at least three and half a second) let tiered compilation reach the optimised code; the first
-        // tells the file's packet count.
+        // Untimed passes let tiered compilation (with dynamic PGO) reach the optimised code a long-running capture runs.
+        // The JIT recompiles on a background thread, which this loop starves on a busy 2-core machine: the first timed
+        // passes were measured at a third of the speed until the process had paused. So the warm-up pauses too.
         long filePackets = Pass(file, options, out _, out _);
-        var warmup = Stopwatch.StartNew();
-        for (int i = 0; i < 2 || (warmup.Elapsed < TimeSpan.FromSeconds(0.5) && i < 1000); i++)
+        for (int round = 0; round < 6; round++)
         {
-            Pass(file, options, out _, out _);
+            var warmup = Stopwatch.StartNew();
+            do
+            {
+                Pass(file, options, out _, out _);
+            }
+            while (warmup.Elapsed < TimeSpan.FromSeconds(0.5));
+            Thread.Sleep(500);
         }
 
         long packets = 0;
         long events = 0;
         long transactions = 0;
+        using var self = Process.GetCurrentProcess();
+        var cpuBefore = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < repeat; i++)
         {
@@ -56,6 +68,8 @@ public static class PcapBench
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
+        self.Refresh();
+        double cpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
         double? baseline = TsharkSeconds(pcapPath);
         return new PcapBenchResult(
             packets,
@@ -64,7 +78,9 @@ public static class PcapBench
             events,
             transactions,
             baseline is { } b ? filePackets / b : null,
-            baseline);
+            baseline,
+            cpuSeconds,
+            packets / Math.Max(cpuSeconds, 1e-9));
     }
 
     private static long Pass(byte[] file, PcapOptions options, out long events, out long transactions)

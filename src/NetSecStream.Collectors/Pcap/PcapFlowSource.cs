@@ -19,7 +19,9 @@ namespace NetSecStream.Collectors.Pcap;
 /// position is the number of the packet that ended it. Malformed packets are counted in
 /// <c>netsec_events_rejected{component="pcap",reason}</c> and raised through <see cref="Rejected"/>; packets that are
 /// not IP or are later IP fragments are skipped and counted in <see cref="Statistics"/> only.
-/// <c>netsec_events_in</c> counts packets, <c>netsec_events_out</c> flow events.
+/// <c>netsec_events_in</c> counts packets, <c>netsec_events_out</c> flow events. The end of a file reports every
+/// flow still open; a stop (cancelling the read) does not: flows in progress are not events yet, and a replay reads
+/// the file again. A live capture that fails reports what its table holds, then the error.
 /// </summary>
 public sealed class PcapFlowSource : IFlowEventSource
 {
@@ -145,6 +147,12 @@ public sealed class PcapFlowSource : IFlowEventSource
         }
 
         _metrics?.EventsIn(ComponentId, unreported);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped: the flows still open are not reported half-done; a replay reads the file again.
+            yield break;
+        }
+
         if (status == CaptureReadStatus.Truncated)
         {
             PcapLog.FileTruncated(_logger, ComponentId, origin, position);
@@ -275,8 +283,13 @@ public sealed class PcapFlowSource : IFlowEventSource
         }
 
         _metrics?.EventsIn(ComponentId, unreported);
-        table.FlushAll(position);
-        Publish(table, writer, CancellationToken.None, bestEffort: true);
+        if (failure is not null)
+        {
+            // The capture broke: what the table holds is reported before the error. A stop reports nothing more.
+            table.FlushAll(position);
+            Publish(table, writer, CancellationToken.None, bestEffort: true);
+        }
+
         var stats = table.Statistics;
         PcapLog.InputFinished(_logger, ComponentId, origin, stats.Packets, stats.FlowsCreated, stats.EventsEmitted, stats.PacketsRejected, stats.FlowsEvicted);
         writer.TryComplete(failure);
@@ -290,8 +303,8 @@ public sealed class PcapFlowSource : IFlowEventSource
             {
                 if (bestEffort)
                 {
-                    // Stopping: the reader is gone or full; what remains is counted, not waited for.
-                    _metrics?.EventRejected(ComponentId, "stopped");
+                    // Failing: the queue is full; what does not fit is counted, not waited for.
+                    _metrics?.EventRejected(ComponentId, "queue_full_on_failure");
                     break;
                 }
 

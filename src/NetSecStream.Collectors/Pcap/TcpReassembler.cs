@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NetSecStream.Collectors.Pcap;
 
 /// <summary>Receives the in-order bytes of one direction of a TCP connection.</summary>
@@ -22,6 +24,7 @@ internal sealed class TcpReassembler(bool toServer, int maxBytes, int maxOutOfOr
     private readonly int _maxBytes = maxBytes;
     private readonly int _maxOutOfOrder = maxOutOfOrder;
     private List<(uint Sequence, byte[] Data)>? _early;
+    private long _earlyBytes;
     private bool _started;
     private uint _next;
     private long _delivered;
@@ -40,6 +43,7 @@ internal sealed class TcpReassembler(bool toServer, int maxBytes, int maxOutOfOr
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnSegment(uint sequence, ReadOnlySpan<byte> data, ITcpStreamReceiver receiver, long ticks)
     {
         if (data.IsEmpty || Done)
@@ -88,9 +92,10 @@ internal sealed class TcpReassembler(bool toServer, int maxBytes, int maxOutOfOr
 
         int room = Math.Max(0, (int)Math.Min(data.Length, _maxBytes - _delivered));
         _early.Insert(at, (sequence, data[..room].ToArray()));
-        if (_early.Count > _maxOutOfOrder)
+        _earlyBytes += room;
+        while (_early is { Count: > 0 } && (_early.Count > _maxOutOfOrder || _earlyBytes > _maxBytes - _delivered))
         {
-            // Waited long enough for the missing bytes: give them up.
+            // Waited long enough (or held as much as this direction may use) for the missing bytes: give them up.
             Skip(_early[0].Sequence, receiver);
             DrainEarly(receiver, ticks);
         }
@@ -106,6 +111,7 @@ internal sealed class TcpReassembler(bool toServer, int maxBytes, int maxOutOfOr
         }
 
         _early = null;
+        _earlyBytes = 0;
     }
 
     private void Skip(uint sequence, ITcpStreamReceiver receiver)
@@ -133,6 +139,7 @@ internal sealed class TcpReassembler(bool toServer, int maxBytes, int maxOutOfOr
         if (Done)
         {
             _early = null;
+            _earlyBytes = 0;
         }
     }
 
@@ -148,6 +155,7 @@ internal sealed class TcpReassembler(bool toServer, int maxBytes, int maxOutOfOr
             }
 
             _early.RemoveAt(0);
+            _earlyBytes -= data.Length;
             if (-offset < data.Length)
             {
                 Deliver(data.AsSpan(-offset), receiver, ticks);

@@ -78,4 +78,19 @@ public sealed class TcpReassemblerTests
         Assert.Equal("abcde", receiver.Text.ToString());
         Assert.True(stream.Done);
     }
+
+    [Fact]
+    public void OnSegment_HeldBytesBeyondTheDirectionsBudget_GiveUpTheGapEarly()
+    {
+        var receiver = new Receiver();
+        var stream = new TcpReassembler(true, 10, 100);
+        stream.OnSyn(0);
+        stream.OnSegment(1, "a"u8, receiver, 0);
+        stream.OnSegment(5, "bbbb"u8, receiver, 0);
+        stream.OnSegment(9, "cccc"u8, receiver, 0);
+        Assert.Equal("a", receiver.Text.ToString());
+        stream.OnSegment(13, "dddd"u8, receiver, 0);
+        Assert.Equal("a|bbbbccccd", receiver.Text.ToString());
+        Assert.True(stream.Done);
+    }
 }

@@ -4,9 +4,9 @@ using Xunit.Abstractions;
 namespace NetSecStream.Collectors.Tests.Pcap;
 
 /// <summary>
-/// The DNS query names, HTTP hosts and URIs and TLS server names the pcap source extracts agree with tshark's on at
-/// least 99% of transactions, compared as multisets per capture (DNS names case-insensitively: the source lower-cases
-/// them). A DNS transaction is a query (with its response), or a response whose query was not captured; an HTTP
+/// The DNS query names, HTTP hosts and URIs, and TLS server names with JA3 hashes (tshark's <c>tls.handshake.ja3</c>)
+/// the pcap source extracts agree with tshark's on at least 99% of transactions, compared as multisets per capture
+/// (DNS names case-insensitively: the source lower-cases them). A DNS transaction is a query (with its response), or a response whose query was not captured; an HTTP
 /// transaction a request; a TLS one a ClientHello. Every capture under <c>pcaps/</c> must agree on 99%; the
 /// suricata-verify captures (many hold a single, deliberately odd transaction) must agree on 99% taken together.
 /// Known, deliberate differences (Suricata's reading, better for detection, over tshark's): a request target with
@@ -75,7 +75,7 @@ public sealed class TsharkAgreementTests(ITestOutputHelper output)
 
             if (flow.Tls is { } tls)
             {
-                keys.Add("tls " + (tls.Sni ?? ""));
+                keys.Add($"tls {tls.Sni ?? ""} {tls.Ja3 ?? ""}");
             }
         }
 
@@ -90,10 +90,10 @@ public sealed class TsharkAgreementTests(ITestOutputHelper output)
             "-Y", "((dns || mdns || llmnr) && (dns.flags.response == 0 || !dns.response_to)) || http.request || tls.handshake.type == 1",
             "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f",
             "-e", "dns.qry.name", "-e", "http.host", "-e", "http.request.uri", "-e", "tls.handshake.type", "-e", "tls.handshake.extensions_server_name",
-            "-e", "http.request.method"))
+            "-e", "http.request.method", "-e", "tls.handshake.ja3"))
         {
             string[] fields = line.Split('\t');
-            if (fields.Length < 6)
+            if (fields.Length < 7)
             {
                 continue;
             }
@@ -104,7 +104,7 @@ public sealed class TsharkAgreementTests(ITestOutputHelper output)
             }
             else if (fields[3] == "1")
             {
-                keys.Add("tls " + fields[4]);
+                keys.Add($"tls {fields[4]} {fields[6]}");
             }
             else
             {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Runtime.CompilerServices;
 
 namespace NetSecStream.Collectors.Pcap.L7;
 
@@ -34,6 +35,7 @@ internal static class DnsMessageParser
     private const int MaxNameBytes = 255;
     private const int MaxJumps = 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DnsMessage? TryParse(ReadOnlySpan<byte> message)
     {
         if (message.Length < 12)
@@ -169,6 +171,7 @@ internal static class DnsMessageParser
     /// Reads a (possibly compressed) name at <paramref name="offset"/> into <paramref name="output"/> as dotted bytes;
     /// returns its length, or -1 when the name is malformed. <paramref name="offset"/> moves past the name as stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int ReadName(ReadOnlySpan<byte> message, ref int offset, Span<byte> output)
     {
         int position = offset;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using NetSecStream.Core.Events;
+using System.Runtime.CompilerServices;
 
 namespace NetSecStream.Collectors.Pcap.L7;
 
@@ -54,6 +55,7 @@ internal sealed class L7Session
     public void AddTransaction(L7Transaction transaction) => _transactions.Add(transaction);
 
     /// <summary>One UDP datagram's payload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnDatagram(ReadOnlySpan<byte> payload, long ticks)
     {
         if (Protocol == L7Protocol.Dns)
@@ -67,6 +69,7 @@ internal sealed class L7Session
     }
 
     /// <summary>In-order bytes of one direction of a TCP connection.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnStream(ReadOnlySpan<byte> data, bool toServer, long ticks)
     {
         if (data.IsEmpty)
@@ -255,6 +258,7 @@ internal sealed class L7Session
         return consumed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnDnsMessage(ReadOnlySpan<byte> payload, long ticks)
     {
         var message = DnsMessageParser.TryParse(payload);
