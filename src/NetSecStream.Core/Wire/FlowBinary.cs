@@ -7,8 +7,8 @@ namespace NetSecStream.Core.Wire;
 
 /// <summary>
 /// The compact binary encoding of a <see cref="FlowEvent"/> on the flows topic (<c>netsec-binary</c>, version 1),
-/// specified in docs/specs/flow-wire.md. It carries exactly what the ECS JSON flow document carries, in about a quarter
-/// of the bytes, and reads without a JSON tokenizer. A message starts with the byte 0x00, which no JSON text starts
+/// specified in docs/specs/flow-wire.md. It carries exactly what the ECS JSON flow document carries, in about 40% of the
+/// bytes (720 against 1,865 on average over the Kafka bench's demo flows), and reads without a JSON tokenizer. A message starts with the byte 0x00, which no JSON text starts
 /// with, so a reader tells the two encodings apart by the first byte.
 /// </summary>
 public static class FlowBinary
