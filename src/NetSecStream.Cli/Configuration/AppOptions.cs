@@ -112,9 +112,17 @@ public sealed class AppOptionsValidator :
 }
 
 /// <summary>A sink given as a URI on the command line or in <c>Sinks:Uris</c>.</summary>
-public sealed record SinkUri(string Scheme, Uri Uri)
+/// <param name="Scheme">Lower-case scheme: <c>file</c> or <c>kafka</c>.</param>
+/// <param name="Uri">The URI as given.</param>
+/// <param name="Format">For <c>file</c> URIs, what is written: <c>ecs</c> (default) or <c>eve</c> (<c>?format=eve</c>).</param>
+public sealed record SinkUri(string Scheme, Uri Uri, string Format = SinkUri.EcsFormat)
 {
+    public const string EcsFormat = "ecs";
+    public const string EveFormat = "eve";
+
     public static readonly string[] SupportedSchemes = ["file", "kafka"];
+
+    public static readonly string[] SupportedFileFormats = [EcsFormat, EveFormat];
 
     public static bool TryParse(string text, out SinkUri? sink, out string? error)
     {
@@ -138,7 +146,34 @@ public sealed record SinkUri(string Scheme, Uri Uri)
             return false;
         }
 
-        sink = new SinkUri(uri.Scheme.ToLowerInvariant(), uri);
+        string format = EcsFormat;
+        if (QueryValue(uri, "format") is { } requested)
+        {
+            if (uri.Scheme != "file" || !SupportedFileFormats.Contains(requested, StringComparer.OrdinalIgnoreCase))
+            {
+                error = $"sink format '{requested}' in '{text}' is not supported (file sinks support: {string.Join(", ", SupportedFileFormats)})";
+                return false;
+            }
+
+            format = requested.ToLowerInvariant();
+        }
+
+        sink = new SinkUri(uri.Scheme.ToLowerInvariant(), uri, format);
         return true;
+    }
+
+    private static string? QueryValue(Uri uri, string name)
+    {
+        foreach (string pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            string key = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
+            }
+        }
+
+        return null;
     }
 }

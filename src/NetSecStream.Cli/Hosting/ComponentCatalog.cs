@@ -12,6 +12,7 @@ using NetSecStream.Kafka;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Sinks.Eve;
 using NetSecStream.Sinks.Files;
 
 namespace NetSecStream.Cli.Hosting;
@@ -36,6 +37,8 @@ public static class ComponentCatalog
             (options, services) => new IntelDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<IntelDetector>())),
         ComponentDescriptor.For<FileSinkOptions>(FileSink.ComponentId, ComponentKind.Sink, FileSinkOptions.SectionName, new FileSinkOptionsValidator(),
             (options, services) => new FileSink(options, services.Metrics, services.LoggerFactory.CreateLogger<FileSink>(), services.Time)),
+        ComponentDescriptor.For<EveFileSinkOptions>(EveFileSink.ComponentId, ComponentKind.Sink, EveFileSinkOptions.SectionName, new EveFileSinkOptionsValidator(),
+            (options, services) => new EveFileSink(options, services.Metrics, services.LoggerFactory.CreateLogger<EveFileSink>(), services.Time)),
         ComponentDescriptor.For<FileDeadLetterOptions>(FileDeadLetterSink.ComponentId, ComponentKind.Sink, FileDeadLetterOptions.SectionName,
             new FileDeadLetterOptionsValidator(),
             (options, services) => new FileDeadLetterSink(options, services.Metrics, services.LoggerFactory.CreateLogger<FileDeadLetterSink>(), services.Time)),

@@ -15,6 +15,7 @@ using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
+using NetSecStream.Sinks.Eve;
 using NetSecStream.Sinks.Files;
 
 namespace NetSecStream.Cli.Hosting;
@@ -130,6 +131,12 @@ public static class PipelineAssembler
 
             switch (uri!.Scheme)
             {
+                case "file" when uri.Format == SinkUri.EveFormat:
+                    var eveDescriptor = ComponentCatalog.Get(EveFileSink.ComponentId);
+                    var eve = (EveFileSinkOptions)settings.ComponentOptions(eveDescriptor);
+                    eve.Directory = uri.Uri.LocalPath;
+                    sinks.Add((IAlertSink)Create(eveDescriptor, eve, services));
+                    break;
                 case "file":
                     var options = (FileSinkOptions)settings.ComponentOptions(fileDescriptor);
                     options.Directory = uri.Uri.LocalPath;

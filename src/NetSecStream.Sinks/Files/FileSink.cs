@@ -23,13 +23,9 @@ public sealed class FileSink : IAlertSink, IAsyncDisposable, IDisposable
     private static readonly Action<System.Text.Json.Utf8JsonWriter, FlowEvent> _writeFlow = EcsJson.WriteFlow;
 
     private readonly FileSinkOptions _options;
-    private readonly NetSecMetrics _metrics;
-    private readonly ILogger _logger;
     private readonly RotatingNdjsonFile _alerts;
     private readonly RotatingNdjsonFile? _flows;
-    private readonly NdjsonBatch _batch = new();
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private bool _stopped;
+    private readonly NdjsonFileWriter _writer;
 
     public FileSink(FileSinkOptions options, NetSecMetrics metrics, ILogger<FileSink>? logger = null, TimeProvider? time = null)
     {
@@ -42,14 +38,15 @@ public sealed class FileSink : IAlertSink, IAsyncDisposable, IDisposable
         }
 
         _options = options;
-        _metrics = metrics;
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        var log = logger ?? (ILogger)NullLogger.Instance;
         time ??= TimeProvider.System;
-        _alerts = new RotatingNdjsonFile(options.Directory, AlertFilePrefix, options.MaxFileBytes, options.MaxFileAge, options.FsyncOnWrite, time, _logger, ComponentId);
+        _alerts = new RotatingNdjsonFile(options.Directory, AlertFilePrefix, options.MaxFileBytes, options.MaxFileAge, options.FsyncOnWrite, time, log, ComponentId);
         if (options.IncludeFlows)
         {
-            _flows = new RotatingNdjsonFile(options.Directory, FlowFilePrefix, options.MaxFileBytes, options.MaxFileAge, options.FsyncOnWrite, time, _logger, ComponentId);
+            _flows = new RotatingNdjsonFile(options.Directory, FlowFilePrefix, options.MaxFileBytes, options.MaxFileAge, options.FsyncOnWrite, time, log, ComponentId);
         }
+
+        _writer = new NdjsonFileWriter(ComponentId, metrics, log, _flows is null ? [_alerts] : [_alerts, _flows]);
     }
 
     public string Id => ComponentId;
@@ -66,23 +63,12 @@ public sealed class FileSink : IAlertSink, IAsyncDisposable, IDisposable
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            Close();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _writer.StopAsync(cancellationToken);
 
     public ValueTask WriteAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alerts);
-        return alerts.Count == 0 ? ValueTask.CompletedTask : WriteAsync(alerts, _writeAlert, _alerts, "alert", static a => a.Id, cancellationToken);
+        return alerts.Count == 0 ? ValueTask.CompletedTask : _writer.WriteAsync(alerts, _writeAlert, _alerts, "alert", static a => a.Id, this, cancellationToken);
     }
 
     public ValueTask WriteFlowsAsync(IReadOnlyList<FlowEvent> flows, CancellationToken cancellationToken)
@@ -90,76 +76,10 @@ public sealed class FileSink : IAlertSink, IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(flows);
         return _flows is null || flows.Count == 0
             ? ValueTask.CompletedTask
-            : WriteAsync(flows, _writeFlow, _flows, "flow", static f => f.CommunityId ?? "", cancellationToken);
+            : _writer.WriteAsync(flows, _writeFlow, _flows, "flow", static f => f.CommunityId ?? "", this, cancellationToken);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
 
-    public void Dispose()
-    {
-        _gate.Wait();
-        try
-        {
-            Close();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private void Close()
-    {
-        if (_stopped)
-        {
-            return;
-        }
-
-        _stopped = true;
-        _alerts.Dispose();
-        _flows?.Dispose();
-        _batch.Dispose();
-    }
-
-    private async ValueTask WriteAsync<T>(IReadOnlyList<T> items, Action<System.Text.Json.Utf8JsonWriter, T> write, RotatingNdjsonFile file, string kind, Func<T, string> describe, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_stopped, this);
-            _metrics.EventsIn(ComponentId, items.Count);
-            _batch.Clear();
-            for (int i = 0; i < items.Count; i++)
-            {
-                try
-                {
-                    _batch.Add(items[i], write);
-                }
-#pragma warning disable CA1031 // One event that cannot be serialised must not block the whole stream forever.
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-#pragma warning restore CA1031
-                {
-                    _metrics.EventRejected(ComponentId, "unserialisable");
-                    FileSinkLog.EventUnserialisable(_logger, ex, ComponentId, kind, items[i] is null ? "null" : describe(items[i]));
-                }
-            }
-
-            try
-            {
-                file.Write(_batch.Data, _batch.LineEnds);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _metrics.SinkError(ComponentId);
-                FileSinkLog.WriteFailed(_logger, ex, ComponentId, items.Count, file.CurrentPath);
-                throw;
-            }
-
-            _metrics.EventsOut(ComponentId, _batch.Count);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public void Dispose() => _writer.Dispose();
 }

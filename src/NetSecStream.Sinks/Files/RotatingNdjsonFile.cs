@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace NetSecStream.Sinks.Files;
 
 /// <summary>
-/// Appends complete NDJSON lines to <c>{prefix}-YYYYMMDD-HHmmss-NNN.ndjson</c> files (UTC), starting a new file before
+/// Appends complete NDJSON lines to <c>{prefix}-YYYYMMDD-HHmmss-NNN.{extension}</c> files (UTC; extension <c>ndjson</c> unless told), starting a new file before
 /// one would pass its size limit or once it is older than its age limit. Files are only ever created new and
 /// appended to, and a failed write is cut back out, so a crash or error can at worst leave one incomplete last line
 /// in a file, never damage a line before it or glue a later line to it. Not thread-safe; the owner serialises calls.
@@ -19,6 +19,7 @@ internal sealed class RotatingNdjsonFile : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _sink;
+    private readonly string _extension;
 
     private FileStream? _stream;
     private string? _path;
@@ -27,7 +28,7 @@ internal sealed class RotatingNdjsonFile : IDisposable
     private string _lastStamp = "";
     private int _sequence;
 
-    public RotatingNdjsonFile(string directory, string prefix, long maxBytes, TimeSpan maxAge, bool fsync, TimeProvider time, ILogger logger, string sink)
+    public RotatingNdjsonFile(string directory, string prefix, long maxBytes, TimeSpan maxAge, bool fsync, TimeProvider time, ILogger logger, string sink, string extension = "ndjson")
     {
         _directory = directory;
         _prefix = prefix;
@@ -37,6 +38,7 @@ internal sealed class RotatingNdjsonFile : IDisposable
         _time = time;
         _logger = logger;
         _sink = sink;
+        _extension = extension;
     }
 
     /// <summary>The file being written, if one is open.</summary>
@@ -130,7 +132,7 @@ internal sealed class RotatingNdjsonFile : IDisposable
         _lastStamp = stamp;
         while (true)
         {
-            string path = Path.Combine(_directory, $"{_prefix}-{stamp}-{_sequence.ToString("D3", CultureInfo.InvariantCulture)}.ndjson");
+            string path = Path.Combine(_directory, $"{_prefix}-{stamp}-{_sequence.ToString("D3", CultureInfo.InvariantCulture)}.{_extension}");
             try
             {
                 // CreateNew: an earlier run's file (perhaps ending in a torn line) is never appended to.
