@@ -26,6 +26,7 @@ using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Sinks.Eve;
 using NetSecStream.Sinks.Files;
 using NetSecStream.Testing;
 
@@ -217,6 +218,24 @@ public sealed partial class ComponentContractTests : IDisposable
                 await sink.StopAsync(CancellationToken.None);
                 var written = Directory.GetFiles(((FileSinkOptions)o).Directory, "alerts-*.ndjson").SelectMany(File.ReadLines).ToList();
                 Assert.Single(written);
+            }),
+        [EveFileSink.ComponentId] = new(
+            () => new EveFileSinkOptions { Directory = Path.Combine(dir, "eve") },
+            () => new EveFileSinkOptions { Directory = "", MaxFileBytes = 0 },
+            async (d, o, s) =>
+            {
+                var sink = (IAlertSink)d.Create(o, s);
+                await sink.StartAsync(CancellationToken.None);
+                var good = BadAndGoodAlert(50, out var bad);
+                bad = new Alert
+                {
+                    Id = bad.Id, Timestamp = bad.Timestamp, Detector = bad.Detector, RuleId = bad.RuleId, RuleName = bad.RuleName, Severity = bad.Severity,
+                    RiskScore = bad.RiskScore, Explanation = bad.Explanation, DedupeKey = bad.DedupeKey, Flow = null!,
+                };
+                await sink.WriteAsync([bad, good], CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+                var written = Directory.GetFiles(((EveFileSinkOptions)o).Directory, "eve-*.json").SelectMany(File.ReadLines).ToList();
+                Assert.Contains("\"event_type\":\"alert\"", Assert.Single(written), StringComparison.Ordinal);
             }),
         [FileDeadLetterSink.ComponentId] = new(
             () => new FileDeadLetterOptions { Directory = Path.Combine(dir, "dead") },

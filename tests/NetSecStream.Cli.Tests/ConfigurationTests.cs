@@ -24,6 +24,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Pipeline:BachSize=10", "unknown configuration key 'Pipeline:BachSize'")]
     [InlineData("--Pipelin:BatchSize=10", "unknown configuration key 'Pipelin'")]
     [InlineData("--Sinks:File:Directoy=/x", "unknown configuration key 'Sinks:File:Directoy'")]
+    [InlineData("--Sinks:Eve:Directoy=/x", "unknown configuration key 'Sinks:Eve:Directoy'")]
     [InlineData("--Detectors:Intel:Pathz:0=/x", "unknown configuration key 'Detectors:Intel:Pathz'")]
     public void UnknownKeys_AreRejected_WithTheirFullName(string argument, string expected)
     {
@@ -37,11 +38,26 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Modes:Namespaces:shop=nope", "Modes:Namespaces:shop 'nope' is not a mode")]
     [InlineData("--Metrics:Listen=nowhere", "Metrics:Listen 'nowhere' must be an http:// or https:// address")]
     [InlineData("--Sinks:Uris:0=ftp://x/y", "Sinks:Uris:0: sink scheme 'ftp'")]
+    [InlineData("--Sinks:Uris:0=file:///tmp/x?format=pcapng", "Sinks:Uris:0: sink format 'pcapng' in 'file:///tmp/x?format=pcapng' is not supported (file sinks support: ecs, eve)")]
+    [InlineData("--Sinks:Uris:0=kafka://broker:9092/t?format=eve", "Sinks:Uris:0: sink format 'eve'")]
     [InlineData("--Pipeline:BatchSize=lots", "Pipeline:")]
     public void BadValues_AreRejected_NamingTheKey(string argument, string expected)
     {
         var error = Assert.Throws<ConfigurationErrorException>(() => Load(argument));
         Assert.Contains(error.Errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("file:///var/lib/netsec/eve?format=eve", "/var/lib/netsec/eve", "eve")]
+    [InlineData("file:///var/lib/netsec/eve?FORMAT=EVE", "/var/lib/netsec/eve", "eve")]
+    [InlineData("file:///var/lib/netsec/alerts?format=ecs", "/var/lib/netsec/alerts", "ecs")]
+    [InlineData("file:///var/lib/netsec/alerts", "/var/lib/netsec/alerts", "ecs")]
+    public void FileSinkUris_ReadTheFormat_AndKeepItOutOfTheDirectory(string text, string directory, string format)
+    {
+        Assert.True(SinkUri.TryParse(text, out var sink, out string? error), error);
+        Assert.Equal("file", sink!.Scheme);
+        Assert.Equal(directory, sink.Uri.LocalPath);
+        Assert.Equal(format, sink.Format);
     }
 
     [Fact]

@@ -132,6 +132,72 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task Replay_WithAnEveSink_WritesSuricataAlertLines_OnePerAlert()
+    {
+        string events = Path.Combine(_dir, "x.jsonl");
+        string outDir = Path.Combine(_dir, "o");
+        string eveDir = Path.Combine(_dir, "eve");
+        string summaryPath = Path.Combine(_dir, "s.json");
+        Assert.Equal(0, await Netsec("generate", "--events", "20000", "--seed", "7", "--out", events));
+
+        Assert.Equal(0, await Netsec("replay", events, "--out", outDir, "--sink", $"file://{eveDir}?format=eve", "--summary-json", summaryPath));
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(summaryPath));
+        long alerts = summary.RootElement.GetProperty("alerts").GetInt64();
+        Assert.True(alerts > 0, "the demo indicator lists should give intel alerts");
+        var ecsCommunityIds = Directory.EnumerateFiles(outDir, "alerts-*.ndjson").SelectMany(File.ReadLines)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("network").GetProperty("community_id").GetString()).ToHashSet();
+        string[] eveFiles = Directory.GetFiles(eveDir);
+        Assert.NotEmpty(eveFiles);
+        Assert.All(eveFiles, f => Assert.Matches(@"^eve-\d{8}-\d{6}-\d{3}\.json$", Path.GetFileName(f)));
+        long lines = 0;
+        foreach (string line in eveFiles.SelectMany(File.ReadLines))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var eve = doc.RootElement;
+            Assert.Equal("alert", eve.GetProperty("event_type").GetString());
+            Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+0000$", eve.GetProperty("timestamp").GetString());
+            Assert.True(eve.GetProperty("flow_id").GetInt64() > 0);
+            Assert.False(string.IsNullOrEmpty(eve.GetProperty("src_ip").GetString()));
+            Assert.False(string.IsNullOrEmpty(eve.GetProperty("dest_ip").GetString()));
+            Assert.Contains(eve.GetProperty("proto").GetString(), new[] { "TCP", "UDP", "ICMP", "IPv6-ICMP", "SCTP" });
+            Assert.Contains(eve.GetProperty("community_id").GetString(), ecsCommunityIds);
+            var alert = eve.GetProperty("alert");
+            Assert.Contains(alert.GetProperty("action").GetString(), new[] { "allowed", "blocked" });
+            Assert.Equal(1, alert.GetProperty("gid").GetInt32());
+            Assert.InRange(alert.GetProperty("signature_id").GetInt64(), 2_000_000_000, 2_099_999_999);
+            Assert.False(string.IsNullOrEmpty(alert.GetProperty("signature").GetString()));
+            Assert.InRange(alert.GetProperty("severity").GetInt32(), 1, 4);
+            Assert.Equal("intel", alert.GetProperty("metadata").GetProperty("netsec_detector")[0].GetString());
+            lines++;
+        }
+
+        Assert.Equal(alerts, lines);
+    }
+
+    [Fact]
+    public async Task Replay_WithAnUnknownSinkFormat_ExitsWithTheConfigurationCode()
+    {
+        string input = Path.Combine(_dir, "empty.jsonl");
+        await File.WriteAllTextAsync(input, "");
+        var previous = Console.Error;
+        var captured = new StringWriter();
+        Console.SetError(captured);
+        int code;
+        try
+        {
+            code = await Netsec("replay", input, "--out", _dir, "--sink", $"file://{_dir}/eve?format=suricata");
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Equal(NetSecCli.ConfigurationErrorExitCode, code);
+        Assert.Contains("sink format 'suricata'", captured.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bench_PrintsTheDocumentedKeys_AndLosesNothing()
     {
         var previous = Console.Out;
