@@ -1,4 +1,8 @@
 using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NetSecStream.Core.Components;
 using NetSecStream.Core.Ecs;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
@@ -168,6 +172,33 @@ public sealed class EveFileSinkTests : IDisposable
         Assert.Equal(3, result.Failures!.Count());
         Assert.All(result.Failures!, f => Assert.StartsWith("Sinks:Eve:", f, StringComparison.Ordinal));
         Assert.Throws<ArgumentException>(() => new EveFileSink(new EveFileSinkOptions(), _metrics));
+    }
+
+    [Fact]
+    public async Task AddEveFileSink_FromConfiguration_RegistersTheSinkWithBoundOptions_AndRejectsBadValues()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sinks:Eve:Directory"] = "/tmp/netsec-eve",
+            ["Sinks:Eve:MaxFileBytes"] = "1048576",
+            ["Sinks:Eve:FsyncOnWrite"] = "false",
+        }).Build();
+        await using (var provider = new ServiceCollection().AddEveFileSink(config.GetSection(EveFileSinkOptions.SectionName)).BuildServiceProvider())
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            var options = provider.GetRequiredService<IOptions<EveFileSinkOptions>>().Value;
+            Assert.Equal("/tmp/netsec-eve", options.Directory);
+            Assert.Equal(1048576, options.MaxFileBytes);
+            Assert.False(options.FsyncOnWrite);
+            Assert.Same(provider.GetRequiredService<EveFileSink>(), Assert.Single(provider.GetServices<IAlertSink>()));
+        }
+
+        var bad = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Sinks:Eve:Directory"] = "/tmp/x", ["Sinks:Eve:MaxFileBytes"] = "0" }).Build();
+        await using (var provider = new ServiceCollection().AddEveFileSink(bad.GetSection(EveFileSinkOptions.SectionName)).BuildServiceProvider())
+        {
+            var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+            Assert.Contains("Sinks:Eve:MaxFileBytes must be > 0", ex.Message, StringComparison.Ordinal);
+        }
     }
 
     private EveFileSink CreateSink(Action<EveFileSinkOptions>? configure = null)
