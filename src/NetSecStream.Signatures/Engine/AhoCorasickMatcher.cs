@@ -7,7 +7,7 @@ namespace NetSecStream.Signatures.Engine;
 /// Aho-Corasick over ASCII-folded bytes. The automaton is built over every pattern lower-cased; a state that ends a
 /// case-sensitive pattern is checked against the original bytes before its id is reported.
 /// <para>
-/// The table is compact: the first <see cref="DenseStateLimit"/> states in breadth-first order (the root and the
+/// The table is compact: the first <see cref="DefaultDenseStates"/> states in breadth-first order (the root and the
 /// shallow states, where a scan spends nearly all its time) have a full 256-entry row with failure transitions
 /// already resolved; deeper states keep only their own edges, sorted, and fall back along failure links until a
 /// dense state answers. Matches are reached through dictionary-suffix links, so no state copies its suffixes'
@@ -16,8 +16,8 @@ namespace NetSecStream.Signatures.Engine;
 /// </summary>
 public sealed class AhoCorasickMatcher : MultiPatternMatcher
 {
-    /// <summary>Dense rows kept at most: 1024 rows of 256 ints is 1 MiB.</summary>
-    public const int DenseStateLimit = 1024;
+    /// <summary>Dense rows kept by default: 1024 rows of 256 ints is 1 MiB.</summary>
+    public const int DefaultDenseStates = 1024;
 
     private readonly int _denseCount;
     private readonly int[] _dense;
@@ -30,9 +30,10 @@ public sealed class AhoCorasickMatcher : MultiPatternMatcher
     private readonly int[] _outputPatterns;
     private readonly int[] _dictionaryLink;
 
-    private AhoCorasickMatcher(PrefilterPatternSet patterns)
+    private AhoCorasickMatcher(PrefilterPatternSet patterns, int denseStates)
         : base(patterns)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(denseStates, 1);
         // 1. The trie, in insertion order, with edges in a hash map keyed by (state, byte).
         var edges = new Dictionary<long, int>();
         var firstChild = new List<int> { -1 };
@@ -170,7 +171,7 @@ public sealed class AhoCorasickMatcher : MultiPatternMatcher
         }
 
         // 6. Dense rows for the first states, failure transitions resolved (a state's failure target has a smaller number).
-        _denseCount = Math.Min(count, DenseStateLimit);
+        _denseCount = Math.Min(count, denseStates);
         _dense = new int[_denseCount * 256];
         for (int s = 0; s < _denseCount; s++)
         {
@@ -191,8 +192,11 @@ public sealed class AhoCorasickMatcher : MultiPatternMatcher
         + ((long)_fail.Length * 4) + _reportable.Length + ((long)_outputStart.Length * 4) + ((long)_outputPatterns.Length * 4)
         + ((long)_dictionaryLink.Length * 4);
 
-    public static AhoCorasickMatcher Create(IReadOnlyList<PrefilterPattern> patterns, PrefilterLimits? limits = null) =>
-        new(PrefilterPatternSet.Create(patterns, limits));
+    /// <param name="patterns">The fast patterns.</param>
+    /// <param name="limits">Bounds on the set; <see cref="PrefilterLimits.Default"/> when null.</param>
+    /// <param name="denseStates">How many states (breadth-first, so the shallowest) get a full 256-entry row.</param>
+    public static AhoCorasickMatcher Create(IReadOnlyList<PrefilterPattern> patterns, PrefilterLimits? limits = null, int denseStates = DefaultDenseStates) =>
+        new(PrefilterPatternSet.Create(patterns, limits), denseStates);
 
     private protected override void ScanCore(ReadOnlySpan<byte> buffer, PrefilterMatches matches)
     {

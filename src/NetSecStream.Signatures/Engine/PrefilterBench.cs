@@ -85,7 +85,7 @@ public static partial class PrefilterBench
         }
 
         // The naive baseline scans a prefix sized so it takes seconds, not hours.
-        int naiveBytes = (int)Math.Clamp(400_000_000L / set.Count, BufferBytes * 4, payload.Length);
+        int naiveBytes = (int)Math.Clamp(4_000_000_000L / set.Count, BufferBytes * 4, payload.Length);
         var results = new List<PrefilterImplementationResult>();
         long[] baselineIds;
         using (var naive = NaiveMatcher.Create(set))
