@@ -13,9 +13,10 @@ public enum PrefilterImplementation
 
 /// <summary>
 /// Builds the engine's prefilter. The choice was measured (bench/RESULTS.md, scenario <c>prefilter</c>): on ET Open's
-/// fast patterns Hyperscan scans several times faster than the managed Aho-Corasick, so <see cref="PrefilterImplementation.Auto"/>
-/// takes Hyperscan when the library loads and the CPU runs it, and the Aho-Corasick matcher otherwise (it needs nothing
-/// native and beats the SearchValues and first-byte approaches once there are more than a handful of patterns).
+/// fast patterns Hyperscan scanned faster than the managed Aho-Corasick in every run (1.15-1.95x with all 17,784 of
+/// them, up to 3.6x with 1,000), so <see cref="PrefilterImplementation.Auto"/> takes Hyperscan when the library loads
+/// and the CPU runs it, and the Aho-Corasick matcher otherwise (it needs nothing native and beat the SearchValues and
+/// first-byte approaches at every size measured). Hyperscan's build is slower (about 1 s for the whole set against 0.1 s).
 /// </summary>
 public static class PrefilterFactory
 {
