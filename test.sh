@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 # reference collector) check the NetFlow collector against a real exporter and collector; tshark is the reference
 # the pcap collector's L7 extraction is compared with (its agreement test fails in CI without it) and libpcap0.8
 # serves the pcap collector's live capture.
-APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump tshark libpcap0.8)
+APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump tshark libpcap0.8 libhyperscan5)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
