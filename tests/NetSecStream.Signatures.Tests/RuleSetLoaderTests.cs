@@ -41,4 +41,47 @@ public sealed class RuleSetLoaderTests(ITestOutputHelper output)
         Assert.All(result.Diagnostics, d => Assert.NotNull(d.File));
         Assert.True(result.LoadedPercent >= 90, $"loaded {result.LoadedPercent:F2}% < 90%");
     }
+
+    [Fact]
+    public void SuricataVerifyRules_ReportHowManyLoad()
+    {
+        string root = TestData.Require("suricata-verify/tests");
+        string[] files = Directory.EnumerateFiles(root, "test.rules", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        int total = 0, loaded = 0;
+        foreach (string file in files)
+        {
+            // Each test is its own rule set: sids repeat across tests.
+            RuleSetLoadResult r = RuleSetLoader.Load([file]);
+            total += r.Total;
+            loaded += r.Loaded;
+            Assert.Equal(r.Total, r.Loaded + r.Failed);
+            foreach (RuleDiagnostic d in r.Diagnostics)
+            {
+                output.WriteLine(d.ToString());
+            }
+        }
+
+        output.WriteLine($"suricata-verify: {files.Length} test.rules files, total {total}, loaded {loaded} ({100.0 * loaded / total:F1}%)");
+        Assert.True(total > 0);
+        Assert.True(loaded >= total * 9 / 10, $"loaded {loaded} of {total}");
+    }
+
+    [Fact]
+    public void SuricataBundledRules_ReportHowManyLoad()
+    {
+        RuleSetLoadResult r = RuleSetLoader.Load([TestData.Require("rules/suricata-bundled")]);
+        output.WriteLine($"suricata bundled rules: total {r.Total}, loaded {r.Loaded} ({r.LoadedPercent:F1}%)");
+        foreach ((string keyword, int count) in r.UnsupportedKeywords.OrderByDescending(p => p.Value))
+        {
+            output.WriteLine($"unsupported keyword {keyword}: {count} rules");
+        }
+
+        foreach (RuleDiagnostic d in r.Diagnostics.Where(d => d.Kind != RuleDiagnosticKind.UnsupportedKeyword).Take(10))
+        {
+            output.WriteLine(d.ToString());
+        }
+
+        Assert.Equal(r.Total, r.Loaded + r.Failed);
+        Assert.All(r.Diagnostics, d => Assert.NotNull(d.Sid));
+    }
 }
