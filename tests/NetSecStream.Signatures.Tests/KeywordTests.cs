@@ -236,4 +236,14 @@ public sealed class KeywordTests
         Assert.Equal(["tag", "noalert", "flags", "xbits", "stream_size"], r.Options.OfType<KeptOption>().Select(o => o.Keyword));
         Assert.Equal("session,5,packets", r.Options.OfType<KeptOption>().First().Value);
     }
+
+    [Fact]
+    public void LegacyForms_UricontentAndUnquotedPcre()
+    {
+        Rule r = Parse("alert http any any -> any any (uricontent:\"/one\"; nocase; pcre:/one/U; sid:1;)");
+        ContentMatch c = r.Options.OfType<ContentMatch>().Single();
+        Assert.Equal(("http.uri", true), (c.Buffer, c.Nocase));
+        Assert.Equal("http.uri", r.Options.OfType<PcreMatch>().Single().Buffer);
+        Assert.Equal("igmp", Parse("alert igmp any any -> any any (sid:1;)").Protocol);
+    }
 }

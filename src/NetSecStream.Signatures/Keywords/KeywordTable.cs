@@ -28,7 +28,7 @@ public static class KeywordTable
             // Payload.
             new ContentKeyword(), new NocaseKeyword(), new DepthKeyword(), new OffsetKeyword(), new DistanceKeyword(), new WithinKeyword(),
             new StartsWithKeyword(), new EndsWithKeyword(), new FastPatternKeyword(), new RawbytesKeyword(), new DotPrefixKeyword(),
-            new PcreKeyword(), new IsDataAtKeyword(), new DsizeKeyword(), new BsizeKeyword(), new ByteTestKeyword(), new ByteJumpKeyword(),
+            new UricontentKeyword(), new PcreKeyword(), new IsDataAtKeyword(), new DsizeKeyword(), new BsizeKeyword(), new ByteTestKeyword(), new ByteJumpKeyword(),
             new ByteExtractKeyword(), new UrilenKeyword(),
 
             // Flow and state.
@@ -132,6 +132,16 @@ public static class KeywordTable
             ("noalert", "Match but do not alert (used with flowbits:set).", "flow-keywords.html#flowbits", KeywordValue.None, false),
             ("prefilter", "Use this keyword's pattern as the prefilter.", "prefilter-keywords.html#prefilter", KeywordValue.None, false),
             ("flags", "Match TCP flags.", "header-keywords.html#tcp-flags", KeywordValue.Required, false),
+            ("tcp.flags", "Match TCP flags (newer name of flags).", "header-keywords.html#tcp-flags", KeywordValue.Required, false),
+            ("ipv4-csum", "Check the IPv4 header checksum.", "header-keywords.html", KeywordValue.Required, false),
+            ("tcpv4-csum", "Check the TCP checksum over IPv4.", "header-keywords.html", KeywordValue.Required, false),
+            ("udpv4-csum", "Check the UDP checksum over IPv4.", "header-keywords.html", KeywordValue.Required, false),
+            ("icmpv4-csum", "Check the ICMPv4 checksum.", "header-keywords.html", KeywordValue.Required, false),
+            ("tcpv6-csum", "Check the TCP checksum over IPv6.", "header-keywords.html", KeywordValue.Required, false),
+            ("udpv6-csum", "Check the UDP checksum over IPv6.", "header-keywords.html", KeywordValue.Required, false),
+            ("icmpv6-csum", "Check the ICMPv6 checksum.", "header-keywords.html", KeywordValue.Required, false),
+            ("igmp-csum", "Check the IGMP checksum.", "header-keywords.html", KeywordValue.Required, false),
+            ("ftpbounce", "Detect FTP bounce attacks (PORT to a third host).", "ftp-keywords.html#ftpbounce", KeywordValue.None, false),
             ("flowint", "Integer variables on the flow.", "flow-keywords.html#flowint", KeywordValue.Required, false),
             ("xbits", "Bits on the flow, host or IP pair with expiry.", "xbits.html", KeywordValue.Required, false),
             ("stream_size", "Match on the stream's byte count.", "flow-keywords.html#stream-size", KeywordValue.Required, false),

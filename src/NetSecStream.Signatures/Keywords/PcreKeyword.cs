@@ -76,12 +76,15 @@ public sealed partial class PcreKeyword() : RuleKeyword("pcre", "Match a Perl-co
             v = v[1..].TrimStart();
         }
 
-        if (v.Length < 4 || v[0] != '"' || v[^1] != '"' || v[1] != '/')
+        // Suricata also accepts the value without quotes (pcre:/one/U;).
+        bool quoted = v.Length >= 2 && v[0] == '"' && v[^1] == '"';
+        string body = quoted ? v[1..^1] : v;
+        if (body.Length < 2 || body[0] != '/' || (!quoted && v.Contains('"', StringComparison.Ordinal)))
         {
             throw RuleParseException.Syntax($"pcre: expected \"/regex/flags\", got {RuleLexer.Clip(value)}");
         }
 
-        string body = v[2..^1];
+        body = body[1..];
         int close = body.LastIndexOf('/');
         if (close < 0)
         {

@@ -5,7 +5,7 @@ public static class RuleProtocols
 {
     private static readonly HashSet<string> Packet = new(StringComparer.Ordinal)
     {
-        "ip", "ipv4", "ip4", "ipv6", "ip6", "tcp", "udp", "icmp", "icmpv4", "icmpv6", "sctp", "pkthdr", "tcp-pkt", "tcp-stream",
+        "ip", "ipv4", "ip4", "ipv6", "ip6", "tcp", "udp", "icmp", "icmpv4", "icmpv6", "sctp", "igmp", "pkthdr", "tcp-pkt", "tcp-stream",
     };
 
     private static readonly HashSet<string> AppLayer = new(StringComparer.Ordinal)
