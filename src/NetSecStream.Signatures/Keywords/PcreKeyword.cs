@@ -7,7 +7,6 @@ namespace NetSecStream.Signatures.Keywords;
 /// <summary>A compiled pcre match.</summary>
 public sealed class PcreMatch : RuleOption
 {
-    private Regex? _regex;
 
     /// <summary>The pattern as given to .NET (POSIX classes translated).</summary>
     public required string Pattern { get; init; }
@@ -23,10 +22,10 @@ public sealed class PcreMatch : RuleOption
     /// <see cref="RuleLimits.PcreMatchTimeout"/>. Built on first use: a NonBacktracking build costs about a millisecond
     /// and up to megabytes per pattern, which a 4,500-pcre ruleset should not pay at load for rules that never run.
     /// </summary>
-    public Regex Regex => _regex ??= PcreKeyword.CompileForMatching(Pattern, Options, Validated);
+    public Regex Regex => Compiled.Matcher;
 
-    /// <summary>The backtracking regex built at load to check the syntax.</summary>
-    internal Regex Validated { get; init; } = null!;
+    /// <summary>Shared by every rule of one load with the same pattern and options.</summary>
+    internal PcreRegex Compiled { get; init; } = null!;
 
     public bool Negated { get; init; }
 
@@ -147,7 +146,7 @@ public sealed partial class PcreKeyword() : RuleKeyword("pcre", "Match a Perl-co
             Pattern = pattern,
             Modifiers = modifiers,
             Options = options,
-            Validated = Validate(pattern, options),
+            Compiled = rule.Regexes.Get(pattern, options),
             Negated = negated,
             Relative = relative,
         };
@@ -157,36 +156,6 @@ public sealed partial class PcreKeyword() : RuleKeyword("pcre", "Match a Perl-co
             match.Buffer = buffer;
         }
     }
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, RegexOptions), Regex> Compiled = new();
-
-    /// <summary>Checks the syntax with the (cheap to build) backtracking engine; PCRE-only constructs fail here.</summary>
-    internal static Regex Validate(string pattern, RegexOptions options)
-    {
-        try
-        {
-            return new Regex(pattern, options, RuleLimits.PcreMatchTimeout);
-        }
-        catch (ArgumentException e)
-        {
-            throw RuleParseException.Invalid($"pcre: .NET cannot express the pattern: {e.Message}");
-        }
-    }
-
-    /// <summary>NonBacktracking when the pattern allows it (shared between rules with the same pattern), else <paramref name="validated"/>.</summary>
-    internal static Regex CompileForMatching(string pattern, RegexOptions options, Regex validated) =>
-        Compiled.GetOrAdd((pattern, options), static (key, fallback) =>
-        {
-            try
-            {
-                return new Regex(key.Item1, key.Item2 | RegexOptions.NonBacktracking);
-            }
-            catch (NotSupportedException)
-            {
-                // Backreferences, lookarounds, atomic groups: keep the backtracking engine, bounded by its timeout.
-                return fallback;
-            }
-        }, validated);
 
     private static string TranslatePosixClasses(string pattern)
     {
@@ -215,4 +184,60 @@ public sealed partial class PcreKeyword() : RuleKeyword("pcre", "Match a Perl-co
     // (?P=name): PCRE's Python-style named backreference; .NET writes \k<name>. (?P<name>..) is rewritten to (?<name>..).
     [GeneratedRegex(@"\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)")]
     private static partial Regex PcreNamedBackReference();
+}
+
+/// <summary>
+/// One pcre pattern's regexes: the backtracking one built at load to check the syntax (PCRE-only constructs fail here),
+/// and the matcher, built on first use: NonBacktracking when the pattern allows it, else the checked one, bounded by
+/// <see cref="RuleLimits.PcreMatchTimeout"/>.
+/// </summary>
+internal sealed class PcreRegex
+{
+    private readonly Lazy<Regex> _matcher;
+
+    public PcreRegex(string pattern, RegexOptions options)
+    {
+        try
+        {
+            Validated = new Regex(pattern, options, RuleLimits.PcreMatchTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            throw RuleParseException.Invalid($"pcre: .NET cannot express the pattern: {e.Message}");
+        }
+
+        _matcher = new Lazy<Regex>(() =>
+        {
+            try
+            {
+                return new Regex(pattern, options | RegexOptions.NonBacktracking);
+            }
+            catch (NotSupportedException)
+            {
+                // Backreferences, lookarounds, atomic groups, or too large for the automaton: keep the timeout-bounded one.
+                return Validated;
+            }
+        });
+    }
+
+    public Regex Validated { get; }
+
+    public Regex Matcher => _matcher.Value;
+}
+
+/// <summary>Pcre regexes of one load, shared by rules with the same pattern and options (ET Open repeats many).</summary>
+internal sealed class PcreRegexCache
+{
+    private readonly Dictionary<(string, RegexOptions), PcreRegex> _byPattern = [];
+
+    public PcreRegex Get(string pattern, RegexOptions options)
+    {
+        if (!_byPattern.TryGetValue((pattern, options), out PcreRegex? regex))
+        {
+            regex = new PcreRegex(pattern, options);
+            _byPattern[(pattern, options)] = regex;
+        }
+
+        return regex;
+    }
 }

@@ -11,10 +11,13 @@ public sealed class RuleBuilder
     private readonly List<RuleOption> _options = [];
     private readonly HashSet<string> _byteVariables = new(StringComparer.Ordinal);
 
-    internal RuleBuilder(ClassificationConfig? classifications)
+    internal RuleBuilder(ClassificationConfig? classifications, PcreRegexCache regexes)
     {
         Classifications = classifications;
+        Regexes = regexes;
     }
+
+    internal PcreRegexCache Regexes { get; }
 
     public ClassificationConfig? Classifications { get; }
 

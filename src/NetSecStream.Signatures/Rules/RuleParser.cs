@@ -3,11 +3,15 @@ using NetSecStream.Signatures.Keywords;
 
 namespace NetSecStream.Signatures.Rules;
 
-/// <summary>Parses one rule (already joined from continuation lines) into a <see cref="Rule"/>.</summary>
+/// <summary>
+/// Parses one rule (already joined from continuation lines) into a <see cref="Rule"/>. One parser is one load: rules
+/// it parses share compiled pcre regexes. Not thread-safe.
+/// </summary>
 public sealed class RuleParser
 {
     private readonly RuleVariables _variables;
     private readonly ClassificationConfig? _classifications;
+    private readonly PcreRegexCache _regexes = new();
 
     public RuleParser(RuleVariables? variables = null, ClassificationConfig? classifications = null)
     {
@@ -97,7 +101,7 @@ public sealed class RuleParser
         RuleHeader header = ParseHeader(text[..open]);
         string body = trimmedEnd[(open + 1)..^1];
         IReadOnlyList<RawOption> options = RuleLexer.SplitOptions(body, open + 2);
-        var builder = new RuleBuilder(_classifications);
+        var builder = new RuleBuilder(_classifications, _regexes);
         foreach (RawOption o in options)
         {
             RuleKeyword keyword = KeywordTable.Find(o.Name)
