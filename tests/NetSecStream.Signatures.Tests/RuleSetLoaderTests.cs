@@ -39,6 +39,8 @@ public sealed class RuleSetLoaderTests(ITestOutputHelper output)
         Assert.Equal(result.Total, result.Loaded + result.Failed);
         Assert.All(result.Diagnostics, d => Assert.False(string.IsNullOrWhiteSpace(d.Reason)));
         Assert.All(result.Diagnostics, d => Assert.NotNull(d.File));
+        Assert.All(result.Diagnostics, d => Assert.NotNull(d.Sid));
+        Assert.All(result.Rules, r => Assert.NotNull(r.Priority));
         Assert.True(result.LoadedPercent >= 90, $"loaded {result.LoadedPercent:F2}% < 90%");
     }
 
@@ -83,5 +85,37 @@ public sealed class RuleSetLoaderTests(ITestOutputHelper output)
 
         Assert.Equal(r.Total, r.Loaded + r.Failed);
         Assert.All(r.Diagnostics, d => Assert.NotNull(d.Sid));
+    }
+
+    [Fact]
+    public void Load_VarsFileAndDirectoryOfRulesFiles()
+    {
+        string dir = Directory.CreateTempSubdirectory("netsec-rules-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "a.rules"), "alert tcp $HOME_NET any -> any $WEB_PORTS (msg:\"a\"; classtype:lab; sid:1;)\n");
+            File.WriteAllText(Path.Combine(dir, "b.rules"), "alert tcp any any -> any any (msg:\"b\"; classtype:unknown-class; sid:2;)\n");
+            File.WriteAllText(Path.Combine(dir, "ignored.txt"), "not rules");
+            File.WriteAllText(Path.Combine(dir, "classification.config"), "config classification: lab,Lab traffic,2\n");
+            string vars = Path.Combine(dir, "vars.yaml");
+            File.WriteAllText(vars, "vars:\n  address-groups:\n    HOME_NET: \"[10.9.0.0/16]\"\n  port-groups:\n    WEB_PORTS: \"[80,8080]\"\n");
+
+            RuleSetLoadResult result = RuleSetLoader.Load([dir], RuleVariables.LoadFile(vars));
+
+            Assert.Equal((2, 2, 1, 1), (result.Files, result.Total, result.Loaded, result.Failed));
+            Rule rule = result.Rules[0];
+            Assert.Equal(2, rule.Priority);
+            Assert.True(rule.Source.Matches(System.Net.IPAddress.Parse("10.9.1.1")));
+            Assert.False(rule.Source.Matches(System.Net.IPAddress.Parse("10.8.1.1")));
+            Assert.True(rule.DestinationPorts.Matches(8080));
+            RuleDiagnostic d = Assert.Single(result.Diagnostics);
+            Assert.Equal((Path.Combine(dir, "b.rules"), 1, 2L), (d.File, d.Line, d.Sid!.Value));
+            Assert.Contains("classtype 'unknown-class' is not in classification.config", d.Reason, StringComparison.Ordinal);
+            Assert.Throws<FileNotFoundException>(() => RuleSetLoader.Load([Path.Combine(dir, "missing.rules")]));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
