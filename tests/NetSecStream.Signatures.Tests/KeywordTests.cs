@@ -132,7 +132,7 @@ public sealed class KeywordTests
     }
 
     [Theory]
-    [InlineData("pcre:\"/a++b/\";", ".NET cannot express")]
+    [InlineData("pcre:\"/a(?R)?b/\";", ".NET cannot express")]
     [InlineData("pcre:\"/a\\Kb/\";", ".NET cannot express")]
     [InlineData("pcre:\"/ab/G\";", "'G'")]
     [InlineData("pcre:\"/ab/q\";", "unknown modifier 'q'")]
@@ -246,4 +246,16 @@ public sealed class KeywordTests
         Assert.Equal("http.uri", r.Options.OfType<PcreMatch>().Single().Buffer);
         Assert.Equal("igmp", Parse("alert igmp any any -> any any (sid:1;)").Protocol);
     }
+
+    [Theory]
+    [InlineData(@"a++b", @"(?>a+)b")]
+    [InlineData(@"[a-z]{3,20}+\&", @"(?>[a-z]{3,20})\&")]
+    [InlineData(@"(?:[a-z0-9]{4})*+x", @"(?>(?:[a-z0-9]{4})*)x")]
+    [InlineData(@"\d{2,5}+(?!\&|\d)", @"(?>\d{2,5})(?!\&|\d)")]
+    [InlineData(@"\x41*+", @"(?>\x41*)")]
+    [InlineData(@"\++", @"\++")]
+    [InlineData(@"[+]+?a+", @"[+]+?a+")]
+    [InlineData(@"(?i)a?+", @"(?i)(?>a?)")]
+    public void Pcre_PossessiveQuantifiersBecomeAtomicGroups(string pcre, string dotnet) =>
+        Assert.Equal(dotnet, PcrePossessive.Rewrite(pcre));
 }

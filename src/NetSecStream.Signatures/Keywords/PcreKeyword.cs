@@ -139,6 +139,7 @@ public sealed partial class PcreKeyword() : RuleKeyword("pcre", "Match a Perl-co
         pattern = PcreBackReference().Replace(pattern, "$1\\$2");
         pattern = PcreEscapedPunctuation().Replace(pattern, "$1$2");
         pattern = pattern.Replace("(?P<", "(?<", StringComparison.Ordinal);
+        pattern = PcrePossessive.Rewrite(pattern);
         pattern = PcreNamedBackReference().Replace(pattern, "\\k<$1>");
         var match = new PcreMatch
         {
