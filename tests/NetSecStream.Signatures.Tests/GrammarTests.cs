@@ -85,6 +85,8 @@ public sealed class GrammarTests
     [InlineData("alert tcp any $NOPE_PORTS -> any any (sid:1;)", "undefined port variable '$NOPE_PORTS'")]
     [InlineData("alert tcp any 70000 -> any any (sid:1;)", "is not a port")]
     [InlineData("alert tcp any 90:80 -> any any (sid:1;)", "runs backwards")]
+    [InlineData("alert tcp !any any -> any any (sid:1;)", "negates 'any'")]
+    [InlineData("alert tcp any any -> any !any (sid:1;)", "negates 'any'")]
     public void Header_BadAddressesAndPorts_AreDiagnosed(string rule, string reason) =>
         Assert.Contains(reason, Fails(rule).Message, StringComparison.Ordinal);
 

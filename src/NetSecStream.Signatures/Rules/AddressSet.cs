@@ -96,6 +96,11 @@ public sealed class AddressSet
         if (s[0] == '!')
         {
             AddressSet inner = Parse(s[1..].TrimStart(), variables, depth + 1);
+            if (inner.IsAny)
+            {
+                throw RuleParseException.Invalid($"address '{s}' negates 'any' and can never match");
+            }
+
             return new AddressSet(!inner.Negated, inner.Network, inner.Items, s);
         }
 

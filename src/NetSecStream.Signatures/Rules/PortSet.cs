@@ -86,6 +86,11 @@ public sealed class PortSet
         if (s[0] == '!')
         {
             PortSet inner = Parse(s[1..].TrimStart(), variables, depth + 1);
+            if (inner.IsAny)
+            {
+                throw RuleParseException.Invalid($"port '{s}' negates 'any' and can never match");
+            }
+
             return new PortSet(!inner.Negated, inner.Low, inner.High, inner.Items, s);
         }
 
