@@ -29,6 +29,7 @@ public static class NetSecCli
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(RulesCommand.Create());
         return root;
     }
 
