@@ -50,7 +50,7 @@ public static class RulesCommand
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{report.Total:N0} rules: {report.Loaded:N0} loaded ({report.LoadedPercent:F1}%), {report.Failed:N0} failed, in {report.ElapsedSeconds:F2} s"));
+                $"{report.Total:N0} rules: {report.Loaded:N0} loaded ({report.LoadedPercent:F2}%), {report.Failed:N0} failed, in {report.ElapsedSeconds:F2} s"));
             if (report.UnsupportedKeywords.Count > 0)
             {
                 Console.WriteLine("unsupported keywords: " + string.Join(", ", report.UnsupportedKeywords.Select(k => $"{k.Key} ({k.Value})")));
