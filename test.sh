@@ -35,3 +35,22 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "test.sh: deployment files (docker-compose config, Kubernetes manifests)"
 bash tests/deploy/check.sh
 dotnet test NetSecStream.sln -c Release --logger "console;verbosity=minimal" "$@"
+
+# The rule loader as users run it: ET Open through the built CLI, at least 90% of its enabled rules must load and
+# every other one must have a diagnostic (issue 5).
+if [ -d "$NETSEC_TESTDATA/rules/et-open" ]; then
+  echo "test.sh: netsec rules check on ET Open"
+  dotnet src/NetSecStream.Cli/bin/Release/net10.0/netsec.dll rules check "$NETSEC_TESTDATA/rules/et-open" --json > /tmp/netsec-et-open-check.json
+  python3 - /tmp/netsec-et-open-check.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+pct = 100.0 * r["loaded"] / max(r["total"], 1)
+print(f"ET Open: {r['total']} enabled rules, {r['loaded']} loaded ({pct:.2f}%), {r['failed']} failed, {r['elapsed_s']} s")
+assert r["loaded"] + r["failed"] == r["total"], "a rule neither loaded nor got a diagnostic"
+assert len(r["errors"]) == r["failed"], "a failed rule has no diagnostic"
+assert pct >= 90.0, f"only {pct:.2f}% of ET Open loads (target 90%)"
+PY
+else
+  echo "test.sh: no ET Open rules under $NETSEC_TESTDATA/rules/et-open"
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+fi
