@@ -331,13 +331,14 @@ public sealed class SignatureEngine : IDisposable
                 return false;
         }
 
-        if (!HeaderMatches(rule, flow))
+        bool reply = flow.IsReply == true;
+        if (rule.Flow?.ToServer is bool toServer && toServer == reply)
         {
             return false;
         }
 
-        bool reply = flow.IsReply == true;
-        if (rule.Flow?.ToServer is bool toServer && toServer == reply)
+        // Address lists of reputation rules can be long: the cheap checks above run first.
+        if (!HeaderMatches(rule, flow))
         {
             return false;
         }
