@@ -1,0 +1,695 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using NetSecStream.Core.Events;
+using NetSecStream.Signatures.Keywords;
+using NetSecStream.Signatures.Rules;
+
+namespace NetSecStream.Signatures.Engine;
+
+/// <summary>A rule the engine will not run, with the keyword (or buffer / protocol) it cannot evaluate yet.</summary>
+public sealed record NotEvaluableRule(Rule Rule, string Reason);
+
+/// <summary>One matching rule on one event, with the buffers and patterns that matched.</summary>
+public sealed record SignatureMatch(Rule Rule, string Explanation);
+
+/// <summary>
+/// The first Suricata matching engine over <see cref="FlowEvent"/>s. Built once from parsed rules; each rule is classified
+/// as evaluable or not (<see cref="NotEvaluable"/>, with the keyword that is missing) and only evaluable rules run.
+/// Evaluates: header (protocol, addresses, ports, <c>-&gt;</c>/<c>&lt;&gt;</c>), <c>flow</c> direction (from
+/// <see cref="FlowEvent.IsReply"/>; <c>established</c> and stream/frag flags are not checked), <c>dsize</c> (payload length of the event's direction), and per
+/// buffer <c>content</c> (nocase, depth, offset, distance, within, startswith, endswith, negation, with backtracking
+/// over earlier occurrences) and <c>pcre</c> (Latin-1 text, relative flag, negation). <c>threshold</c> and
+/// <c>detection_filter</c> are accepted but not enforced (alert dedupe covers repetition). Thread-safe once built.
+/// </summary>
+public sealed class SignatureEngine : IDisposable
+{
+    /// <summary>Buffers the engine can fill from a <see cref="FlowEvent"/>.</summary>
+    public static IReadOnlySet<string> SupportedBuffers { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        RuleBuilder.PayloadBuffer, "file.data", "dns.query", "http.uri", "http.uri.raw", "http.host", "http.method",
+        "http.user_agent", "http.stat_code", "http.header", "tls.sni", "ja3.hash",
+    };
+
+    private const int MaxBacktrackSteps = 4096;
+
+    private readonly CompiledRule[] _rules;
+    private readonly Dictionary<string, MultiPatternMatcher> _matchers = new(StringComparer.Ordinal);
+    private readonly int[] _alwaysEvaluate;
+    private readonly ThreadLocal<Scratch> _scratch;
+
+    public SignatureEngine(RuleSetLoadResult load, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto)
+        : this((load ?? throw new ArgumentNullException(nameof(load))).Rules, usePrefilter, implementation)
+    {
+    }
+
+    public SignatureEngine(IReadOnlyList<Rule> rules, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        UsesPrefilter = usePrefilter;
+        var compiled = new List<CompiledRule>(rules.Count);
+        var notEvaluable = new List<NotEvaluableRule>();
+        foreach (Rule rule in rules)
+        {
+            string? reason = Classify(rule, out ProtocolSpec spec);
+            if (reason is not null)
+            {
+                notEvaluable.Add(new NotEvaluableRule(rule, reason));
+                continue;
+            }
+
+            compiled.Add(new CompiledRule(rule, spec, compiled.Count));
+        }
+
+        _rules = [.. compiled];
+        NotEvaluable = notEvaluable;
+
+        var always = new List<int>();
+        var patterns = new Dictionary<string, List<PrefilterPattern>>(StringComparer.Ordinal);
+        foreach (CompiledRule r in _rules)
+        {
+            (string Buffer, ContentMatch Content)? fast = FastPattern(r.Rule);
+            if (fast is null)
+            {
+                always.Add(r.Index);
+                continue;
+            }
+
+            string buffer = Canonical(fast.Value.Buffer);
+            ContentMatch c = fast.Value.Content;
+            ReadOnlyMemory<byte> bytes = c.Pattern;
+            if (c.FastPatternSlice is { } slice && slice.Offset >= 0 && slice.Length > 0 && slice.Offset + slice.Length <= bytes.Length)
+            {
+                bytes = bytes.Slice(slice.Offset, slice.Length);
+            }
+
+            if (!patterns.TryGetValue(buffer, out List<PrefilterPattern>? list))
+            {
+                patterns[buffer] = list = [];
+            }
+
+            list.Add(new PrefilterPattern(r.Index, bytes, c.Nocase));
+        }
+
+        _alwaysEvaluate = [.. always];
+        if (usePrefilter)
+        {
+            foreach ((string buffer, List<PrefilterPattern> list) in patterns)
+            {
+                _matchers[buffer] = PrefilterFactory.Create(list, implementation);
+            }
+        }
+
+        _scratch = new ThreadLocal<Scratch>(() => new Scratch(this));
+    }
+
+    public bool UsesPrefilter { get; }
+
+    /// <summary>Rules that run.</summary>
+    public int EvaluableCount => _rules.Length;
+
+    /// <summary>Rules that do not run, each with the keyword, buffer or protocol the engine cannot evaluate yet.</summary>
+    public IReadOnlyList<NotEvaluableRule> NotEvaluable { get; }
+
+    /// <summary>Rules evaluated on every event because they have no positive content to prefilter on.</summary>
+    public int HeaderOnlyCount => _alwaysEvaluate.Length;
+
+    /// <summary>Prefilter pattern count per buffer (empty on the naive path).</summary>
+    public IReadOnlyDictionary<string, int> PrefilterPatterns => _matchers.ToDictionary(kv => kv.Key, kv => kv.Value.PatternCount, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Adds the rules matching <paramref name="flow"/> to <paramref name="matches"/> in rule order. When a matching
+    /// rule's action is <c>pass</c>, nothing else of this event is reported (the pass rule itself is not reported either).
+    /// </summary>
+    public void Match(FlowEvent flow, ICollection<SignatureMatch> matches)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        ArgumentNullException.ThrowIfNull(matches);
+        Scratch s = _scratch.Value!;
+        s.Reset(flow);
+        List<int> candidates = s.Candidates;
+        candidates.Clear();
+        if (UsesPrefilter)
+        {
+            candidates.AddRange(_alwaysEvaluate);
+            foreach ((string buffer, MultiPatternMatcher matcher) in _matchers)
+            {
+                PrefilterMatches found = s.Found[buffer];
+                if (buffer == RuleBuilder.PayloadBuffer)
+                {
+                    if (flow.Payload is { } payload)
+                    {
+                        ScanInto(matcher, payload.ToServer.Span, found, candidates, s.Seen);
+                        ScanInto(matcher, payload.ToClient.Span, found, candidates, s.Seen);
+                    }
+                }
+                else if (s.Get(buffer) is { } bytes)
+                {
+                    ScanInto(matcher, bytes, found, candidates, s.Seen);
+                }
+            }
+
+            candidates.Sort();
+            foreach (int i in candidates)
+            {
+                s.Seen[i] = false;
+            }
+        }
+        else
+        {
+            for (int i = 0; i < _rules.Length; i++)
+            {
+                candidates.Add(i);
+            }
+        }
+
+        List<SignatureMatch> hits = s.Hits;
+        hits.Clear();
+        foreach (int i in candidates)
+        {
+            CompiledRule r = _rules[i];
+            if (Evaluate(r, flow, s, out string? explanation))
+            {
+                if (r.Rule.Action == RuleAction.Pass)
+                {
+                    return;
+                }
+
+                hits.Add(new SignatureMatch(r.Rule, explanation!));
+            }
+        }
+
+        foreach (SignatureMatch m in hits)
+        {
+            matches.Add(m);
+        }
+    }
+
+    /// <summary>Convenience: the matches of one event as a new list.</summary>
+    public List<SignatureMatch> Match(FlowEvent flow)
+    {
+        var list = new List<SignatureMatch>();
+        Match(flow, list);
+        return list;
+    }
+
+    public void Dispose()
+    {
+        foreach (MultiPatternMatcher m in _matchers.Values)
+        {
+            m.Dispose();
+        }
+
+        _scratch.Dispose();
+    }
+
+    private static void ScanInto(MultiPatternMatcher matcher, ReadOnlySpan<byte> buffer, PrefilterMatches found, List<int> candidates, bool[] seen)
+    {
+        if (buffer.IsEmpty)
+        {
+            return;
+        }
+
+        matcher.Scan(buffer, found);
+        foreach (int id in found.Ids)
+        {
+            if (!seen[id])
+            {
+                seen[id] = true;
+                candidates.Add(id);
+            }
+        }
+    }
+
+    private static string Canonical(string buffer) => buffer == "file.data" ? RuleBuilder.PayloadBuffer : buffer;
+
+    /// <summary>The content marked fast_pattern, else the longest positive content; null when the rule has none.</summary>
+    private static (string, ContentMatch)? FastPattern(Rule rule)
+    {
+        (string, ContentMatch)? longest = null;
+        foreach (BufferMatches b in rule.Buffers)
+        {
+            foreach (RuleOption o in b.Options)
+            {
+                if (o is ContentMatch { Negated: false } c)
+                {
+                    if (c.FastPattern)
+                    {
+                        return (b.Buffer, c);
+                    }
+
+                    if (longest is null || c.Pattern.Length > longest.Value.Item2.Pattern.Length)
+                    {
+                        longest = (b.Buffer, c);
+                    }
+                }
+            }
+        }
+
+        return longest;
+    }
+
+    private static string? Classify(Rule rule, out ProtocolSpec spec)
+    {
+        spec = default;
+        switch (rule.Protocol)
+        {
+            case "ip" or "ipv4" or "ip4" or "ipv6" or "ip6" or "pkthdr": spec = new ProtocolSpec(Transport.Other, AnyTransport: true, L7: null); break;
+            case "tcp" or "tcp-pkt" or "tcp-stream": spec = new ProtocolSpec(Transport.Tcp, false, null); break;
+            case "udp": spec = new ProtocolSpec(Transport.Udp, false, null); break;
+            case "icmp" or "icmpv4": spec = new ProtocolSpec(Transport.Icmp, false, null); break;
+            case "icmpv6": spec = new ProtocolSpec(Transport.IcmpV6, false, null); break;
+            case "http" or "http1": spec = new ProtocolSpec(Transport.Tcp, false, "http"); break;
+            case "tls" or "ssl": spec = new ProtocolSpec(Transport.Tcp, false, "tls"); break;
+            case "dns": spec = new ProtocolSpec(Transport.Other, true, "dns"); break;
+            default: return "protocol " + rule.Protocol;
+        }
+
+        if (rule.Flowbits.Count > 0)
+        {
+            return "flowbits";
+        }
+
+        foreach (RuleOption o in rule.Options)
+        {
+            switch (o)
+            {
+                case ContentMatch c:
+                    if (IsVariable(c.Depth) || IsVariable(c.Offset) || IsVariable(c.Distance) || IsVariable(c.Within))
+                    {
+                        return "byte_extract variable in " + c.Keyword;
+                    }
+
+                    break;
+                case PcreMatch:
+                case FlowOption:
+                case StickyBufferOption:
+                case ThresholdOption:
+                    break;
+                case NumericRangeOption n when n.Keyword == "dsize":
+                    break;
+                default:
+                    return o.Keyword;
+            }
+        }
+
+        foreach (BufferMatches b in rule.Buffers)
+        {
+            if (!SupportedBuffers.Contains(b.Buffer))
+            {
+                return b.Buffer;
+            }
+
+            foreach (RuleOption o in b.Options)
+            {
+                if (o is not ContentMatch and not PcreMatch)
+                {
+                    return o.Keyword;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsVariable(IntOrVariable? v) => v is { Variable: not null };
+
+    private static bool Evaluate(CompiledRule r, FlowEvent flow, Scratch s, out string? explanation)
+    {
+        explanation = null;
+        Rule rule = r.Rule;
+        if (!r.Spec.AnyTransport && flow.Transport != r.Spec.Transport)
+        {
+            return false;
+        }
+
+        switch (r.Spec.L7)
+        {
+            case "http" when flow.Http is null:
+            case "tls" when flow.Tls is null:
+            case "dns" when flow.Dns is null || (flow.Transport != Transport.Udp && flow.Transport != Transport.Tcp):
+                return false;
+        }
+
+        bool reply = flow.IsReply == true;
+        if (rule.Flow?.ToServer is bool toServer && toServer == reply)
+        {
+            return false;
+        }
+
+        // Address lists of reputation rules can be long: the cheap checks above run first.
+        if (!HeaderMatches(rule, flow))
+        {
+            return false;
+        }
+
+        // Payload direction: the rule's flow direction, else both.
+        bool? payloadToServer = rule.Flow?.ToServer;
+        if (r.Dsize is { } dsize)
+        {
+            if (flow.Payload is null)
+            {
+                return false;
+            }
+
+            // dsize is the size of the event's own direction: the rule's flow direction, else to_client for replies.
+            bool dsizeToServer = payloadToServer ?? !reply;
+            bool ok = dsize.Matches(dsizeToServer ? flow.Payload.ToServer.Length : flow.Payload.ToClient.Length);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        StringBuilder? why = null;
+        foreach (BufferMatches b in rule.Buffers)
+        {
+            string buffer = Canonical(b.Buffer);
+            bool matched;
+            if (buffer == RuleBuilder.PayloadBuffer)
+            {
+                if (flow.Payload is null)
+                {
+                    return false;
+                }
+
+                matched = (payloadToServer != false && MatchBuffer(b.Options, flow.Payload.ToServer.Span, s))
+                    || (payloadToServer != true && MatchBuffer(b.Options, flow.Payload.ToClient.Span, s));
+            }
+            else
+            {
+                byte[]? bytes = s.Get(buffer);
+                matched = bytes is not null && MatchBuffer(b.Options, bytes, s);
+            }
+
+            if (!matched)
+            {
+                return false;
+            }
+
+            why ??= new StringBuilder();
+            why.Append(why.Length == 0 ? "" : "; ").Append(b.Buffer).Append(": ");
+            bool first = true;
+            foreach (RuleOption o in b.Options)
+            {
+                why.Append(first ? "" : ", ").Append(o switch
+                {
+                    ContentMatch c => (c.Negated ? "!" : "") + "\"" + Printable(c.Pattern.Span) + "\"",
+                    PcreMatch p => (p.Negated ? "!" : "") + "pcre /" + p.Pattern + "/",
+                    _ => o.Keyword,
+                });
+                first = false;
+            }
+        }
+
+        explanation = why is null ? "header match" : "matched " + why;
+        return true;
+    }
+
+    private static string Printable(ReadOnlySpan<byte> bytes)
+    {
+        var sb = new StringBuilder(bytes.Length);
+        foreach (byte b in bytes)
+        {
+            if (b is >= 0x20 and < 0x7F and not (byte)'|' and not (byte)'"')
+            {
+                sb.Append((char)b);
+            }
+            else
+            {
+                sb.Append('|').Append(b.ToString("X2", CultureInfo.InvariantCulture)).Append('|');
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static bool HeaderMatches(Rule rule, FlowEvent flow)
+    {
+        bool forward = rule.Source.Matches(flow.Source.Ip) && rule.SourcePorts.Matches(flow.Source.Port)
+            && rule.Destination.Matches(flow.Destination.Ip) && rule.DestinationPorts.Matches(flow.Destination.Port);
+        if (forward || rule.Direction != RuleDirection.Both)
+        {
+            return forward;
+        }
+
+        return rule.Source.Matches(flow.Destination.Ip) && rule.SourcePorts.Matches(flow.Destination.Port)
+            && rule.Destination.Matches(flow.Source.Ip) && rule.DestinationPorts.Matches(flow.Source.Port);
+    }
+
+    private static bool MatchBuffer(IReadOnlyList<RuleOption> options, ReadOnlySpan<byte> buffer, Scratch s)
+    {
+        if (buffer.IsEmpty)
+        {
+            // Only rules made of negations alone match an empty buffer; Suricata does not inspect absent buffers.
+            return false;
+        }
+
+        int steps = 0;
+        string? text = null;
+        return MatchFrom(options, 0, buffer, 0, ref steps, ref text);
+    }
+
+    private static bool MatchFrom(IReadOnlyList<RuleOption> options, int index, ReadOnlySpan<byte> buffer, int prevEnd, ref int steps, ref string? text)
+    {
+        if (index == options.Count)
+        {
+            return true;
+        }
+
+        if (++steps > MaxBacktrackSteps)
+        {
+            return false;
+        }
+
+        switch (options[index])
+        {
+            case ContentMatch c:
+            {
+                (int start, int end) = Window(c, buffer.Length, prevEnd);
+                ReadOnlySpan<byte> pattern = c.Pattern.Span;
+                if (c.Negated)
+                {
+                    return Find(buffer, pattern, start, end, c.Nocase, c.EndsWith) < 0
+                        && MatchFrom(options, index + 1, buffer, prevEnd, ref steps, ref text);
+                }
+
+                int from = start;
+                while (true)
+                {
+                    int at = Find(buffer, pattern, from, end, c.Nocase, c.EndsWith);
+                    if (at < 0)
+                    {
+                        return false;
+                    }
+
+                    if (MatchFrom(options, index + 1, buffer, at + pattern.Length, ref steps, ref text))
+                    {
+                        return true;
+                    }
+
+                    if (++steps > MaxBacktrackSteps)
+                    {
+                        return false;
+                    }
+
+                    from = at + 1;
+                }
+            }
+
+            case PcreMatch p:
+            {
+                text ??= Encoding.Latin1.GetString(buffer);
+                int startAt = p.Relative ? Math.Min(prevEnd, text.Length) : 0;
+                System.Text.RegularExpressions.Match m;
+                try
+                {
+                    // The (input, beginning, length) overload makes '^' anchor at the relative start, as in Suricata.
+                    m = p.Relative ? p.Regex.Match(text, startAt, text.Length - startAt) : p.Regex.Match(text);
+                }
+                catch (RegexMatchTimeoutException)
+                {
+                    return false;
+                }
+
+                if (p.Negated)
+                {
+                    return !m.Success && MatchFrom(options, index + 1, buffer, prevEnd, ref steps, ref text);
+                }
+
+                return m.Success && MatchFrom(options, index + 1, buffer, m.Index + m.Length, ref steps, ref text);
+            }
+
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The [start, end) window a content may occupy.</summary>
+    private static (int Start, int End) Window(ContentMatch c, int length, int prevEnd)
+    {
+        int start, end = length;
+        if (c.StartsWith)
+        {
+            return (0, Math.Min(length, c.Pattern.Length));
+        }
+
+        if (c.IsRelative)
+        {
+            long distance = c.Distance?.Value ?? 0;
+            start = (int)Math.Clamp(prevEnd + distance, 0, length);
+            if (c.Within is { } within)
+            {
+                end = (int)Math.Clamp(prevEnd + distance + within.Value, 0, length);
+            }
+        }
+        else
+        {
+            long offset = c.Offset?.Value ?? 0;
+            start = (int)Math.Clamp(offset, 0, length);
+            if (c.Depth is { } depth)
+            {
+                end = (int)Math.Clamp(offset + depth.Value, 0, length);
+            }
+        }
+
+        return (start, end);
+    }
+
+    /// <summary>First index in [start, end - pattern.Length] where the pattern occurs, or -1.</summary>
+    private static int Find(ReadOnlySpan<byte> buffer, ReadOnlySpan<byte> pattern, int start, int end, bool nocase, bool endsWith)
+    {
+        if (end - start < pattern.Length)
+        {
+            return -1;
+        }
+
+        if (endsWith)
+        {
+            int at = buffer.Length - pattern.Length;
+            return at >= start && at + pattern.Length <= end && Equal(buffer.Slice(at, pattern.Length), pattern, nocase) ? at : -1;
+        }
+
+        ReadOnlySpan<byte> window = buffer[start..end];
+        if (!nocase)
+        {
+            int i = window.IndexOf(pattern);
+            return i < 0 ? -1 : start + i;
+        }
+
+        for (int i = 0; i + pattern.Length <= window.Length; i++)
+        {
+            if (Equal(window.Slice(i, pattern.Length), pattern, true))
+            {
+                return start + i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static bool Equal(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, bool nocase)
+    {
+        if (!nocase)
+        {
+            return a.SequenceEqual(b);
+        }
+
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (Lower(a[i]) != Lower(b[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static byte Lower(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
+
+    private readonly record struct ProtocolSpec(Transport Transport, bool AnyTransport, string? L7);
+
+    private sealed class CompiledRule(Rule rule, ProtocolSpec spec, int index)
+    {
+        public Rule Rule { get; } = rule;
+
+        public ProtocolSpec Spec { get; } = spec;
+
+        public int Index { get; } = index;
+
+        public NumericRange? Dsize { get; } = rule.Options.OfType<NumericRangeOption>().FirstOrDefault(o => o.Keyword == "dsize")?.Range;
+    }
+
+    /// <summary>Per-thread state of one evaluation: buffers extracted once per event, prefilter results.</summary>
+    private sealed class Scratch
+    {
+        private readonly Dictionary<string, byte[]?> _buffers = new(StringComparer.Ordinal);
+        private FlowEvent? _flow;
+
+        public Scratch(SignatureEngine engine)
+        {
+            Seen = new bool[engine._rules.Length];
+            foreach ((string buffer, MultiPatternMatcher m) in engine._matchers)
+            {
+                Found[buffer] = m.CreateMatches();
+            }
+        }
+
+        public bool[] Seen { get; }
+
+        public Dictionary<string, PrefilterMatches> Found { get; } = new(StringComparer.Ordinal);
+
+        public List<int> Candidates { get; } = [];
+
+        public List<SignatureMatch> Hits { get; } = [];
+
+        public void Reset(FlowEvent flow)
+        {
+            _flow = flow;
+            _buffers.Clear();
+        }
+
+        /// <summary>The bytes of a non-payload buffer, or null when the event lacks it.</summary>
+        public byte[]? Get(string buffer)
+        {
+            if (!_buffers.TryGetValue(buffer, out byte[]? bytes))
+            {
+                string? text = Extract(_flow!, buffer);
+                _buffers[buffer] = bytes = text is null ? null : Encoding.Latin1.GetBytes(text);
+            }
+
+            return bytes;
+        }
+
+        private static string? Extract(FlowEvent f, string buffer) => buffer switch
+        {
+            "dns.query" => f.Dns?.Query,
+            "http.uri" or "http.uri.raw" => f.Http?.Uri,
+            "http.host" => f.Http?.Host,
+            "http.method" => f.Http?.Method,
+            "http.user_agent" => f.Http?.UserAgent,
+            "http.stat_code" => f.Http?.StatusCode?.ToString(CultureInfo.InvariantCulture),
+            "http.header" => Headers(f.Http?.Headers),
+            "tls.sni" => f.Tls?.Sni,
+            "ja3.hash" => f.Tls?.Ja3,
+            _ => null,
+        };
+
+        private static string? Headers(IReadOnlyList<KeyValuePair<string, string>>? headers)
+        {
+            if (headers is null || headers.Count == 0)
+            {
+                return null;
+            }
+
+            var sb = new StringBuilder();
+            foreach ((string name, string value) in headers)
+            {
+                sb.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+
+            return sb.ToString();
+        }
+    }
+}
