@@ -27,6 +27,7 @@ using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
 using NetSecStream.Sinks.Eve;
+using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
 using NetSecStream.Testing;
 
@@ -447,6 +448,29 @@ public sealed partial class ComponentContractTests : IDisposable
                 await enricher.StopAsync(CancellationToken.None);
             },
             CountedAs: "netsec_component_reloads"),
+        ["signatures"] = new(
+            () =>
+            {
+                // One rule that loads and matches, one with a keyword nobody knows: the second is counted, not skipped silently.
+                string rules = Path.Combine(dir, "probe.rules");
+                File.WriteAllLines(rules,
+                [
+                    "alert tcp any any -> any 443 (msg:\"probe\"; flow:to_server; sid:1000001; rev:1;)",
+                    "alert tcp any any -> any any (msg:\"bad\"; frobnicate; sid:1000002; rev:1;)",
+                ]);
+                return new SignatureOptions { Paths = [rules] };
+            },
+            () => new SignatureOptions { Paths = [] },
+            async (d, o, s) =>
+            {
+                var detector = (SignatureDetector)d.Create(o, s);
+                await detector.StartAsync(CancellationToken.None);
+                var alerts = new List<Alert>();
+                detector.Detect([Flows.Tcp("10.0.0.1", 1000, "203.0.113.66", 443, "shop")], alerts);
+                Assert.Equal("1000001", Assert.Single(alerts).RuleId);
+                await detector.StopAsync(CancellationToken.None);
+                detector.Dispose();
+            }),
         [FlowWireDecoder.ComponentId] = new(
             () => new FlowWireDecoderOptions(),
             () => new FlowWireDecoderOptions { InternCapacity = 0 },

@@ -23,20 +23,25 @@ public static class ReplayCommand
         var format = new Option<string?>("--format") { Description = "hubble, pcap or netflow; detected from the file's content when omitted." };
         format.AcceptOnlyFromAmong("hubble", "pcap", "netflow");
         var output = new Option<string?>("--out", "-o") { Description = "Directory for ECS NDJSON alerts (default: ./netsec-data/replay-<time>). Dead letters go to <out>/deadletter." };
+        var rules = new Option<string[]>("--rules") { Description = "Suricata rule file or directory, repeatable (same as Detectors:Signatures:Paths)." };
         var sinks = new Option<string[]>("--sink") { Description = "Additional sink URI, repeatable (file:///path/to/dir); alerts go to --out as well." };
         var summary = new Option<string?>("--summary-json") { Description = "Write a JSON summary (events_in, events_rejected, alerts, alerts_by_detector, elapsed_s, events_per_s) to this file." };
         var command = new Command("replay", "Run the pipeline over a flow file once, write alerts, print a summary, exit.")
         {
-            input, format, output, sinks, summary,
+            input, format, output, sinks, summary, rules,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input)!, parse.GetValue(format), parse.GetValue(output), parse.GetValue(sinks) ?? [], parse.GetValue(summary), token));
+        command.SetAction((parse, token) => RunAsync(parse, parse.GetValue(input)!, parse.GetValue(format), parse.GetValue(output), parse.GetValue(sinks) ?? [], parse.GetValue(summary), parse.GetValue(rules) ?? [], token));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, string input, string? format, string? outDir, string[] sinkUris, string? summaryPath, CancellationToken token)
+    private static async Task<int> RunAsync(ParseResult parse, string input, string? format, string? outDir, string[] sinkUris, string? summaryPath, string[] rulePaths, CancellationToken token)
     {
         var values = NetSecCli.SinkUriValues(sinkUris);
+        for (int i = 0; i < rulePaths.Length; i++)
+        {
+            values[$"Detectors:Signatures:Paths:{i}"] = rulePaths[i];
+        }
 
         var settings = NetSecCli.LoadSettings(parse, values);
         if (settings is null)

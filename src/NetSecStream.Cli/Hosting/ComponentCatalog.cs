@@ -13,6 +13,7 @@ using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
 using NetSecStream.Sinks.Eve;
+using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
 
 namespace NetSecStream.Cli.Hosting;
@@ -35,6 +36,8 @@ public static class ComponentCatalog
         ComponentDescriptor.WithoutOptions(CommunityIdEnricher.ComponentId, ComponentKind.Enricher, _ => new CommunityIdEnricher()),
         ComponentDescriptor.For<IntelOptions>(IntelDetector.ComponentId, ComponentKind.Detector, IntelOptions.Section, new IntelOptionsValidator(),
             (options, services) => new IntelDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<IntelDetector>())),
+        ComponentDescriptor.For<SignatureOptions>("signatures", ComponentKind.Detector, "Detectors:Signatures", new SignatureOptionsValidator(),
+            (options, services) => new SignatureDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<SignatureDetector>())),
         ComponentDescriptor.For<FileSinkOptions>(FileSink.ComponentId, ComponentKind.Sink, FileSinkOptions.SectionName, new FileSinkOptionsValidator(),
             (options, services) => new FileSink(options, services.Metrics, services.LoggerFactory.CreateLogger<FileSink>(), services.Time)),
         ComponentDescriptor.For<EveFileSinkOptions>(EveFileSink.ComponentId, ComponentKind.Sink, EveFileSinkOptions.SectionName, new EveFileSinkOptionsValidator(),

@@ -16,6 +16,7 @@ using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Sinks.Eve;
+using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
 
 namespace NetSecStream.Cli.Hosting;
@@ -45,6 +46,12 @@ public static class PipelineAssembler
         if (intelOptions.Enabled)
         {
             detectors.Add((IDetector)Create(ComponentCatalog.Get(IntelDetector.ComponentId), intelOptions, services));
+        }
+
+        var signatures = (SignatureOptions)settings.ComponentOptions(ComponentCatalog.Get("signatures"));
+        if (signatures.Paths.Count > 0)
+        {
+            detectors.Add((IDetector)Create(ComponentCatalog.Get("signatures"), signatures, services));
         }
 
         var components = new PipelineComponents(source, decoder, enrichers, detectors,

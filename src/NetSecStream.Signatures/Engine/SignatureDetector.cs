@@ -100,6 +100,17 @@ public sealed class SignatureDetector : IDetector, IDisposable
         RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
         LoadResult = RuleSetLoader.Load(_options.Paths, vars);
         _engine = new SignatureEngine(LoadResult, usePrefilter: !_options.NaiveEvaluation);
+
+        // Rules that did not load, and loaded rules the engine cannot evaluate yet, are counted: never a silent skip.
+        if (LoadResult.Failed > 0)
+        {
+            Metrics.EventRejected(Id, "rule_not_loaded", LoadResult.Failed);
+        }
+
+        if (_engine.NotEvaluable.Count > 0)
+        {
+            Metrics.EventRejected(Id, "rule_not_evaluable", _engine.NotEvaluable.Count);
+        }
         if (_logger is not null)
         {
             LogLoaded(_logger, LoadResult.Loaded, _engine.EvaluableCount, _engine.NotEvaluable.Count, LoadResult.Elapsed.TotalSeconds, null);
@@ -171,4 +182,15 @@ public static class SignatureAlerts
         3 => 50,
         _ => 30,
     };
+}
+
+/// <summary>Start-up validation of <c>Detectors:Signatures</c> (the checks of <see cref="SignatureOptions.Validate"/>).</summary>
+public sealed class SignatureOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<SignatureOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, SignatureOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        return errors.Count == 0 ? Microsoft.Extensions.Options.ValidateOptionsResult.Success : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(errors);
+    }
 }
