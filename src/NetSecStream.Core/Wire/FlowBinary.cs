@@ -25,6 +25,10 @@ public static class FlowBinary
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
+    // The endpoint-facts block is written apart first (its length prefixes it); reused per thread, not per endpoint.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_block;
+
     /// <summary>True when <paramref name="payload"/> starts like a binary flow message (not JSON).</summary>
     public static bool IsBinary(ReadOnlySpan<byte> payload) => !payload.IsEmpty && payload[0] == Marker;
 
@@ -162,7 +166,8 @@ public static class FlowBinary
             return;
         }
 
-        var block = new ArrayBufferWriter<byte>(256);
+        var block = t_block ??= new ArrayBufferWriter<byte>(256);
+        block.ResetWrittenCount();
         var b = new Writer(block);
         b.VarUInt(bits);
         b.OptionalString(endpoint.Namespace);
@@ -191,6 +196,10 @@ public static class FlowBinary
 
         b.Flush();
         w.Bytes(block.WrittenSpan);
+        if (block.Capacity > 64 * 1024)
+        {
+            t_block = null; // Do not keep a huge buffer alive for the thread after a label-heavy endpoint.
+        }
     }
 
     private static void WriteDns(ref Writer w, DnsFacts dns)

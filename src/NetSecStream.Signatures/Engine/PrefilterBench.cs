@@ -329,7 +329,7 @@ public static partial class PrefilterBench
     private static string? DefaultRulesDirectory()
     {
         string? data = Environment.GetEnvironmentVariable("NETSEC_TESTDATA");
-        return string.IsNullOrEmpty(data) ? null : Path.Combine(data, "rules", "et-open");
+        return Path.Combine(string.IsNullOrEmpty(data) ? Path.Combine("..", "shared", "data") : data, "rules", "et-open");
     }
 
     [GeneratedRegex(@"content:\s*""((?:\\.|[^""\\])*)""", RegexOptions.CultureInvariant)]
