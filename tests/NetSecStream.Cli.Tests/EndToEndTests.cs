@@ -122,6 +122,17 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(Collectors.CaptureKind.Hubble, Collectors.CaptureFormat.Detect(TestData.Require("hubble/hubble-otel/basic-sample-10-flows.json")));
     }
 
+    [Theory]
+    [InlineData("pcap")]
+    [InlineData("netflow")]
+    public async Task Replay_NotACaptureFile_WithACaptureFormat_ExitsWithTheConfigurationCode(string format)
+    {
+        string input = Path.Combine(_dir, "garbage.bin");
+        await File.WriteAllBytesAsync(input, [.. Enumerable.Range(0, 3000).Select(i => (byte)(i * 37 + 11))]);
+
+        Assert.Equal(NetSecCli.ConfigurationErrorExitCode, await Netsec("replay", input, "--format", format, "--out", Path.Combine(_dir, format)));
+    }
+
     [Fact]
     public async Task Replay_WithABadSetting_ExitsWithTheConfigurationCode()
     {

@@ -84,14 +84,33 @@ public static class CollectCommand
             var starting = new List<INetSecComponent> { (INetSecComponent)deadLetters, decoder };
             starting.AddRange(enrichers);
             starting.Add(source);
-            foreach (var component in starting)
+            try
             {
-                await component.StartAsync(token).ConfigureAwait(false);
+                foreach (var component in starting)
+                {
+                    await component.StartAsync(token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException)
+            {
+                // A source that cannot start (unreadable capture, unreachable relay, unlistable pods) names the cause.
+                Console.Error.WriteLine("netsec collect: " + ex.Message);
+                return NetSecCli.ConfigurationErrorExitCode;
             }
 
             running = true;
             Console.Error.WriteLine($"[netsec] collecting from {(sourceId == JsonLinesFileSource.ComponentId ? settings.Configuration["Sources:Hubble:Path"] : sourceId)} to {PipelineAssembler.KafkaOptionsFor(settings).FlowsTopic}");
-            var summary = await KafkaCollector.RunAsync(source, decoder, enrichers, publisher, deadLetters, metrics, token).ConfigureAwait(false);
+            CollectSummary summary;
+            try
+            {
+                summary = await KafkaCollector.RunAsync(source, decoder, enrichers, publisher, deadLetters, metrics, token).ConfigureAwait(false);
+            }
+            catch (InvalidDataException ex)
+            {
+                Console.Error.WriteLine("netsec collect: " + ex.Message);
+                return NetSecCli.ConfigurationErrorExitCode;
+            }
+
             running = false;
             starting.Reverse();
             foreach (var component in starting)

@@ -104,6 +104,12 @@ public static class ReplayCommand
                 Console.Error.WriteLine("netsec replay: " + ex.Message);
                 return NetSecCli.RuntimeErrorExitCode;
             }
+            catch (InvalidDataException ex)
+            {
+                // The file is not what --format (or detection) said: an input error, reported without a stack trace.
+                Console.Error.WriteLine($"netsec replay: {input}: {ex.Message}");
+                return NetSecCli.ConfigurationErrorExitCode;
+            }
         }
 
         double elapsed = clock.Elapsed.TotalSeconds;

@@ -126,6 +126,13 @@ public static class RunCommand
                 exitCode = NetSecCli.RuntimeErrorExitCode;
                 await stopCts.CancelAsync().ConfigureAwait(false);
             }
+            catch (InvalidDataException ex)
+            {
+                // A capture the source cannot read (not pcap, not NetFlow): an input error, without a stack trace.
+                Console.Error.WriteLine("netsec run: " + ex.Message);
+                exitCode = NetSecCli.ConfigurationErrorExitCode;
+                await stopCts.CancelAsync().ConfigureAwait(false);
+            }
 
             await publishing.ConfigureAwait(false);
         }
