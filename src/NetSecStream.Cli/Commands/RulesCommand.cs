@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NetSecStream.Signatures.Engine;
 using NetSecStream.Signatures.Rules;
 
 namespace NetSecStream.Cli.Commands;
@@ -27,7 +28,7 @@ public static class RulesCommand
         RuleSetLoadResult result;
         try
         {
-            result = RuleSetLoader.Load(paths);
+            result = SignatureEngine.Admit(RuleSetLoader.Load(paths));
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
         {
@@ -40,7 +41,7 @@ public static class RulesCommand
             result.Loaded,
             result.Failed,
             result.UnsupportedKeywords.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal).ToDictionary(k => k.Key, k => k.Value),
-            [.. result.Diagnostics.Select(d => new RulesCheckError(d.File, d.Line, d.Sid, d.Kind.ToString().ToLowerInvariant(), d.Reason))],
+            [.. result.Diagnostics.Select(d => new RulesCheckError(d.File, d.Line, d.Sid, KindName(d.Kind), d.Reason))],
             Math.Round(result.Elapsed.TotalSeconds, 3),
             Math.Round(result.LoadedPercent, 2));
         if (asJson)
@@ -69,6 +70,13 @@ public static class RulesCommand
 
         return 0;
     }
+
+    private static string KindName(RuleDiagnosticKind kind) => kind switch
+    {
+        RuleDiagnosticKind.UnsupportedKeyword => "unsupported_keyword",
+        RuleDiagnosticKind.NotEvaluable => "not_evaluable",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 }
 
 public sealed record RulesCheckError(

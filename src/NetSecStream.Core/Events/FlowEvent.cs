@@ -49,6 +49,21 @@ public sealed class FlowEvent
     /// <summary>Bounded payload prefixes per direction; only the pcap collector fills these.</summary>
     public PayloadBuffers? Payload { get; init; }
 
+    /// <summary>What this event stands for: a flow (the default), one packet, one L7 transaction, or a flow's totals.</summary>
+    public FlowEventKind Kind { get; init; }
+
+    /// <summary>1-based number of the captured packet the event was taken at (Suricata's <c>pcap_cnt</c>); pcap source only.</summary>
+    public long? PacketNumber { get; init; }
+
+    /// <summary>
+    /// Whether the connection was established when the event was observed: TCP after the three-way handshake,
+    /// UDP and others once both sides have sent. Null when the collector cannot tell.
+    /// </summary>
+    public bool? Established { get; init; }
+
+    /// <summary>The application protocol the collector identified on the flow (<c>http</c>, <c>tls</c>, <c>dns</c> ...), or null.</summary>
+    public string? AppProtocol { get; init; }
+
     /// <summary>Which collector produced the event (<c>hubble_file</c>, <c>netflow</c>, ...).</summary>
     public string CollectorId { get; init; } = "";
 
@@ -91,6 +106,27 @@ public sealed class FlowEndpoint
 
     /// <summary>DNS names Cilium associated with this address (<c>destination_names</c>).</summary>
     public IReadOnlyList<string>? DnsNames { get; init; }
+}
+
+/// <summary>
+/// The granularity of a <see cref="FlowEvent"/>. Collectors that see flows (Hubble, NetFlow) report <see cref="Flow"/>.
+/// The pcap source in packet-inspection mode reports each packet, each finished L7 transaction, and at the end the
+/// flow's totals as <see cref="Summary"/>; signature rules run on packets and transactions and skip the summary,
+/// detectors of flows (intel, behaviour) skip the packets.
+/// </summary>
+public enum FlowEventKind
+{
+    /// <summary>A whole flow, or a flow update, with whatever L7 facts and payload prefixes the collector has.</summary>
+    Flow = 0,
+
+    /// <summary>One captured packet: its flags and its payload in its direction; no byte or packet totals.</summary>
+    Packet,
+
+    /// <summary>One finished L7 transaction (an HTTP request and response, a DNS query, a TLS handshake).</summary>
+    Transaction,
+
+    /// <summary>The totals of a flow whose packets and transactions were reported one by one.</summary>
+    Summary,
 }
 
 public enum TrafficDirection

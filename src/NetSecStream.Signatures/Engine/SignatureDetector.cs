@@ -98,22 +98,24 @@ public sealed class SignatureDetector : IDetector, IDisposable
         }
 
         RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
-        LoadResult = RuleSetLoader.Load(_options.Paths, vars);
+        LoadResult = SignatureEngine.Admit(RuleSetLoader.Load(_options.Paths, vars));
         _engine = new SignatureEngine(LoadResult, usePrefilter: !_options.NaiveEvaluation);
 
-        // Rules that did not load, and loaded rules the engine cannot evaluate yet, are counted: never a silent skip.
-        if (LoadResult.Failed > 0)
+        // Rules that did not load, and parsed rules the engine cannot evaluate yet, are counted: never a silent skip.
+        int notEvaluable = LoadResult.Diagnostics.Count(d => d.Kind == RuleDiagnosticKind.NotEvaluable);
+        if (LoadResult.Failed - notEvaluable > 0)
         {
-            Metrics.EventRejected(Id, "rule_not_loaded", LoadResult.Failed);
+            Metrics.EventRejected(Id, "rule_not_loaded", LoadResult.Failed - notEvaluable);
         }
 
-        if (_engine.NotEvaluable.Count > 0)
+        if (notEvaluable > 0)
         {
-            Metrics.EventRejected(Id, "rule_not_evaluable", _engine.NotEvaluable.Count);
+            Metrics.EventRejected(Id, "rule_not_evaluable", notEvaluable);
         }
+
         if (_logger is not null)
         {
-            LogLoaded(_logger, LoadResult.Loaded, _engine.EvaluableCount, _engine.NotEvaluable.Count, LoadResult.Elapsed.TotalSeconds, null);
+            LogLoaded(_logger, LoadResult.Loaded, _engine.EvaluableCount, notEvaluable, LoadResult.Elapsed.TotalSeconds, null);
         }
 
         return Task.CompletedTask;

@@ -105,6 +105,43 @@ public sealed class SignatureEngine : IDisposable
 
     public bool UsesPrefilter { get; }
 
+    /// <summary>
+    /// The load result as the engine sees it: rules it cannot evaluate move from <see cref="RuleSetLoadResult.Rules"/>
+    /// to the diagnostics (kind <see cref="RuleDiagnosticKind.NotEvaluable"/>, the keyword named and counted in
+    /// <see cref="RuleSetLoadResult.UnsupportedKeywords"/>), so "loaded" means "runs".
+    /// </summary>
+    public static RuleSetLoadResult Admit(RuleSetLoadResult load)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        var rules = new List<Rule>(load.Rules.Count);
+        var diagnostics = new List<RuleDiagnostic>(load.Diagnostics);
+        var unsupported = new Dictionary<string, int>(load.UnsupportedKeywords, StringComparer.Ordinal);
+        foreach (Rule rule in load.Rules)
+        {
+            string? reason = Classify(rule, out _);
+            if (reason is null)
+            {
+                rules.Add(rule);
+                continue;
+            }
+
+            diagnostics.Add(new RuleDiagnostic(rule.File, rule.Line, rule.Sid, RuleDiagnosticKind.NotEvaluable,
+                $"the engine cannot evaluate '{reason}' yet", reason));
+            unsupported[reason] = unsupported.GetValueOrDefault(reason) + 1;
+        }
+
+        return new RuleSetLoadResult
+        {
+            Rules = rules,
+            Diagnostics = diagnostics,
+            Total = load.Total,
+            UnsupportedKeywords = unsupported,
+            Bytes = load.Bytes,
+            Elapsed = load.Elapsed,
+            Files = load.Files,
+        };
+    }
+
     /// <summary>Rules that run.</summary>
     public int EvaluableCount => _rules.Length;
 
@@ -125,6 +162,12 @@ public sealed class SignatureEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(flow);
         ArgumentNullException.ThrowIfNull(matches);
+        if (flow.Kind == FlowEventKind.Summary)
+        {
+            // The flow's packets and transactions were inspected one by one already.
+            return;
+        }
+
         Scratch s = _scratch.Value!;
         s.Reset(flow);
         List<int> candidates = s.Candidates;
@@ -323,12 +366,28 @@ public sealed class SignatureEngine : IDisposable
             return false;
         }
 
-        switch (r.Spec.L7)
+        // Packets run the rules of packets and streams, transactions the rules of app-layer buffers; a flow event runs both.
+        if ((flow.Kind == FlowEventKind.Packet && r.UsesAppBuffers) || (flow.Kind == FlowEventKind.Transaction && !r.UsesAppBuffers))
         {
-            case "http" when flow.Http is null:
-            case "tls" when flow.Tls is null:
-            case "dns" when flow.Dns is null || (flow.Transport != Transport.Udp && flow.Transport != Transport.Tcp):
+            return false;
+        }
+
+        if (flow.Kind == FlowEventKind.Packet)
+        {
+            if (r.Spec.L7 is { } proto && !string.Equals(flow.AppProtocol, proto, StringComparison.Ordinal))
+            {
                 return false;
+            }
+        }
+        else
+        {
+            switch (r.Spec.L7)
+            {
+                case "http" when flow.Http is null:
+                case "tls" when flow.Tls is null:
+                case "dns" when flow.Dns is null || (flow.Transport != Transport.Udp && flow.Transport != Transport.Tcp):
+                    return false;
+            }
         }
 
         bool reply = flow.IsReply == true;
@@ -619,6 +678,9 @@ public sealed class SignatureEngine : IDisposable
         public int Index { get; } = index;
 
         public NumericRange? Dsize { get; } = rule.Options.OfType<NumericRangeOption>().FirstOrDefault(o => o.Keyword == "dsize")?.Range;
+
+        /// <summary>True when the rule inspects an app-layer buffer (http.*, dns.query, tls.* ...), not only the payload.</summary>
+        public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer) != RuleBuilder.PayloadBuffer);
     }
 
     /// <summary>Per-thread state of one evaluation: buffers extracted once per event, prefilter results.</summary>

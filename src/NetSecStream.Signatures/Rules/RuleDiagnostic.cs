@@ -11,6 +11,12 @@ public enum RuleDiagnosticKind
 
     /// <summary>Well-formed, but a value is wrong, a limit is exceeded or a variable is undefined.</summary>
     Invalid,
+
+    /// <summary>
+    /// Parsed, but the engine cannot evaluate a keyword, buffer or protocol of it yet; the reason and
+    /// <see cref="RuleDiagnostic.Keyword"/> name it. Such a rule does not count as loaded.
+    /// </summary>
+    NotEvaluable,
 }
 
 /// <summary>One rule that did not load, with where it is and the exact reason.</summary>
