@@ -171,7 +171,10 @@ public static class SignatureAlerts
             Severity = severity,
             RiskScore = RiskFromSeverity(severity),
             Explanation = $"Suricata rule {rule.Gid}:{sid}:{rule.Rev} {match.Explanation}.{block}",
-            DedupeKey = $"sid:{sid}:{tuple}",
+            // Packets and transactions alert one by one, as Suricata does; thresholds, not dedupe, limit them.
+            DedupeKey = flow.PacketNumber is { } packet && flow.Kind is FlowEventKind.Packet or FlowEventKind.Transaction
+                ? $"sid:{sid}:{tuple}:{flow.Kind}:{packet}"
+                : $"sid:{sid}:{tuple}",
             Flow = flow,
         };
     }

@@ -390,8 +390,9 @@ public sealed class SignatureEngine : IDisposable
             }
         }
 
+        // A transaction holds both directions (its buffers say which); an event without IsReply may be either.
         bool reply = flow.IsReply == true;
-        if (rule.Flow?.ToServer is bool toServer && toServer == reply)
+        if (flow.Kind != FlowEventKind.Transaction && flow.IsReply is bool isReply && rule.Flow?.ToServer is bool toServer && toServer == isReply)
         {
             return false;
         }
