@@ -346,6 +346,7 @@ public static class SignatureAlerts
             RiskScore = RiskFromSeverity(severity),
             Explanation = $"Suricata rule {rule.Gid}:{sid}:{rule.Rev} {match.Explanation}.{block}",
             // Packets and transactions alert one by one, as Suricata does; thresholds, not dedupe, limit them.
+            RequestsBlock = block.Length > 0,
             DedupeKey = flow.PacketNumber is { } packet && flow.Kind is FlowEventKind.Packet or FlowEventKind.Transaction
                 ? $"sid:{sid}:{tuple}:{flow.Kind}:{packet}"
                 : $"sid:{sid}:{tuple}",
