@@ -18,6 +18,23 @@ public sealed class SignatureOptions
     /// <summary>Evaluate every rule without the prefilter (baseline, tests).</summary>
     public bool NaiveEvaluation { get; set; }
 
+    /// <summary>Most flows whose flowbits are kept at once; beyond it the least recently seen flow's bits are evicted (counted).</summary>
+    public int MaxFlowStates { get; set; } = 100_000;
+
+    /// <summary>Seconds of event time without an event after which a flow's bits are dropped.</summary>
+    public int FlowStateIdleSeconds { get; set; } = 3600;
+
+    /// <summary>Most threshold / detection_filter counters kept at once; beyond it the least recently used is evicted (counted).</summary>
+    public int MaxThresholdStates { get; set; } = 100_000;
+
+    /// <summary>The state bounds as the engine takes them.</summary>
+    public State.DetectionStateLimits StateLimits => new()
+    {
+        MaxFlows = MaxFlowStates,
+        FlowIdleTimeout = TimeSpan.FromSeconds(FlowStateIdleSeconds),
+        MaxThresholdEntries = MaxThresholdStates,
+    };
+
     /// <summary>Problems with the options; each message starts with <c>Detectors:Signatures:</c>. Empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -46,6 +63,21 @@ public sealed class SignatureOptions
             errors.Add($"Detectors:Signatures:VarsFile: '{VarsFile}' does not exist.");
         }
 
+        if (MaxFlowStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxFlowStates must be between 1 and 10000000 (was {MaxFlowStates}).");
+        }
+
+        if (FlowStateIdleSeconds is < 1 or > 7 * 24 * 3600)
+        {
+            errors.Add($"Detectors:Signatures:FlowStateIdleSeconds must be between 1 and 604800 (was {FlowStateIdleSeconds}).");
+        }
+
+        if (MaxThresholdStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxThresholdStates must be between 1 and 10000000 (was {MaxThresholdStates}).");
+        }
+
         return errors;
     }
 }
@@ -54,7 +86,9 @@ public sealed class SignatureOptions
 /// The signature detector (component id <c>signatures</c>): runs the <see cref="SignatureEngine"/> over each batch.
 /// Rules are loaded in <see cref="StartAsync"/>, not in the constructor, so building the pipeline stays cheap and a
 /// missing path fails the start with an <see cref="InvalidOperationException"/> naming the validation messages.
-/// <see cref="Detect"/> before a successful start throws.
+/// <see cref="Detect"/> before a successful start throws. The pipeline runs each detector in one stage, batch after
+/// batch in stream order, so flowbits and threshold state see events in capture order; the engine's state is also
+/// locked per event (see <see cref="State.DetectionState"/>), so concurrent callers cannot corrupt it.
 /// </summary>
 public sealed class SignatureDetector : IDetector, IDisposable
 {
@@ -99,7 +133,8 @@ public sealed class SignatureDetector : IDetector, IDisposable
 
         RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
         LoadResult = SignatureEngine.Admit(RuleSetLoader.Load(_options.Paths, vars));
-        _engine = new SignatureEngine(LoadResult, usePrefilter: !_options.NaiveEvaluation);
+        _engine = new SignatureEngine(LoadResult, usePrefilter: !_options.NaiveEvaluation, stateLimits: _options.StateLimits,
+            stateEvicted: (table, reason) => Metrics.StateEvicted(Id, table, reason == State.StateEvictionReason.Capacity ? "capacity" : "expired"));
 
         // Rules that did not load, and parsed rules the engine cannot evaluate yet, are counted: never a silent skip.
         int notEvaluable = LoadResult.Diagnostics.Count(d => d.Kind == RuleDiagnosticKind.NotEvaluable);
