@@ -27,12 +27,16 @@ public sealed class SignatureOptions
     /// <summary>Most threshold / detection_filter counters kept at once; beyond it the least recently used is evicted (counted).</summary>
     public int MaxThresholdStates { get; set; } = 100_000;
 
+    /// <summary>Most xbits (host or IP-pair bits) kept at once; beyond it the least recently used is evicted (counted).</summary>
+    public int MaxXbitStates { get; set; } = 100_000;
+
     /// <summary>The state bounds as the engine takes them.</summary>
     public State.DetectionStateLimits StateLimits => new()
     {
         MaxFlows = MaxFlowStates,
         FlowIdleTimeout = TimeSpan.FromSeconds(FlowStateIdleSeconds),
         MaxThresholdEntries = MaxThresholdStates,
+        MaxXbits = MaxXbitStates,
     };
 
     /// <summary>Problems with the options; each message starts with <c>Detectors:Signatures:</c>. Empty when valid.</summary>
@@ -76,6 +80,11 @@ public sealed class SignatureOptions
         if (MaxThresholdStates is < 1 or > 10_000_000)
         {
             errors.Add($"Detectors:Signatures:MaxThresholdStates must be between 1 and 10000000 (was {MaxThresholdStates}).");
+        }
+
+        if (MaxXbitStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxXbitStates must be between 1 and 10000000 (was {MaxXbitStates}).");
         }
 
         return errors;

@@ -403,7 +403,11 @@ public sealed class SignatureEngine : IDisposable
                 case StickyBufferOption:
                 case ThresholdOption:
                 case FlowbitsOption:
+                case XbitsOption { Track: not "tx" }:
+                case KeptOption { Keyword: "noalert" }:
                     break;
+                case XbitsOption:
+                    return "xbits track tx";
                 case NumericRangeOption n when n.Keyword == "dsize":
                     break;
                 default:

@@ -15,6 +15,9 @@ public sealed record DetectionStateLimits
 
     /// <summary>Most threshold / detection_filter counters kept at once.</summary>
     public int MaxThresholdEntries { get; init; } = 100_000;
+
+    /// <summary>Most xbits (host or address-pair bits) kept at once.</summary>
+    public int MaxXbits { get; init; } = 100_000;
 }
 
 /// <summary>The part of a compiled rule the stateful phase needs.</summary>
@@ -26,9 +29,12 @@ public sealed class StatefulRule
         Index = index;
         Rule = rule;
         Flowbits = FlowbitsProgram.Compile(rule, names);
-        IsStateful = Flowbits is not null || rule.Threshold is not null || rule.DetectionFilter is not null;
+        Xbits = XbitsProgram.Compile(rule);
+        NoAlert = Flowbits?.NoAlert == true || rule.Options.Any(o => o.Keyword == "noalert");
+        IsStateful = Flowbits is not null || Xbits is not null || NoAlert || rule.Threshold is not null || rule.DetectionFilter is not null;
 
-        // Suricata's default action order (pass, drop, reject, alert), then the flowbits order, then rule order.
+        // Suricata's default action order (pass, drop, reject, alert), then the flowbits order, then the xbits
+        // (host and IP-pair bits) order, then rule order.
         int action = rule.Action switch
         {
             RuleAction.Pass => 0,
@@ -37,7 +43,8 @@ public sealed class StatefulRule
             RuleAction.Alert => 3,
             _ => 4,
         };
-        OrderKey = ((long)((action * 4) + (int)(Flowbits?.Order ?? FlowbitsOrder.None)) << 32) | (uint)index;
+        int bits = ((int)(Flowbits?.Order ?? FlowbitsOrder.None) * 4) + (int)(Xbits?.Order ?? FlowbitsOrder.None);
+        OrderKey = ((long)((action * 16) + bits) << 32) | (uint)index;
     }
 
     public int Index { get; }
@@ -45,6 +52,11 @@ public sealed class StatefulRule
     public Rule Rule { get; }
 
     public FlowbitsProgram? Flowbits { get; }
+
+    public XbitsProgram? Xbits { get; }
+
+    /// <summary>flowbits:noalert or noalert: the rule updates state but is never reported.</summary>
+    public bool NoAlert { get; }
 
     /// <summary>True when the rule reads or writes flowbits or is thresholded.</summary>
     public bool IsStateful { get; }
@@ -54,8 +66,8 @@ public sealed class StatefulRule
 }
 
 /// <summary>
-/// The engine's cross-event state: flowbits per flow and threshold counters, both in bounded tables expiring in
-/// event time. <see cref="Decide"/> runs the stateful phase of one event under one lock, so an engine shared by
+/// The engine's cross-event state: flowbits per flow, xbits per host or address pair, and threshold counters, all in
+/// bounded tables expiring in event time. <see cref="Decide"/> runs the stateful phase of one event under one lock, so an engine shared by
 /// several threads stays consistent (each event's tests, writes and counts are atomic). The pipeline calls the
 /// signatures detector from one stage, batch after batch in stream order, so the lock is uncontended there; the
 /// content matching before it runs outside the lock.
@@ -65,6 +77,7 @@ public sealed class DetectionState
     private readonly Lock _lock = new();
     private readonly BoundedStateTable<string, ulong[]> _flows;
     private readonly ThresholdTracker _thresholds;
+    private readonly BoundedStateTable<string, bool> _xbits;
     private readonly int _words;
     private readonly TimeSpan _flowIdle;
 
@@ -77,6 +90,7 @@ public sealed class DetectionState
         _words = Math.Max(1, (bitCount + 63) / 64);
         _flowIdle = limits.FlowIdleTimeout;
         _flows = new BoundedStateTable<string, ulong[]>(limits.MaxFlows, evicted is null ? null : r => evicted("flowbits", r), StringComparer.Ordinal);
+        _xbits = new BoundedStateTable<string, bool>(limits.MaxXbits, evicted is null ? null : r => evicted("xbits", r), StringComparer.Ordinal);
         _thresholds = new ThresholdTracker(limits.MaxThresholdEntries, limits.FlowIdleTimeout, evicted is null ? null : r => evicted("thresholds", r));
     }
 
@@ -100,6 +114,18 @@ public sealed class DetectionState
             lock (_lock)
             {
                 return _thresholds.Count;
+            }
+        }
+    }
+
+    /// <summary>Live xbits now (a snapshot; expired ones may still be counted until swept).</summary>
+    public int XbitCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _xbits.Count;
             }
         }
     }
@@ -138,32 +164,31 @@ public sealed class DetectionState
             {
                 StatefulRule r = ordered[i];
                 report[i] = false;
-                if (r.Flowbits is { } fb)
+                FlowbitsProgram? fb = r.Flowbits;
+                if (fb is not null && !looked)
                 {
-                    if (!looked)
-                    {
-                        looked = true;
-                        _flows.TryGet(FlowKey(), now, now + _flowIdle, out bits);
-                    }
-
-                    if (fb.Reads && !fb.Holds(bits))
-                    {
-                        continue;
-                    }
-
-                    if (fb.Writes)
-                    {
-                        bits ??= _flows.GetOrAdd(FlowKey(), now, now + _flowIdle, () => new ulong[_words]);
-                        fb.Apply(bits);
-                    }
+                    looked = true;
+                    _flows.TryGet(FlowKey(), now, now + _flowIdle, out bits);
                 }
 
+                if ((fb is { Reads: true } && !fb.Holds(bits)) || (r.Xbits is { Reads: true } xb && !xb.Holds(_xbits, flow)))
+                {
+                    continue;
+                }
+
+                if (fb is { Writes: true })
+                {
+                    bits ??= _flows.GetOrAdd(FlowKey(), now, now + _flowIdle, () => new ulong[_words]);
+                    fb.Apply(bits);
+                }
+
+                r.Xbits?.Apply(_xbits, flow);
                 if (r.Rule.Action == RuleAction.Pass)
                 {
                     return false;
                 }
 
-                if (r.Flowbits?.NoAlert == true)
+                if (r.NoAlert)
                 {
                     continue;
                 }
