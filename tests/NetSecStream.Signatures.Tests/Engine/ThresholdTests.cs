@@ -1,3 +1,4 @@
+using NetSecStream.Core.Events;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Signatures.Engine.State;
 using static NetSecStream.Signatures.Tests.Engine.StateTestKit;
@@ -164,5 +165,25 @@ public sealed class ThresholdTests
         // The evicted source starts counting again; a kept one is still limited.
         Assert.Single(engine.Sids(Packet("HIT", 1, src: "10.0.0.1")));
         Assert.Empty(engine.Sids(Packet("HIT", 1, src: "10.0.0.10")));
+    }
+
+    [Fact]
+    public void Absurd_or_backward_event_times_do_not_throw()
+    {
+        const string rules = """
+            alert tcp any any -> any any (content:"HIT"; flowbits:set,b; threshold:type limit, track by_src, count 1, seconds 4294967295; sid:1;)
+            alert tcp any any -> any any (content:"HIT"; xbits:set,x,track ip_src,expire 2147483647; detection_filter:track by_flow, count 1, seconds 60; sid:2;)
+            alert tcp any any -> any any (content:"HIT"; threshold:type backoff, track by_flow, count 1, multiplier 2; sid:3;)
+            """;
+        using SignatureEngine engine = Build(rules);
+        FlowEvent At(DateTimeOffset time)
+        {
+            FlowEvent p = Packet("HIT");
+            return new FlowEvent { Timestamp = time, Kind = p.Kind, Source = p.Source, Destination = p.Destination, IpProtocol = 6, Payload = p.Payload };
+        }
+
+        Assert.Equal([1L, 3], engine.Sids(At(DateTimeOffset.MaxValue)));
+        Assert.Equal([2L, 3], engine.Sids(At(DateTimeOffset.MaxValue)));
+        Assert.Equal([2L], engine.Sids(At(DateTimeOffset.MinValue)));
     }
 }

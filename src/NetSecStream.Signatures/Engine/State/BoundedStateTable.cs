@@ -1,5 +1,13 @@
 namespace NetSecStream.Signatures.Engine.State;
 
+/// <summary>Event-time arithmetic for state expiry.</summary>
+public static class EventTime
+{
+    /// <summary><paramref name="time"/> + <paramref name="span"/>, saturating: event times come from the wire and may be absurd.</summary>
+    public static DateTimeOffset After(DateTimeOffset time, TimeSpan span) =>
+        time > DateTimeOffset.MaxValue - span ? DateTimeOffset.MaxValue : time + span;
+}
+
 /// <summary>Why an entry left a <see cref="BoundedStateTable{TKey, TValue}"/> before anyone removed it.</summary>
 public enum StateEvictionReason
 {

@@ -168,7 +168,7 @@ public sealed class DetectionState
                 if (fb is not null && !looked)
                 {
                     looked = true;
-                    _flows.TryGet(FlowKey(), now, now + _flowIdle, out bits);
+                    _flows.TryGet(FlowKey(), now, EventTime.After(now, _flowIdle), out bits);
                 }
 
                 if ((fb is { Reads: true } && !fb.Holds(bits)) || (r.Xbits is { Reads: true } xb && !xb.Holds(_xbits, flow)))
@@ -178,7 +178,7 @@ public sealed class DetectionState
 
                 if (fb is { Writes: true })
                 {
-                    bits ??= _flows.GetOrAdd(FlowKey(), now, now + _flowIdle, () => new ulong[_words]);
+                    bits ??= _flows.GetOrAdd(FlowKey(), now, EventTime.After(now, _flowIdle), () => new ulong[_words]);
                     fb.Apply(bits);
                 }
 

@@ -59,10 +59,10 @@ public sealed class ThresholdTracker
         var key = new Key(rule, option.Type == "detection_filter", track);
         DateTimeOffset now = flow.Timestamp;
         bool windowed = option.Type != "backoff";
-        if (!_table.TryGet(key, now, windowed ? null : now + _noWindowLifetime, out Counter? c))
+        if (!_table.TryGet(key, now, windowed ? null : EventTime.After(now, _noWindowLifetime), out Counter? c))
         {
             c = new Counter { WindowStart = now, NextAlertAt = Math.Max(1, option.Count) };
-            _table.Add(key, c, windowed ? now + TimeSpan.FromSeconds(option.Seconds) : now + _noWindowLifetime);
+            _table.Add(key, c, EventTime.After(now, windowed ? TimeSpan.FromSeconds(option.Seconds) : _noWindowLifetime));
         }
 
         c.Matches++;

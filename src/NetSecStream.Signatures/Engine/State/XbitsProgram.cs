@@ -68,7 +68,7 @@ public sealed class XbitsProgram
         foreach (XbitsOption w in _writes)
         {
             string key = Key(w, flow);
-            DateTimeOffset expires = now + TimeSpan.FromSeconds(w.ExpireSeconds);
+            DateTimeOffset expires = EventTime.After(now, TimeSpan.FromSeconds(w.ExpireSeconds));
             switch (w.Command)
             {
                 case FlowbitsCommand.Set:
