@@ -15,6 +15,9 @@ public sealed class SignatureOptions
     /// <summary>Optional YAML/vars file with address and port variables (HOME_NET ...).</summary>
     public string? VarsFile { get; set; }
 
+    /// <summary>Optional Suricata threshold.config: threshold / event_filter and suppress lines (rate_filter is logged and ignored).</summary>
+    public string? ThresholdFile { get; set; }
+
     /// <summary>Evaluate every rule without the prefilter (baseline, tests).</summary>
     public bool NaiveEvaluation { get; set; }
 
@@ -67,6 +70,11 @@ public sealed class SignatureOptions
             errors.Add($"Detectors:Signatures:VarsFile: '{VarsFile}' does not exist.");
         }
 
+        if (ThresholdFile is not null && !File.Exists(ThresholdFile))
+        {
+            errors.Add($"Detectors:Signatures:ThresholdFile: '{ThresholdFile}' does not exist.");
+        }
+
         if (MaxFlowStates is < 1 or > 10_000_000)
         {
             errors.Add($"Detectors:Signatures:MaxFlowStates must be between 1 and 10000000 (was {MaxFlowStates}).");
@@ -105,6 +113,9 @@ public sealed class SignatureDetector : IDetector, IDisposable
         LogLevel.Information, new EventId(1, "SignaturesLoaded"),
         "Signatures loaded: {Loaded} rules, {Evaluable} evaluable, {NotEvaluable} not evaluable yet, in {Seconds:F2} s");
 
+    private static readonly Action<ILogger, string, Exception?> LogThresholdIgnored = LoggerMessage.Define<string>(
+        LogLevel.Warning, new EventId(2, "ThresholdDirectiveIgnored"), "threshold.config directive ignored: {Problem}");
+
     private readonly SignatureOptions _options;
     private readonly ILogger? _logger;
     private SignatureEngine? _engine;
@@ -141,9 +152,29 @@ public sealed class SignatureDetector : IDetector, IDisposable
         }
 
         RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
+        State.ThresholdConfig? thresholds = null;
+        if (_options.ThresholdFile is { } thresholdFile)
+        {
+            thresholds = State.ThresholdConfig.LoadFile(thresholdFile, vars);
+            string[] malformed = [.. thresholds.Problems.Where(p => !p.Unsupported).Select(p => "Detectors:Signatures:ThresholdFile: " + p)];
+            if (malformed.Length > 0)
+            {
+                throw new InvalidOperationException(string.Join(Environment.NewLine, malformed));
+            }
+
+            if (_logger is not null)
+            {
+                foreach (State.ThresholdConfigProblem p in thresholds.Problems)
+                {
+                    LogThresholdIgnored(_logger, p.ToString(), null);
+                }
+            }
+        }
+
         LoadResult = SignatureEngine.Admit(RuleSetLoader.Load(_options.Paths, vars));
         _engine = new SignatureEngine(LoadResult, usePrefilter: !_options.NaiveEvaluation, stateLimits: _options.StateLimits,
-            stateEvicted: (table, reason) => Metrics.StateEvicted(Id, table, reason == State.StateEvictionReason.Capacity ? "capacity" : "expired"));
+            stateEvicted: (table, reason) => Metrics.StateEvicted(Id, table, reason == State.StateEvictionReason.Capacity ? "capacity" : "expired"),
+            thresholdConfig: thresholds);
 
         // Rules that did not load, and parsed rules the engine cannot evaluate yet, are counted: never a silent skip.
         int notEvaluable = LoadResult.Diagnostics.Count(d => d.Kind == RuleDiagnosticKind.NotEvaluable);

@@ -44,8 +44,8 @@ public sealed class SignatureEngine : IDisposable
 
     public SignatureEngine(
         RuleSetLoadResult load, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto,
-        DetectionStateLimits? stateLimits = null, Action<string, StateEvictionReason>? stateEvicted = null)
-        : this((load ?? throw new ArgumentNullException(nameof(load))).Rules, usePrefilter, implementation, stateLimits, stateEvicted)
+        DetectionStateLimits? stateLimits = null, Action<string, StateEvictionReason>? stateEvicted = null, ThresholdConfig? thresholdConfig = null)
+        : this((load ?? throw new ArgumentNullException(nameof(load))).Rules, usePrefilter, implementation, stateLimits, stateEvicted, thresholdConfig)
     {
     }
 
@@ -54,9 +54,10 @@ public sealed class SignatureEngine : IDisposable
     /// <param name="implementation">Prefilter implementation.</param>
     /// <param name="stateLimits">Bounds of the flowbits and threshold tables (defaults when null).</param>
     /// <param name="stateEvicted">Told of each state entry dropped: the table and why (for metrics).</param>
+    /// <param name="thresholdConfig">threshold.config thresholds and suppressions, if any.</param>
     public SignatureEngine(
         IReadOnlyList<Rule> rules, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto,
-        DetectionStateLimits? stateLimits = null, Action<string, StateEvictionReason>? stateEvicted = null)
+        DetectionStateLimits? stateLimits = null, Action<string, StateEvictionReason>? stateEvicted = null, ThresholdConfig? thresholdConfig = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         UsesPrefilter = usePrefilter;
@@ -72,7 +73,7 @@ public sealed class SignatureEngine : IDisposable
                 continue;
             }
 
-            compiled.Add(new CompiledRule(rule, spec, compiled.Count, bitNames));
+            compiled.Add(new CompiledRule(rule, spec, compiled.Count, bitNames, thresholdConfig));
         }
 
         _rules = [.. compiled];
@@ -748,11 +749,11 @@ public sealed class SignatureEngine : IDisposable
 
     private readonly record struct ProtocolSpec(Transport Transport, bool AnyTransport, string? L7);
 
-    private sealed class CompiledRule(Rule rule, ProtocolSpec spec, int index, FlowbitNames bitNames)
+    private sealed class CompiledRule(Rule rule, ProtocolSpec spec, int index, FlowbitNames bitNames, ThresholdConfig? thresholdConfig)
     {
         public Rule Rule { get; } = rule;
 
-        public StatefulRule State { get; } = new(index, rule, bitNames);
+        public StatefulRule State { get; } = new(index, rule, bitNames, thresholdConfig);
 
         public ProtocolSpec Spec { get; } = spec;
 

@@ -80,4 +80,32 @@ public sealed class SignatureStateDetectorTests
             File.Delete(rules);
         }
     }
+
+    [Fact]
+    public async Task A_malformed_threshold_file_fails_the_start_naming_the_key_and_line()
+    {
+        string rules = Path.GetTempFileName();
+        string thresholds = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(rules, "alert tcp any any -> any any (msg:\"x\"; content:\"X\"; sid:1;)\n");
+            await File.WriteAllTextAsync(thresholds, "suppress gen_id 1, sig_id 1\nthreshold gen_id 1, sig_id 1, type often\n");
+            using var metrics = new NetSecMetrics();
+            using var detector = new SignatureDetector(new SignatureOptions { Paths = [rules], ThresholdFile = thresholds }, metrics);
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => detector.StartAsync(CancellationToken.None));
+            Assert.StartsWith($"Detectors:Signatures:ThresholdFile: {thresholds}:2: ", ex.Message, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(thresholds, "suppress gen_id 1, sig_id 1\n");
+            using var ok = new SignatureDetector(new SignatureOptions { Paths = [rules], ThresholdFile = thresholds }, metrics);
+            await ok.StartAsync(CancellationToken.None);
+            var alerts = new List<Alert>();
+            ok.Detect([Packet("X")], alerts);
+            Assert.Empty(alerts);
+        }
+        finally
+        {
+            File.Delete(rules);
+            File.Delete(thresholds);
+        }
+    }
 }

@@ -23,15 +23,17 @@ public sealed record DetectionStateLimits
 /// <summary>The part of a compiled rule the stateful phase needs.</summary>
 public sealed class StatefulRule
 {
-    public StatefulRule(int index, Rule rule, FlowbitNames names)
+    public StatefulRule(int index, Rule rule, FlowbitNames names, ThresholdConfig? thresholdConfig = null)
     {
         ArgumentNullException.ThrowIfNull(rule);
         Index = index;
         Rule = rule;
+        (Threshold, DetectionFilter) = thresholdConfig?.Effective(rule) ?? (rule.Threshold, rule.DetectionFilter);
+        Suppressions = thresholdConfig?.SuppressionsOf(rule) ?? [];
         Flowbits = FlowbitsProgram.Compile(rule, names);
         Xbits = XbitsProgram.Compile(rule);
         NoAlert = Flowbits?.NoAlert == true || rule.Options.Any(o => o.Keyword == "noalert");
-        IsStateful = Flowbits is not null || Xbits is not null || NoAlert || rule.Threshold is not null || rule.DetectionFilter is not null;
+        IsStateful = Flowbits is not null || Xbits is not null || NoAlert || Threshold is not null || DetectionFilter is not null || Suppressions.Count > 0;
 
         // Suricata's default action order (pass, drop, reject, alert), then the flowbits order, then the xbits
         // (host and IP-pair bits) order, then rule order.
@@ -54,6 +56,15 @@ public sealed class StatefulRule
     public FlowbitsProgram? Flowbits { get; }
 
     public XbitsProgram? Xbits { get; }
+
+    /// <summary>The rule's threshold, or the one threshold.config gives it.</summary>
+    public ThresholdOption? Threshold { get; }
+
+    /// <summary>The rule's detection_filter (none when threshold.config overrides the rule's thresholding).</summary>
+    public ThresholdOption? DetectionFilter { get; }
+
+    /// <summary>threshold.config suppress lines for this rule.</summary>
+    public IReadOnlyList<Suppression> Suppressions { get; }
 
     /// <summary>flowbits:noalert or noalert: the rule updates state but is never reported.</summary>
     public bool NoAlert { get; }
@@ -146,7 +157,8 @@ public sealed class DetectionState
     /// The stateful phase of one event. <paramref name="ordered"/> are the rules whose other conditions matched the
     /// event, in <see cref="StatefulRule.OrderKey"/> order. For each: its flowbit tests must hold on the flow's bits as
     /// the earlier rules of this event left them; then its writes apply; a <c>pass</c> rule ends the event (false:
-    /// report nothing); a noalert rule is not reported; a thresholded rule is reported only when its counter allows.
+    /// report nothing); a noalert or suppressed rule is not reported (and not counted); a thresholded rule is reported
+    /// only when its counter allows.
     /// <paramref name="report"/>[i] says whether <paramref name="ordered"/>[i] alerts.
     /// </summary>
     public bool Decide(FlowEvent flow, IReadOnlyList<StatefulRule> ordered, Span<bool> report)
@@ -188,16 +200,29 @@ public sealed class DetectionState
                     return false;
                 }
 
-                if (r.NoAlert)
+                if (r.NoAlert || Suppressed(r, flow))
                 {
                     continue;
                 }
 
-                report[i] = Allowed(r, r.Rule.DetectionFilter, flow, FlowKey) && Allowed(r, r.Rule.Threshold, flow, FlowKey);
+                report[i] = Allowed(r, r.DetectionFilter, flow, FlowKey) && Allowed(r, r.Threshold, flow, FlowKey);
             }
         }
 
         return true;
+    }
+
+    private static bool Suppressed(StatefulRule r, FlowEvent flow)
+    {
+        foreach (Suppression s in r.Suppressions)
+        {
+            if (s.Suppresses(flow))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool Allowed(StatefulRule r, ThresholdOption? option, FlowEvent flow, Func<string> flowKey) =>
