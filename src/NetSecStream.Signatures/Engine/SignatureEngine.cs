@@ -20,9 +20,10 @@ public sealed record SignatureMatch(Rule Rule, string Explanation);
 /// Evaluates: header (protocol, addresses, ports, <c>-&gt;</c>/<c>&lt;&gt;</c>), <c>flow</c> direction (from
 /// <see cref="FlowEvent.IsReply"/>; <c>established</c> and stream/frag flags are not checked), <c>dsize</c> (payload length of the event's direction), and per
 /// buffer <c>content</c> (nocase, depth, offset, distance, within, startswith, endswith, negation, with backtracking
-/// over earlier occurrences) and <c>pcre</c> (Latin-1 text, relative flag, negation). <c>flowbits</c>, <c>threshold</c>
-/// and <c>detection_filter</c> keep state across events in a <see cref="DetectionState"/> (bounded, event time): the
-/// rules that matched an event run through it in Suricata's order (action, then flowbits writers before readers).
+/// over earlier occurrences) and <c>pcre</c> (Latin-1 text, relative flag, negation). <c>flowbits</c>, <c>xbits</c>,
+/// <c>noalert</c>, <c>threshold</c>, <c>detection_filter</c> and threshold.config keep state across events in a
+/// <see cref="DetectionState"/> (bounded, event time): the rules that matched an event run through it in Suricata's
+/// order (action, then flowbits writers before readers).
 /// Thread-safe once built: matching is lock-free, the stateful phase of each event runs under the state's lock.
 /// </summary>
 public sealed class SignatureEngine : IDisposable
@@ -170,16 +171,17 @@ public sealed class SignatureEngine : IDisposable
     /// <summary>Rules evaluated on every event because they have no positive content to prefilter on.</summary>
     public int HeaderOnlyCount => _alwaysEvaluate.Length;
 
-    /// <summary>Prefilter pattern count per buffer (empty on the naive path).</summary>
-    /// <summary>The flowbits and threshold state; null when no rule needs any.</summary>
+    /// <summary>The flowbits, xbits and threshold state; null when no rule needs any.</summary>
     public DetectionState? State => _state;
 
+    /// <summary>Prefilter pattern count per buffer (empty on the naive path).</summary>
     public IReadOnlyDictionary<string, int> PrefilterPatterns => _matchers.ToDictionary(kv => kv.Key, kv => kv.Value.PatternCount, StringComparer.Ordinal);
 
     /// <summary>
     /// Adds the rules matching <paramref name="flow"/> to <paramref name="matches"/> in rule order. When a matching
     /// rule's action is <c>pass</c>, nothing else of this event is reported (the pass rule itself is not reported either).
-    /// Rules with flowbits or thresholds then pass through the <see cref="DetectionState"/> (see <see cref="DetectionState.Decide"/>).
+    /// When a matching rule has flowbits, xbits, noalert or thresholds, the event's matches pass through the
+    /// <see cref="DetectionState"/> instead (see <see cref="DetectionState.Decide"/>).
     /// </summary>
     public void Match(FlowEvent flow, ICollection<SignatureMatch> matches)
     {
