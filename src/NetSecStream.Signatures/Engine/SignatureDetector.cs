@@ -21,7 +21,11 @@ public sealed class SignatureOptions
     /// <summary>Evaluate every rule without the prefilter (baseline, tests).</summary>
     public bool NaiveEvaluation { get; set; }
 
-    /// <summary>Most flows whose flowbits are kept at once; beyond it the least recently seen flow's bits are evicted (counted).</summary>
+    /// <summary>
+    /// Most flows whose flowbits are kept at once; beyond it the least recently seen flow's bits are evicted (counted).
+    /// A flow costs its key, a bit set of the rule set's flowbit names (ET Open: 311 names, 40 bytes) and the table
+    /// entry: about 250 bytes, so the default bounds the table near 25 MB.
+    /// </summary>
     public int MaxFlowStates { get; set; } = 100_000;
 
     /// <summary>Seconds of event time without an event after which a flow's bits are dropped.</summary>
