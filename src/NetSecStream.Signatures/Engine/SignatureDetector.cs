@@ -15,11 +15,39 @@ public sealed class SignatureOptions
     /// <summary>Optional YAML/vars file with address and port variables (HOME_NET ...).</summary>
     public string? VarsFile { get; set; }
 
+    /// <summary>Optional Suricata threshold.config: threshold / event_filter and suppress lines (rate_filter is logged and ignored).</summary>
+    public string? ThresholdFile { get; set; }
+
     /// <summary>Evaluate every rule without the prefilter (baseline, tests).</summary>
     public bool NaiveEvaluation { get; set; }
 
     /// <summary>How often the rule files are checked for changes (SIGHUP reloads at once); zero turns the check off.</summary>
     public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most flows whose flowbits are kept at once; beyond it the least recently seen flow's bits are evicted (counted).
+    /// A flow costs its key, a bit set of the rule set's flowbit names (ET Open: 311 names, 40 bytes) and the table
+    /// entry: about 250 bytes, so the default bounds the table near 25 MB.
+    /// </summary>
+    public int MaxFlowStates { get; set; } = 100_000;
+
+    /// <summary>Seconds of event time without an event after which a flow's bits are dropped.</summary>
+    public int FlowStateIdleSeconds { get; set; } = 3600;
+
+    /// <summary>Most threshold / detection_filter counters kept at once; beyond it the least recently used is evicted (counted).</summary>
+    public int MaxThresholdStates { get; set; } = 100_000;
+
+    /// <summary>Most xbits (host or IP-pair bits) kept at once; beyond it the least recently used is evicted (counted).</summary>
+    public int MaxXbitStates { get; set; } = 100_000;
+
+    /// <summary>The state bounds as the engine takes them.</summary>
+    public State.DetectionStateLimits StateLimits => new()
+    {
+        MaxFlows = MaxFlowStates,
+        FlowIdleTimeout = TimeSpan.FromSeconds(FlowStateIdleSeconds),
+        MaxThresholdEntries = MaxThresholdStates,
+        MaxXbits = MaxXbitStates,
+    };
 
     /// <summary>Problems with the options; each message starts with <c>Detectors:Signatures:</c>. Empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -54,6 +82,31 @@ public sealed class SignatureOptions
             errors.Add($"Detectors:Signatures:VarsFile: '{VarsFile}' does not exist.");
         }
 
+        if (ThresholdFile is not null && !File.Exists(ThresholdFile))
+        {
+            errors.Add($"Detectors:Signatures:ThresholdFile: '{ThresholdFile}' does not exist.");
+        }
+
+        if (MaxFlowStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxFlowStates must be between 1 and 10000000 (was {MaxFlowStates}).");
+        }
+
+        if (FlowStateIdleSeconds is < 1 or > 7 * 24 * 3600)
+        {
+            errors.Add($"Detectors:Signatures:FlowStateIdleSeconds must be between 1 and 604800 (was {FlowStateIdleSeconds}).");
+        }
+
+        if (MaxThresholdStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxThresholdStates must be between 1 and 10000000 (was {MaxThresholdStates}).");
+        }
+
+        if (MaxXbitStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxXbitStates must be between 1 and 10000000 (was {MaxXbitStates}).");
+        }
+
         return errors;
     }
 }
@@ -70,6 +123,11 @@ public sealed class SignatureOptions
 /// read, or of which no rule loads, is refused: the old engine keeps running, the failure is logged and counted in
 /// <c>netsec_component_reloads{outcome="failed"}</c>.
 /// </para>
+/// <para>
+/// The pipeline runs each detector in one stage, batch after
+/// batch in stream order, so flowbits and threshold state see events in capture order; the engine's state is also
+/// locked per event (see <see cref="State.DetectionState"/>), so concurrent callers cannot corrupt it.
+/// </para>
 /// </summary>
 public sealed class SignatureDetector : IDetector, IDisposable
 {
@@ -79,6 +137,8 @@ public sealed class SignatureDetector : IDetector, IDisposable
 
     private static readonly Action<ILogger, string, Exception?> LogReloadFailed = LoggerMessage.Define<string>(
         LogLevel.Warning, new EventId(2, "SignaturesReloadFailed"), "Signature rules not reloaded, the running rules stay: {Reason}");
+    private static readonly Action<ILogger, string, Exception?> LogThresholdIgnored = LoggerMessage.Define<string>(
+        LogLevel.Warning, new EventId(3, "ThresholdDirectiveIgnored"), "threshold.config directive ignored: {Problem}");
 
     private readonly SignatureOptions _options;
     private readonly ILogger? _logger;
@@ -122,7 +182,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
 
         if (!Reload(force: true, out string? reason))
         {
-            throw new InvalidOperationException("Detectors:Signatures: " + reason);
+            throw new InvalidOperationException(reason!.StartsWith("Detectors:Signatures:", StringComparison.Ordinal) ? reason : "Detectors:Signatures: " + reason);
         }
 
         if (_options.ReloadInterval > TimeSpan.Zero)
@@ -167,6 +227,26 @@ public sealed class SignatureDetector : IDetector, IDisposable
                 }
 
                 RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
+                State.ThresholdConfig? thresholds = null;
+                if (_options.ThresholdFile is { } thresholdFile)
+                {
+                    thresholds = State.ThresholdConfig.LoadFile(thresholdFile, vars);
+                    string[] malformed = [.. thresholds.Problems.Where(p => !p.Unsupported).Select(p => "Detectors:Signatures:ThresholdFile: " + p)];
+                    if (malformed.Length > 0)
+                    {
+                        reason = string.Join(Environment.NewLine, malformed);
+                        return Refuse(reason);
+                    }
+
+                    if (_logger is not null)
+                    {
+                        foreach (State.ThresholdConfigProblem p in thresholds.Problems)
+                        {
+                            LogThresholdIgnored(_logger, p.ToString(), null);
+                        }
+                    }
+                }
+
                 load = SignatureEngine.Admit(RuleSetLoader.Load(_options.Paths, vars));
                 if (load.Loaded == 0 && load.Total > 0)
                 {
@@ -174,7 +254,10 @@ public sealed class SignatureDetector : IDetector, IDisposable
                     return Refuse(reason);
                 }
 
-                engine = new SignatureEngine(load, usePrefilter: !_options.NaiveEvaluation);
+                // Flowbits, xbits and threshold state live in the engine: a reload starts them afresh.
+                engine = new SignatureEngine(load, usePrefilter: !_options.NaiveEvaluation, stateLimits: _options.StateLimits,
+                    stateEvicted: (table, why) => Metrics.StateEvicted(Id, table, why == State.StateEvictionReason.Capacity ? "capacity" : "expired"),
+                    thresholdConfig: thresholds);
             }
 #pragma warning disable CA1031 // Whatever breaks a reload (I/O, a vars file, an engine build) must leave the running rules in place.
             catch (Exception ex)
@@ -259,6 +342,11 @@ public sealed class SignatureDetector : IDetector, IDisposable
         if (_options.VarsFile is { } vars)
         {
             files.Add(vars);
+        }
+
+        if (_options.ThresholdFile is { } thresholdFile)
+        {
+            files.Add(thresholdFile);
         }
 
         foreach (string file in files)

@@ -107,14 +107,18 @@ public sealed class SignatureDetectorTests(ITestOutputHelper output)
                     Interlocked.Increment(ref batches);
                 }
             });
+            SpinWait.SpinUntil(() => Volatile.Read(ref batches) > 0, TimeSpan.FromSeconds(30));
+            int before = Volatile.Read(ref batches);
             for (int i = 0; i < 5; i++)
             {
                 Assert.True(detector.Reload(force: true, out reason), reason);
             }
 
+            SpinWait.SpinUntil(() => Volatile.Read(ref batches) > before, TimeSpan.FromSeconds(30));
+
             await stop.CancelAsync();
             await worker;
-            Assert.True(batches > 0);
+            Assert.True(batches > before);
             Assert.Equal(["5"], Sids());
         }
         finally
