@@ -839,7 +839,8 @@ public sealed class SignatureEngine : IDisposable
 
         private static string? Extract(FlowEvent f, string buffer) => buffer switch
         {
-            "dns.query" => f.Dns?.Query,
+            // dns.query inspects requests; in packet inspection an answer is a transaction of its own and has none.
+            "dns.query" => f.Kind == FlowEventKind.Transaction && f.Dns is { IsResponse: true } ? null : f.Dns?.Query,
             "http.uri" or "http.uri.raw" => f.Http?.Uri,
             "http.host" => f.Http?.Host,
             "http.method" => f.Http?.Method,
