@@ -16,7 +16,7 @@ public static class RulesCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Rule files, or directories of *.rules files.", Arity = ArgumentArity.OneOrMore };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object: total, loaded, failed, unsupported_keywords, errors (and elapsed_s, loaded_percent)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object: total, loaded, failed, unsupported_keywords, errors (and elapsed_s, loaded_percent, memory_mb)." };
         var limit = new Option<int>("--max-errors") { Description = "Diagnostics to print (all in --json).", DefaultValueFactory = _ => 50 };
         var check = new Command("check", "Load rules and report every rule that does not load, with the reason.") { paths, json, limit };
         check.SetAction(parse => Check(parse.GetValue(paths) ?? [], parse.GetValue(json), parse.GetValue(limit)));
@@ -26,6 +26,7 @@ public static class RulesCommand
     private static int Check(string[] paths, bool asJson, int maxErrors)
     {
         RuleSetLoadResult result;
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         try
         {
             result = SignatureEngine.Admit(RuleSetLoader.Load(paths));
@@ -36,6 +37,9 @@ public static class RulesCommand
             return NetSecCli.ConfigurationErrorExitCode;
         }
 
+        // Managed memory the loaded rules hold (parsed options, patterns, compiled address ranges are built lazily).
+        double memoryMb = Math.Round(Math.Max(0, GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1048576.0, 1);
+        GC.KeepAlive(result);
         var report = new RulesCheckReport(
             result.Total,
             result.Loaded,
@@ -43,7 +47,8 @@ public static class RulesCommand
             result.UnsupportedKeywords.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal).ToDictionary(k => k.Key, k => k.Value),
             [.. result.Diagnostics.Select(d => new RulesCheckError(d.File, d.Line, d.Sid, KindName(d.Kind), d.Reason))],
             Math.Round(result.Elapsed.TotalSeconds, 3),
-            Math.Round(result.LoadedPercent, 2));
+            Math.Round(result.LoadedPercent, 2),
+            memoryMb);
         if (asJson)
         {
             Console.WriteLine(JsonSerializer.Serialize(report, RulesJsonContext.Default.RulesCheckReport));
@@ -51,7 +56,7 @@ public static class RulesCommand
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{report.Total:N0} rules: {report.Loaded:N0} loaded ({report.LoadedPercent:F2}%), {report.Failed:N0} failed, in {report.ElapsedSeconds:F2} s"));
+                $"{report.Total:N0} rules: {report.Loaded:N0} loaded ({report.LoadedPercent:F2}%), {report.Failed:N0} failed, in {report.ElapsedSeconds:F2} s, {report.MemoryMb:F1} MB"));
             if (report.UnsupportedKeywords.Count > 0)
             {
                 Console.WriteLine("unsupported keywords: " + string.Join(", ", report.UnsupportedKeywords.Select(k => $"{k.Key} ({k.Value})")));
@@ -93,7 +98,8 @@ public sealed record RulesCheckReport(
     [property: JsonPropertyName("unsupported_keywords")] IReadOnlyDictionary<string, int> UnsupportedKeywords,
     [property: JsonPropertyName("errors")] IReadOnlyList<RulesCheckError> Errors,
     [property: JsonPropertyName("elapsed_s")] double ElapsedSeconds,
-    [property: JsonPropertyName("loaded_percent")] double LoadedPercent);
+    [property: JsonPropertyName("loaded_percent")] double LoadedPercent,
+    [property: JsonPropertyName("memory_mb")] double MemoryMb);
 
 [JsonSourceGenerationOptions(WriteIndented = false)]
 [JsonSerializable(typeof(RulesCheckReport))]
