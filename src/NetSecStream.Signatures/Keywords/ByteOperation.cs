@@ -199,7 +199,7 @@ public abstract class ByteOperation : RuleOption, IBufferCondition, INotEvaluabl
     internal static int ParseBytes(string keyword, string text, bool allowString)
     {
         long n = NumericRange.Number(keyword, text, 64);
-        // 0 bytes with 'string' reads the rest of the buffer (ET Open uses byte_test:0,=,0,0,string,dec).
+        // 0 bytes with 'string' reads digits up to the first non-digit (ET Open uses byte_test:0,=,0,0,string,dec).
         return (n >= 1 || allowString) && (n <= 8 || (allowString && n <= 23)) ? (int)n
             : throw RuleParseException.Invalid($"{keyword}: byte count {n} must be 1..8 (up to 23 with 'string')");
     }

@@ -8,8 +8,6 @@ namespace NetSecStream.Signatures.Keywords;
 /// </summary>
 public sealed class ByteTestOption : ByteOperation
 {
-    public override string? NotEvaluableReason => base.NotEvaluableReason ?? (Bytes == 0 ? "byte_test of 0 bytes" : null);
-
     public override bool Matches(ReadOnlySpan<byte> buffer, ref int position, ByteVariables variables)
     {
         ArgumentNullException.ThrowIfNull(variables);

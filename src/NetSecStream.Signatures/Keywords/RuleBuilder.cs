@@ -106,8 +106,8 @@ public sealed class RuleBuilder
     }
 
     /// <summary>
-    /// Appends a transform to the current sticky buffer. As in Suricata, transforms directly follow the sticky buffer
-    /// (or another transform): a transform after a content would change what that content already inspected.
+    /// Appends a transform to the current sticky buffer. Options written after it inspect the transformed buffer; those
+    /// written before it keep inspecting the buffer as it was (Suricata makes the transformed buffer a buffer of its own).
     /// </summary>
     public void AddTransform(TransformOption transform)
     {
@@ -115,11 +115,6 @@ public sealed class RuleBuilder
         if (StickyBuffer is null)
         {
             throw RuleParseException.Invalid($"transform '{transform.Keyword}' needs a sticky buffer before it");
-        }
-
-        if (_options.Count > 0 && _options[^1] is not (StickyBufferOption or TransformOption))
-        {
-            throw RuleParseException.Invalid($"transform '{transform.Keyword}' must directly follow its sticky buffer {StickyBuffer}");
         }
 
         transform.Buffer = StickyBuffer;
