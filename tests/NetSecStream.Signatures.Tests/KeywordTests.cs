@@ -150,10 +150,11 @@ public sealed class KeywordTests
         var isdataat = r.Options.OfType<IsDataAtOption>().Single();
         Assert.True(isdataat.Negated && isdataat.Relative);
         Assert.Equal(5, isdataat.Position.Value);
-        NumericRangeOption bsize = r.Options.OfType<NumericRangeOption>().Single(o => o.Keyword == "bsize");
+        BsizeOption bsize = r.Options.OfType<BsizeOption>().Single();
         Assert.Equal("http.uri", bsize.Buffer);
         Assert.True(bsize.Range.Matches(5) && !bsize.Range.Matches(9));
-        Assert.Equal("raw", r.Options.OfType<NumericRangeOption>().Single(o => o.Keyword == "urilen").Qualifier);
+        UrilenOption urilen = r.Options.OfType<UrilenOption>().Single();
+        Assert.Equal(("raw", "http.uri.raw"), (urilen.Qualifier, urilen.Buffer));
         Assert.Contains("needs min < max", Error("dsize:9<>3;"), StringComparison.Ordinal);
         Assert.Contains("is not a number", Error("dsize:abc;"), StringComparison.Ordinal);
         Assert.Contains("unknown option", Error("isdataat:1,sideways;"), StringComparison.Ordinal);
@@ -232,8 +233,8 @@ public sealed class KeywordTests
     [Fact]
     public void KeptKeywords_AreParsedAndKept()
     {
-        Rule r = WithOptions("tag:session,5,packets; noalert; flags:S,12; xbits:set,a,track ip_src; stream_size:server,>,10;");
-        Assert.Equal(["tag", "noalert", "flags", "xbits", "stream_size"], r.Options.OfType<KeptOption>().Select(o => o.Keyword));
+        Rule r = WithOptions("tag:session,5,packets; noalert; xbits:set,a,track ip_src; stream_size:server,>,10;");
+        Assert.Equal(["tag", "noalert", "xbits", "stream_size"], r.Options.OfType<KeptOption>().Select(o => o.Keyword));
         Assert.Equal("session,5,packets", r.Options.OfType<KeptOption>().First().Value);
     }
 
