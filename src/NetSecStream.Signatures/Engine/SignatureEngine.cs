@@ -485,8 +485,10 @@ public sealed class SignatureEngine : IDisposable
             }
             else
             {
+                // An app-layer buffer that is present but empty (an empty User-Agent) is inspected: bsize:0 and
+                // negated contents match it, as in Suricata; an absent one is not.
                 byte[]? bytes = s.Get(b);
-                matched = bytes is not null && MatchBuffer(b.Options, bytes, s);
+                matched = bytes is not null && MatchBuffer(b.Options, bytes, s, inspectEmpty: true);
             }
 
             if (!matched)
@@ -544,11 +546,11 @@ public sealed class SignatureEngine : IDisposable
             && rule.Destination.Matches(flow.Source.Ip) && rule.DestinationPorts.Matches(flow.Source.Port);
     }
 
-    private static bool MatchBuffer(RuleOption[] options, ReadOnlySpan<byte> buffer, Scratch s)
+    private static bool MatchBuffer(RuleOption[] options, ReadOnlySpan<byte> buffer, Scratch s, bool inspectEmpty = false)
     {
-        if (buffer.IsEmpty)
+        if (buffer.IsEmpty && !inspectEmpty)
         {
-            // Only rules made of negations alone match an empty buffer; Suricata does not inspect absent buffers.
+            // An empty payload is no payload: Suricata does not run payload options on packets without data.
             return false;
         }
 

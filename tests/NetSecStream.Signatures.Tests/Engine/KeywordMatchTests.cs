@@ -210,6 +210,17 @@ public sealed class KeywordMatchTests
     }
 
     [Fact]
+    public void Present_but_empty_buffers_are_inspected_absent_ones_are_not()
+    {
+        const string rules = """
+            alert http any any -> any any (http.user_agent; bsize:0; sid:1;)
+            alert http any any -> any any (http.user_agent; content:!"u"; sid:2;)
+            alert http any any -> any any (http.referer; content:!"u"; sid:3;)
+            """;
+        BothPaths(rules, Event(http: new HttpFacts { Method = "GET", UserAgent = "", Headers = [new("User-Agent", "")] }), 1, 2);
+    }
+
+    [Fact]
     public void Icmp_type_and_code()
     {
         const string rules = """
