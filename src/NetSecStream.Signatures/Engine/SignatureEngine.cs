@@ -831,16 +831,27 @@ public sealed class SignatureEngine : IDisposable
 
             if (plan.Transforms.Length == 0)
             {
-                string? text = Extract(_flow!, plan.Buffer);
-                bytes = text is null ? null : Encoding.Latin1.GetBytes(text);
+                bytes = Raw(plan.Buffer);
             }
             else
             {
-                byte[]? raw = Get(new BufferPlan(new BufferMatches(plan.Buffer, [])));
+                byte[]? raw = Raw(plan.Buffer);
                 bytes = raw is null ? null : plan.Transform(raw);
+                _buffers[plan.Key] = bytes;
             }
 
-            _buffers[plan.Key] = bytes;
+            return bytes;
+        }
+
+        /// <summary>The untransformed buffer, cached under its own name (a buffer's name is its key without transforms).</summary>
+        private byte[]? Raw(string buffer)
+        {
+            if (!_buffers.TryGetValue(buffer, out byte[]? bytes))
+            {
+                string? text = Extract(_flow!, buffer);
+                _buffers[buffer] = bytes = text is null ? null : Encoding.Latin1.GetBytes(text);
+            }
+
             return bytes;
         }
 
