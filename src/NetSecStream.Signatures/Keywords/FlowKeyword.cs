@@ -11,8 +11,11 @@ namespace NetSecStream.Signatures.Keywords;
 /// without carrying any data (SYN answered by RST-ACK); without recorded TCP flags, once it carried payload or L7 facts.
 /// Other transports are established once the reply direction was seen: a reply event, payload both ways, or an L7
 /// response (DNS answer, HTTP status) on the event.
+/// <c>only_stream</c> holds on flow and transaction events (their payload is the reassembled stream prefix),
+/// <c>no_stream</c> on packet events only. The events carry no fragmentation facts, so <c>only_frag</c> and
+/// <c>no_frag</c> make the rule not evaluable.
 /// </summary>
-public sealed class FlowOption : RuleOption, IEventCondition
+public sealed class FlowOption : RuleOption, IEventCondition, INotEvaluableReason
 {
     /// <summary>to_server / from_client (true), to_client / from_server (false), or null for either.</summary>
     public bool? ToServer { get; init; }
@@ -28,7 +31,18 @@ public sealed class FlowOption : RuleOption, IEventCondition
     /// <summary>only_frag (true), no_frag (false), or null.</summary>
     public bool? Fragmented { get; init; }
 
-    public bool Matches(FlowEvent flow) => Established is not { } wanted || IsEstablished(flow) == wanted;
+    public string? NotEvaluableReason => Fragmented is null ? null : Fragmented.Value ? "flow:only_frag" : "flow:no_frag";
+
+    public bool Matches(FlowEvent flow)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        if (Stream is { } stream && stream == (flow.Kind == FlowEventKind.Packet))
+        {
+            return false;
+        }
+
+        return Established is not { } wanted || IsEstablished(flow) == wanted;
+    }
 
     /// <summary>Whether <paramref name="flow"/> counts as established (see the class summary for null).</summary>
     public static bool IsEstablished(FlowEvent flow)

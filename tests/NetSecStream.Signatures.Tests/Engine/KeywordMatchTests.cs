@@ -273,6 +273,21 @@ public sealed class KeywordMatchTests
         BothPaths(rules, Event(proto: 17, dns: new DnsFacts { Query = "a.example" }), 2, 3);
         BothPaths(rules, Event(proto: 17, dns: new DnsFacts { Query = "a.example", IsResponse = true }), 1, 3);
         BothPaths(rules, Event(proto: 17, reply: true), 1, 3);
+
+        const string stream = """
+            alert tcp any any -> any any (flow:only_stream; content:"x"; sid:1;)
+            alert tcp any any -> any any (flow:no_stream; content:"x"; sid:2;)
+            """;
+        BothPaths(stream, Event(toServer: "x"), 1);
+        FlowEvent packet = Event(toServer: "x");
+        packet = new FlowEvent
+        {
+            Timestamp = packet.Timestamp, Source = packet.Source, Destination = packet.Destination, IpProtocol = 6, Payload = packet.Payload,
+            Kind = FlowEventKind.Packet,
+        };
+        BothPaths(stream, packet, 2);
+        using var engine = new SignatureEngine(RuleSetLoader.LoadText("alert tcp any any -> any any (flow:only_frag; sid:3;)"));
+        Assert.Equal("flow:only_frag", Assert.Single(engine.NotEvaluable).Reason);
     }
 
     [Fact]
