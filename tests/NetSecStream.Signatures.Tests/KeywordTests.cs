@@ -230,6 +230,32 @@ public sealed class KeywordTests
         Assert.Contains("dataset", Error("dataset:frob,x;"), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("flags:SX;", "'X' is not a TCP flag")]
+    [InlineData("flags:+*S;", "more than one modifier")]
+    [InlineData("flags:0S;", "cannot be combined")]
+    [InlineData("xor:\"0d0\";", "must be 1..255 bytes of hex")]
+    [InlineData("dotprefix;", "needs a sticky buffer")]
+    [InlineData("to_lowercase;", "needs a sticky buffer")]
+    [InlineData("byte_extract:1,0,v,align 3;", "align 2 or align 4")]
+    [InlineData("byte_test:9,=,1,0;", "byte count 9")]
+    [InlineData("byte_jump:1,0,multiplier 0;", "must be positive")]
+    [InlineData("byte_jump:1,0,from_beginning,from_end;", "exclude each other")]
+    [InlineData("urilen:5,sideways;", "is not N[,raw|norm]")]
+    public void NewKeywords_RejectMalformedValues(string options, string reason) =>
+        Assert.Contains(reason, Error(options), StringComparison.Ordinal);
+
+    [Fact]
+    public void Transforms_ChainPerStickyBuffer_AndATransformAfterAContentStartsANewBuffer()
+    {
+        Rule r = Parse("alert dns any any -> any any (dns.query; content:\"a\"; dotprefix; to_lowercase; content:\".b\"; dns.query; content:\"c\"; sid:1;)");
+        Assert.Equal(["dns.query", "dns.query|dotprefix|to_lowercase"], r.Buffers.Select(b => b.Key));
+        Assert.Equal(2, r.Buffers[0].Options.Count);
+        Assert.Equal(["dotprefix", "to_lowercase"], r.Buffers[1].Transforms.Select(t => t.Keyword));
+        FlagsOption flags = WithOptions("flags:!SA,CE;").Options.OfType<FlagsOption>().Single();
+        Assert.Equal(('!', (byte)0x12, (byte)0xC0), (flags.Modifier!.Value, flags.Flags, flags.Ignore));
+    }
+
     [Fact]
     public void KeptKeywords_AreParsedAndKept()
     {

@@ -18,7 +18,7 @@ public sealed class ByteExtractOption : ByteOperation
         }
 
         long value = (long)number * Multiplier;
-        long align = FlagValue("align") ?? 0;
+        long align = Align;
         if (align > 0 && value % align != 0)
         {
             value += align - (value % align);

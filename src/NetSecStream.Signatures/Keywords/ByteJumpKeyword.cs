@@ -19,13 +19,12 @@ public sealed class ByteJumpOption : ByteOperation
         }
 
         long jump = (long)number * Multiplier;
-        if (Flags.Contains("align") && jump % 4 != 0)
+        if (Align > 0 && jump % 4 != 0)
         {
             jump += 4 - (jump % 4);
         }
 
-        long target = Flags.Contains("from_beginning") ? jump : Flags.Contains("from_end") ? buffer.Length + jump : end + jump;
-        target += FlagValue("post_offset") ?? 0;
+        long target = (FromBeginning ? jump : FromEnd ? buffer.Length + jump : end + jump) + PostOffset;
         if (target < 0 || target > buffer.Length)
         {
             return false;

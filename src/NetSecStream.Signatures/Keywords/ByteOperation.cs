@@ -30,39 +30,39 @@ public abstract class ByteOperation : RuleOption, IBufferCondition, INotEvaluabl
     /// <summary>The remaining flags in order: relative, big, little, string, hex, dec, oct, dce, align, from_beginning, multiplier N ...</summary>
     public required IReadOnlyList<string> Flags { get; init; }
 
-    public bool Relative => Flags.Contains("relative");
+    public bool Relative => Parsed.Relative;
 
-    public bool LittleEndian => Flags.Contains("little") || Flags.Contains("endian little");
+    public bool LittleEndian => Parsed.LittleEndian;
 
     /// <summary>The base of a string number (8, 10, 16), or 0 for a binary number.</summary>
-    public int StringBase => !Flags.Contains("string") ? 0 : Flags.Contains("hex") ? 16 : Flags.Contains("oct") ? 8 : 10;
+    public int StringBase => Parsed.StringBase;
 
     /// <summary>The <c>bitmask</c> value, or 0 for none.</summary>
-    public ulong Bitmask => FlagValue("bitmask") is { } m ? (ulong)m : 0;
+    public ulong Bitmask => Parsed.Bitmask;
 
     /// <summary>The <c>multiplier</c> value, or 1.</summary>
-    public long Multiplier => FlagValue("multiplier") ?? 1;
+    public long Multiplier => Parsed.Multiplier;
+
+    /// <summary>byte_jump's <c>post_offset</c>, or 0.</summary>
+    public long PostOffset => Parsed.PostOffset;
+
+    /// <summary>byte_jump's <c>align</c> (4) or byte_extract's <c>align N</c>; 0 for none.</summary>
+    public long Align => Parsed.Align;
+
+    public bool FromBeginning => Parsed.FromBeginning;
+
+    public bool FromEnd => Parsed.FromEnd;
 
     public override bool InspectsBuffer => true;
 
     public virtual string? NotEvaluableReason => Flags.Contains("dce") ? Keyword + " dce" : null;
 
+    /// <summary>The flags decoded once (match hooks run per event; the flags were validated at parse).</summary>
+    private ParsedFlags Parsed => _parsed ??= new ParsedFlags(Flags);
+
+    private ParsedFlags? _parsed;
+
     public abstract bool Matches(ReadOnlySpan<byte> buffer, ref int position, ByteVariables variables);
-
-    /// <summary>The number after a flag such as <c>multiplier 4</c> or <c>post_offset -2</c>, or null when absent.</summary>
-    protected long? FlagValue(string flag)
-    {
-        foreach (string f in Flags)
-        {
-            string[] kv = f.Split(' ', 2, StringSplitOptions.TrimEntries);
-            if (kv.Length == 2 && kv[0] == flag)
-            {
-                return RuleBuilder.SignedNumber(flag, kv[1], long.MaxValue);
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>
     /// Reads the number: false when the bytes lie outside the buffer or a string holds no digit. <paramref name="end"/>
@@ -164,6 +164,48 @@ public abstract class ByteOperation : RuleOption, IBufferCondition, INotEvaluabl
         }
 
         return digits > 0;
+    }
+
+    private sealed class ParsedFlags
+    {
+        public ParsedFlags(IReadOnlyList<string> flags)
+        {
+            Relative = flags.Contains("relative");
+            LittleEndian = flags.Contains("little") || flags.Contains("endian little");
+            StringBase = !flags.Contains("string") ? 0 : flags.Contains("hex") ? 16 : flags.Contains("oct") ? 8 : 10;
+            FromBeginning = flags.Contains("from_beginning");
+            FromEnd = flags.Contains("from_end");
+            foreach (string f in flags)
+            {
+                string[] kv = f.Split(' ', 2, StringSplitOptions.TrimEntries);
+                long? value = kv.Length == 2 && kv[0] != "endian" ? RuleBuilder.SignedNumber(kv[0], kv[1], long.MaxValue) : null;
+                switch (kv[0])
+                {
+                    case "bitmask": Bitmask = (ulong)(value ?? 0); break;
+                    case "multiplier": Multiplier = value ?? 1; break;
+                    case "post_offset": PostOffset = value ?? 0; break;
+                    case "align": Align = value ?? 4; break;
+                }
+            }
+        }
+
+        public bool Relative { get; }
+
+        public bool LittleEndian { get; }
+
+        public int StringBase { get; }
+
+        public bool FromBeginning { get; }
+
+        public bool FromEnd { get; }
+
+        public ulong Bitmask { get; }
+
+        public long Multiplier { get; } = 1;
+
+        public long PostOffset { get; }
+
+        public long Align { get; }
     }
 
     internal static IReadOnlyList<string> ValidateFlags(string keyword, IEnumerable<string> flags)
