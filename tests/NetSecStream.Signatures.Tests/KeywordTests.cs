@@ -252,6 +252,8 @@ public sealed class KeywordTests
         Assert.Equal(["dns.query", "dns.query|dotprefix|to_lowercase"], r.Buffers.Select(b => b.Key));
         Assert.Equal(2, r.Buffers[0].Options.Count);
         Assert.Equal(["dotprefix", "to_lowercase"], r.Buffers[1].Transforms.Select(t => t.Keyword));
+        Rule moved = Parse("alert http any any -> any any (http.header; to_lowercase; content:\"x\"; pcre:\"/y/U\"; sid:1;)");
+        Assert.Equal(["http.header|to_lowercase", "http.uri"], moved.Buffers.Select(b => b.Key));
         FlagsOption flags = WithOptions("flags:!SA,CE;").Options.OfType<FlagsOption>().Single();
         Assert.Equal(('!', (byte)0x12, (byte)0xC0), (flags.Modifier!.Value, flags.Flags, flags.Ignore));
     }

@@ -164,6 +164,12 @@ public sealed class RuleBuilder
                 continue;
             }
 
+            // A legacy modifier or pcre flag that moved the option out of its sticky buffer leaves that buffer's transforms behind.
+            if (o.Transforms.Count > 0 && o.Transforms[0].Buffer != o.Buffer)
+            {
+                o.Transforms = [];
+            }
+
             // The same buffer under other transforms is another buffer (dns.query; content ... dns.query; dotprefix; content ...).
             string key = o.Transforms.Count == 0 ? o.Buffer : o.Buffer + "|" + string.Join("|", o.Transforms.Select(t => t.Key));
             if (!index.TryGetValue(key, out List<RuleOption>? list))
