@@ -69,6 +69,10 @@ public static class FlowBinary
         Set(ref fields, Field.Cluster, flow.Cluster is not null);
         Set(ref fields, Field.CommunityId, flow.CommunityId is not null);
         Set(ref fields, Field.Summary, flow.Summary is not null);
+        Set(ref fields, Field.Kind, flow.Kind != FlowEventKind.Flow);
+        Set(ref fields, Field.PacketNumber, flow.PacketNumber.HasValue);
+        Set(ref fields, Field.Established, flow.Established.HasValue);
+        Set(ref fields, Field.AppProtocol, flow.AppProtocol is not null);
         w.VarUInt(fields);
         w.Int64(flow.Timestamp.UtcTicks);
         w.Byte(flow.IpProtocol);
@@ -135,6 +139,22 @@ public static class FlowBinary
         w.OptionalString(flow.Cluster);
         w.OptionalString(flow.CommunityId);
         w.OptionalString(flow.Summary);
+        if (flow.Kind != FlowEventKind.Flow)
+        {
+            w.Byte((byte)flow.Kind);
+        }
+
+        if (flow.PacketNumber is { } packetNumber)
+        {
+            w.VarInt(packetNumber);
+        }
+
+        if (flow.Established is { } established)
+        {
+            w.Byte(established ? (byte)1 : (byte)0);
+        }
+
+        w.OptionalString(flow.AppProtocol);
         w.Flush();
     }
 
@@ -289,7 +309,14 @@ public static class FlowBinary
         Cluster,
         CommunityId,
         Summary,
+        Kind,
+        PacketNumber,
+        Established,
+        AppProtocol,
     }
+
+    /// <summary>One past the highest <see cref="Field"/> bit; a reader rejects bits at or above it.</summary>
+    internal const int FieldCount = (int)Field.AppProtocol + 1;
 
     /// <summary>Appends to an <see cref="IBufferWriter{T}"/> through a span it asks for in chunks.</summary>
     private ref struct Writer(IBufferWriter<byte> output)

@@ -45,6 +45,7 @@ public sealed class SignatureEngine : IDisposable
     /// <summary>Per prefilter key (buffer and transforms), the buffer whose (transformed) bytes the matcher scans.</summary>
     private readonly Dictionary<string, BufferPlan> _prefilterBuffers = new(StringComparer.Ordinal);
     private readonly int[] _alwaysEvaluate;
+    private readonly AddressIndex _addressIndex;
     private readonly ThreadLocal<Scratch> _scratch;
 
     public SignatureEngine(RuleSetLoadResult load, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto)
@@ -102,7 +103,10 @@ public sealed class SignatureEngine : IDisposable
             list.Add(new PrefilterPattern(r.Index, bytes, c.Nocase));
         }
 
-        _alwaysEvaluate = [.. always];
+        // Header-only rules with a bounded address side (IP reputation lists) are looked up by address, not run on every event.
+        var unindexed = new List<int>();
+        _addressIndex = AddressIndex.Build(always.Select(i => (i, _rules[i].Rule)), unindexed);
+        _alwaysEvaluate = [.. unindexed];
         if (usePrefilter)
         {
             foreach ((string buffer, List<PrefilterPattern> list) in patterns)
@@ -162,6 +166,9 @@ public sealed class SignatureEngine : IDisposable
     /// <summary>Rules evaluated on every event because they have no positive content to prefilter on.</summary>
     public int HeaderOnlyCount => _alwaysEvaluate.Length;
 
+    /// <summary>Rules without a fast pattern found by address instead (IP reputation lists).</summary>
+    public int AddressIndexedCount => _addressIndex.RuleCount;
+
     /// <summary>Prefilter pattern count per buffer (empty on the naive path).</summary>
     public IReadOnlyDictionary<string, int> PrefilterPatterns => _matchers.ToDictionary(kv => kv.Key, kv => kv.Value.PatternCount, StringComparer.Ordinal);
 
@@ -186,6 +193,8 @@ public sealed class SignatureEngine : IDisposable
         if (UsesPrefilter)
         {
             candidates.AddRange(_alwaysEvaluate);
+            _addressIndex.Lookup(s.SourceKey, candidates, s.Seen);
+            _addressIndex.Lookup(s.DestinationKey, candidates, s.Seen);
             foreach ((string buffer, MultiPatternMatcher matcher) in _matchers)
             {
                 PrefilterMatches found = s.Found[buffer];
@@ -431,14 +440,15 @@ public sealed class SignatureEngine : IDisposable
             }
         }
 
+        // A transaction holds both directions (its buffers say which); an event without IsReply may be either.
         bool reply = flow.IsReply == true;
-        if (rule.Flow?.ToServer is bool toServer && toServer == reply)
+        if (flow.Kind != FlowEventKind.Transaction && flow.IsReply is bool isReply && rule.Flow?.ToServer is bool toServer && toServer == isReply)
         {
             return false;
         }
 
         // Address lists of reputation rules can be long: the cheap checks above run first.
-        if (!HeaderMatches(rule, flow))
+        if (!HeaderMatches(rule, flow, s))
         {
             return false;
         }
@@ -533,17 +543,17 @@ public sealed class SignatureEngine : IDisposable
         return sb.ToString();
     }
 
-    private static bool HeaderMatches(Rule rule, FlowEvent flow)
+    private static bool HeaderMatches(Rule rule, FlowEvent flow, Scratch s)
     {
-        bool forward = rule.Source.Matches(flow.Source.Ip) && rule.SourcePorts.Matches(flow.Source.Port)
-            && rule.Destination.Matches(flow.Destination.Ip) && rule.DestinationPorts.Matches(flow.Destination.Port);
+        bool forward = rule.SourcePorts.Matches(flow.Source.Port) && rule.DestinationPorts.Matches(flow.Destination.Port)
+            && rule.Source.Matches(s.SourceKey) && rule.Destination.Matches(s.DestinationKey);
         if (forward || rule.Direction != RuleDirection.Both)
         {
             return forward;
         }
 
-        return rule.Source.Matches(flow.Destination.Ip) && rule.SourcePorts.Matches(flow.Destination.Port)
-            && rule.Destination.Matches(flow.Source.Ip) && rule.DestinationPorts.Matches(flow.Source.Port);
+        return rule.SourcePorts.Matches(flow.Destination.Port) && rule.DestinationPorts.Matches(flow.Source.Port)
+            && rule.Source.Matches(s.DestinationKey) && rule.Destination.Matches(s.SourceKey);
     }
 
     private static bool MatchBuffer(RuleOption[] options, ReadOnlySpan<byte> buffer, Scratch s, bool inspectEmpty = false)
@@ -814,11 +824,18 @@ public sealed class SignatureEngine : IDisposable
 
         public ByteVariables Variables { get; } = new();
 
+        /// <summary>The event's addresses as numbers, computed once and looked up in every rule's address ranges.</summary>
+        public AddressRanges.Key SourceKey { get; private set; }
+
+        public AddressRanges.Key DestinationKey { get; private set; }
+
         public void Reset(FlowEvent flow)
         {
             _flow = flow;
             _buffers.Clear();
             _payloads.Clear();
+            SourceKey = AddressRanges.Key.Of(flow.Source.Ip);
+            DestinationKey = AddressRanges.Key.Of(flow.Destination.Ip);
         }
 
         /// <summary>The (transformed) bytes of a non-payload buffer, or null when the event lacks it. Cached per event.</summary>

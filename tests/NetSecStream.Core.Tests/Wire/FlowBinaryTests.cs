@@ -128,7 +128,7 @@ public sealed class FlowBinaryTests
     [InlineData(new byte[] { 0x00, 0x02 }, "version: unsupported version 2")]
     [InlineData(new byte[] { 0x00 }, "version: message ends early")]
     [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, "fields: varint too long")]
-    [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x01 }, "fields: unknown field bits")]
+    [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, "fields: unknown field bits")] // bit 35
     public void Decoder_BrokenHeader_IsRejectedWithReason(byte[] message, string reason)
     {
         var result = new FlowWireDecoder().Decode(message);

@@ -138,8 +138,11 @@ public sealed class SignatureEngineTests
             alert tcp any any -> any any (msg:"cli"; flow:to_client; content:"RESP"; sid:2;)
             alert tcp any any -> any any (msg:"any dir"; content:"RESP"; sid:3;)
             """;
-        BothPaths(rules, Flow(toServer: "REQ", toClient: "RESP"), 1, 3);
+        BothPaths(rules, Flow(toServer: "REQ", toClient: "RESP", reply: false), 1, 3);
         BothPaths(rules, Flow(toServer: "REQ", toClient: "RESP", reply: true), 2, 3);
+
+        // A flow event that is neither direction (a whole pcap flow) holds both: each rule inspects its direction's payload.
+        BothPaths(rules, Flow(toServer: "REQ", toClient: "RESP"), 1, 2, 3);
     }
 
     [Fact]
