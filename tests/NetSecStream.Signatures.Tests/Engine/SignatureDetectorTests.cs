@@ -107,6 +107,8 @@ public sealed class SignatureDetectorTests(ITestOutputHelper output)
                     Interlocked.Increment(ref batches);
                 }
             });
+            // The worker must be running before the reloads start, or five fast reloads can finish before its first batch.
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref batches) > 0 || worker.IsCompleted, TimeSpan.FromSeconds(30)));
             for (int i = 0; i < 5; i++)
             {
                 Assert.True(detector.Reload(force: true, out reason), reason);
