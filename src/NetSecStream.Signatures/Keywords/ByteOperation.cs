@@ -55,7 +55,7 @@ public abstract class ByteOperation : RuleOption, IBufferCondition, INotEvaluabl
 
     public override bool InspectsBuffer => true;
 
-    public virtual string? NotEvaluableReason => Flags.Contains("dce") ? Keyword + " dce" : null;
+    public string? NotEvaluableReason => Flags.Contains("dce") ? Keyword + " dce" : null;
 
     /// <summary>The flags decoded once (match hooks run per event; the flags were validated at parse).</summary>
     private ParsedFlags Parsed => _parsed ??= new ParsedFlags(Flags);
