@@ -1,26 +1,64 @@
 namespace NetSecStream.Signatures.Keywords;
 
-/// <summary><c>url_decode;</c> decodes %XX escapes and '+' (as a space); a '%' not followed by two hex digits stays.</summary>
+/// <summary>
+/// <c>url_decode;</c> decodes %XX escapes and turns '+' into a space. An escape cut short (<c>%4G</c>, <c>%+</c>, a '%'
+/// at the end) is copied as it stands, the byte that broke it included and not itself decoded.
+/// </summary>
 public sealed class UrlDecodeKeyword() : TransformKeyword("url_decode", "Transform: URL-decode the buffer.", "url-decode")
 {
     public override byte[] Apply(ReadOnlySpan<byte> input, TransformOption transform)
     {
         var output = new List<byte>(input.Length);
-        for (int i = 0; i < input.Length; i++)
+        int pending = 0; // 0: none, 1: after '%', 2: after '%' and one hex digit
+        byte first = 0;
+        foreach (byte b in input)
         {
-            byte b = input[i];
-            if (b == '+')
+            if (pending == 0)
             {
-                output.Add((byte)' ');
+                if (b == '%')
+                {
+                    pending = 1;
+                }
+                else
+                {
+                    output.Add(b == '+' ? (byte)' ' : b);
+                }
+
+                continue;
             }
-            else if (b == '%' && i + 2 < input.Length && Hex(input[i + 1]) >= 0 && Hex(input[i + 2]) >= 0)
+
+            int digit = Hex(b);
+            if (digit >= 0 && pending == 1)
             {
-                output.Add((byte)((Hex(input[i + 1]) << 4) | Hex(input[i + 2])));
-                i += 2;
+                first = b;
+                pending = 2;
+                continue;
+            }
+
+            if (digit >= 0)
+            {
+                output.Add((byte)((Hex(first) << 4) | digit));
             }
             else
             {
+                output.Add((byte)'%');
+                if (pending == 2)
+                {
+                    output.Add(first);
+                }
+
                 output.Add(b);
+            }
+
+            pending = 0;
+        }
+
+        if (pending > 0)
+        {
+            output.Add((byte)'%');
+            if (pending == 2)
+            {
+                output.Add(first);
             }
         }
 

@@ -161,6 +161,20 @@ public sealed class KeywordMatchTests
         BothPaths(rules, Event(toServer: "Hello   World%21+x\t\ty"), 1, 2, 3, 4, 5, 7);
     }
 
+    [Theory]
+    [InlineData("a%41+b", "aA b")]
+    [InlineData("%%41", "%%41")]
+    [InlineData("%+x", "%+x")]
+    [InlineData("%4g%7e", "%4g~")]
+    [InlineData("end%4", "end%4")]
+    [InlineData("end%", "end%")]
+    public void Url_decode_keeps_broken_escapes_as_they_stand(string input, string expected)
+    {
+        var keyword = new NetSecStream.Signatures.Keywords.UrlDecodeKeyword();
+        var option = new NetSecStream.Signatures.Keywords.TransformOption { Keyword = keyword.Name, Transform = keyword };
+        Assert.Equal(expected, Encoding.Latin1.GetString(option.Apply(Encoding.Latin1.GetBytes(input))));
+    }
+
     [Fact]
     public void Http_buffers_are_shaped_as_suricata_fills_them()
     {
