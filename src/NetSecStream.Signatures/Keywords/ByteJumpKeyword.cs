@@ -5,8 +5,9 @@ namespace NetSecStream.Signatures.Keywords;
 /// <summary>
 /// A byte_jump: reads a number (see <see cref="ByteOperation"/>), multiplies it, rounds it up to 4 with <c>align</c>,
 /// and moves the detection pointer that far past the bytes read (or from the buffer start with <c>from_beginning</c>,
-/// from its end with <c>from_end</c>), then by <c>post_offset</c>. Fails when the target lies outside the buffer;
-/// jumping exactly to the end is allowed so that <c>isdataat:!1,relative</c> can follow.
+/// from its end with <c>from_end</c>), then by <c>post_offset</c>. Fails when the target lies past the end of the
+/// buffer; jumping exactly to the end is allowed so that <c>isdataat:!1,relative</c> can follow, and a target before
+/// the start lands on the start.
 /// </summary>
 public sealed class ByteJumpOption : ByteOperation
 {
@@ -25,12 +26,13 @@ public sealed class ByteJumpOption : ByteOperation
         }
 
         long target = (FromBeginning ? jump : FromEnd ? buffer.Length + jump : end + jump) + PostOffset;
-        if (target < 0 || target > buffer.Length)
+        if (target > buffer.Length)
         {
             return false;
         }
 
-        position = (int)target;
+        // A jump before the buffer start lands on the start (as Suricata 7 does), not a failure.
+        position = (int)Math.Max(0, target);
         return true;
     }
 }

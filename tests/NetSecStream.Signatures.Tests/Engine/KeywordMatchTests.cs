@@ -82,9 +82,10 @@ public sealed class KeywordMatchTests
             alert tcp any any -> any any (byte_jump:1,1,from_beginning; content:"YZ"; within:2; sid:7;)
             alert tcp any any -> any any (byte_jump:1,0,from_end,post_offset -3; content:"END"; within:3; sid:8;)
             alert tcp any any -> any any (content:"|00|"; byte_jump:1,0,relative; content:"E"; within:1; sid:9;)
+            alert tcp any any -> any any (byte_jump:2,0,post_offset -100; content:"|00 03|"; within:2; sid:10;)
             """;
-        // 00 03 "XYZEND": the length 3 after the 2-byte field lands on "END".
-        BothPaths(rules, Event(toServer: "\u0000\u0003XYZEND"), 1, 3, 4, 6, 7, 8, 9);
+        // 00 03 "XYZEND": the length 3 after the 2-byte field lands on "END"; a jump before the start lands on it.
+        BothPaths(rules, Event(toServer: "\u0000\u0003XYZEND"), 1, 3, 4, 6, 7, 8, 9, 10);
     }
 
     [Fact]
