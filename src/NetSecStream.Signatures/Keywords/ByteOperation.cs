@@ -105,7 +105,12 @@ public abstract class ByteOperation : RuleOption, IBufferCondition, INotEvaluabl
                 value = (value << 8) | b;
             }
         }
-        else if (!TryParseText(bytes, numberBase, out value))
+        else if (ParseDigits(bytes, numberBase, out value) is int consumed and > 0)
+        {
+            // A string number ends where its digits end: the pointer moves past those, not past all the bytes asked for.
+            end = (int)start + consumed;
+        }
+        else
         {
             return false;
         }
@@ -119,8 +124,11 @@ public abstract class ByteOperation : RuleOption, IBufferCondition, INotEvaluabl
         return true;
     }
 
-    /// <summary>Like C's strtoull: leading whitespace, optional '+', optional 0x for base 16, then digits up to the first non-digit.</summary>
-    internal static bool TryParseText(ReadOnlySpan<byte> text, int numberBase, out ulong value)
+    /// <summary>
+    /// Like C's strtoull: leading whitespace, optional '+', optional 0x for base 16, then digits up to the first
+    /// non-digit. Returns the bytes consumed, or 0 when there is no digit or the number overflows.
+    /// </summary>
+    internal static int ParseDigits(ReadOnlySpan<byte> text, int numberBase, out ulong value)
     {
         value = 0;
         int i = 0;
@@ -156,14 +164,14 @@ public abstract class ByteOperation : RuleOption, IBufferCondition, INotEvaluabl
 
             if (value > (ulong.MaxValue - (ulong)d) / (ulong)numberBase)
             {
-                return false;
+                return 0;
             }
 
             value = (value * (ulong)numberBase) + (ulong)d;
             digits++;
         }
 
-        return digits > 0;
+        return digits > 0 ? i : 0;
     }
 
     private sealed class ParsedFlags

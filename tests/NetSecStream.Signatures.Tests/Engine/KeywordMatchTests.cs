@@ -103,9 +103,11 @@ public sealed class KeywordMatchTests
             alert tcp any any -> any any (byte_extract:1,8,v,string,dec,align 4; content:"c"; offset:v; depth:1; sid:9;)
             alert tcp any any -> any any (byte_extract:1,1,j; byte_jump:1,j; content:"l"; within:1; sid:10;)
             alert tcp any any -> any any (content:"abcd"; byte_extract:2,0,xx,relative; content:"3"; within:1; sid:11;)
+            alert tcp any any -> any any (byte_extract:4,8,s,string,dec; content:"hello"; within:5; sid:12;)
             """;
-        // 00 04 "abcd" "XX" "3" "hello"; sid 10 jumps by the byte at 4 ('c' = 99): out of the buffer.
-        BothPaths(rules, Event(toServer: "\u0000\u0004abcdXX3hello"), 1, 3, 4, 6, 8, 9, 11);
+        // 00 04 "abcd" "XX" "3" "hello"; sid 10 jumps by the byte at 4 ('c' = 99): out of the buffer; sid 12 reads the
+        // string "3" of the four bytes "3hel" and goes on right after it.
+        BothPaths(rules, Event(toServer: "\u0000\u0004abcdXX3hello"), 1, 3, 4, 6, 8, 9, 11, 12);
     }
 
     [Fact]
