@@ -150,10 +150,11 @@ public sealed class KeywordTests
         var isdataat = r.Options.OfType<IsDataAtOption>().Single();
         Assert.True(isdataat.Negated && isdataat.Relative);
         Assert.Equal(5, isdataat.Position.Value);
-        NumericRangeOption bsize = r.Options.OfType<NumericRangeOption>().Single(o => o.Keyword == "bsize");
+        BsizeOption bsize = r.Options.OfType<BsizeOption>().Single();
         Assert.Equal("http.uri", bsize.Buffer);
         Assert.True(bsize.Range.Matches(5) && !bsize.Range.Matches(9));
-        Assert.Equal("raw", r.Options.OfType<NumericRangeOption>().Single(o => o.Keyword == "urilen").Qualifier);
+        UrilenOption urilen = r.Options.OfType<UrilenOption>().Single();
+        Assert.Equal(("raw", "http.uri.raw"), (urilen.Qualifier, urilen.Buffer));
         Assert.Contains("needs min < max", Error("dsize:9<>3;"), StringComparison.Ordinal);
         Assert.Contains("is not a number", Error("dsize:abc;"), StringComparison.Ordinal);
         Assert.Contains("unknown option", Error("isdataat:1,sideways;"), StringComparison.Ordinal);
@@ -229,11 +230,39 @@ public sealed class KeywordTests
         Assert.Contains("dataset", Error("dataset:frob,x;"), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("flags:SX;", "'X' is not a TCP flag")]
+    [InlineData("flags:+*S;", "more than one modifier")]
+    [InlineData("flags:0S;", "cannot be combined")]
+    [InlineData("xor:\"0d0\";", "must be 1..255 bytes of hex")]
+    [InlineData("dotprefix;", "needs a sticky buffer")]
+    [InlineData("to_lowercase;", "needs a sticky buffer")]
+    [InlineData("byte_extract:1,0,v,align 3;", "align 2 or align 4")]
+    [InlineData("byte_test:9,=,1,0;", "byte count 9")]
+    [InlineData("byte_jump:1,0,multiplier 0;", "must be positive")]
+    [InlineData("byte_jump:1,0,from_beginning,from_end;", "exclude each other")]
+    [InlineData("urilen:5,sideways;", "is not N[,raw|norm]")]
+    public void NewKeywords_RejectMalformedValues(string options, string reason) =>
+        Assert.Contains(reason, Error(options), StringComparison.Ordinal);
+
+    [Fact]
+    public void Transforms_ChainPerStickyBuffer_AndATransformAfterAContentStartsANewBuffer()
+    {
+        Rule r = Parse("alert dns any any -> any any (dns.query; content:\"a\"; dotprefix; to_lowercase; content:\".b\"; dns.query; content:\"c\"; sid:1;)");
+        Assert.Equal(["dns.query", "dns.query|dotprefix|to_lowercase"], r.Buffers.Select(b => b.Key));
+        Assert.Equal(2, r.Buffers[0].Options.Count);
+        Assert.Equal(["dotprefix", "to_lowercase"], r.Buffers[1].Transforms.Select(t => t.Keyword));
+        Rule moved = Parse("alert http any any -> any any (http.header; to_lowercase; content:\"x\"; pcre:\"/y/U\"; sid:1;)");
+        Assert.Equal(["http.header|to_lowercase", "http.uri"], moved.Buffers.Select(b => b.Key));
+        FlagsOption flags = WithOptions("flags:!SA,CE;").Options.OfType<FlagsOption>().Single();
+        Assert.Equal(('!', (byte)0x12, (byte)0xC0), (flags.Modifier!.Value, flags.Flags, flags.Ignore));
+    }
+
     [Fact]
     public void KeptKeywords_AreParsedAndKept()
     {
-        Rule r = WithOptions("tag:session,5,packets; noalert; flags:S,12; stream_size:server,>,10;");
-        Assert.Equal(["tag", "noalert", "flags", "stream_size"], r.Options.OfType<KeptOption>().Select(o => o.Keyword));
+        Rule r = WithOptions("tag:session,5,packets; noalert; stream_size:server,>,10;");
+        Assert.Equal(["tag", "noalert", "stream_size"], r.Options.OfType<KeptOption>().Select(o => o.Keyword));
         Assert.Equal("session,5,packets", r.Options.OfType<KeptOption>().First().Value);
     }
 

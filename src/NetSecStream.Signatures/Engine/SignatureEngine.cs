@@ -18,9 +18,12 @@ public sealed record SignatureMatch(Rule Rule, string Explanation);
 /// The first Suricata matching engine over <see cref="FlowEvent"/>s. Built once from parsed rules; each rule is classified
 /// as evaluable or not (<see cref="NotEvaluable"/>, with the keyword that is missing) and only evaluable rules run.
 /// Evaluates: header (protocol, addresses, ports, <c>-&gt;</c>/<c>&lt;&gt;</c>), <c>flow</c> direction (from
-/// <see cref="FlowEvent.IsReply"/>; <c>established</c> and stream/frag flags are not checked), <c>dsize</c> (payload length of the event's direction), and per
-/// buffer <c>content</c> (nocase, depth, offset, distance, within, startswith, endswith, negation, with backtracking
-/// over earlier occurrences) and <c>pcre</c> (Latin-1 text, relative flag, negation). <c>flowbits</c>, <c>xbits</c>,
+/// <see cref="FlowEvent.IsReply"/>; stream/frag flags are not checked), the options with an <see cref="IEventCondition"/>
+/// hook (flow state, itype, icode, flags, app-layer-protocol), <c>dsize</c> (payload length of the event's direction),
+/// and per buffer, after the buffer's transforms (each transformed buffer is computed once per event), <c>content</c>
+/// (nocase, depth, offset, distance, within, startswith, endswith, negation, byte_extract variables, with bounded
+/// backtracking over earlier occurrences), <c>pcre</c> (Latin-1 text, relative flag, negation) and the options with an
+/// <see cref="IBufferCondition"/> hook (isdataat, bsize, urilen, byte_test, byte_jump, byte_extract). <c>flowbits</c>, <c>xbits</c>,
 /// <c>noalert</c>, <c>threshold</c>, <c>detection_filter</c> and threshold.config keep state across events in a
 /// <see cref="DetectionState"/> (bounded, event time): the rules that matched an event run through it in Suricata's
 /// order (action, then flowbits writers before readers).
@@ -33,12 +36,18 @@ public sealed class SignatureEngine : IDisposable
     {
         RuleBuilder.PayloadBuffer, "file.data", "dns.query", "http.uri", "http.uri.raw", "http.host", "http.method",
         "http.user_agent", "http.stat_code", "http.header", "tls.sni", "ja3.hash",
+        "http.host.raw", "http.header.raw", "http.header_names", "http.cookie", "http.content_type", "http.content_len",
+        "http.referer", "http.accept", "http.accept_enc", "http.accept_lang", "http.connection", "http.start",
+        "http.request_line", "http.protocol",
     };
 
     private const int MaxBacktrackSteps = 4096;
 
     private readonly CompiledRule[] _rules;
     private readonly Dictionary<string, MultiPatternMatcher> _matchers = new(StringComparer.Ordinal);
+
+    /// <summary>Per prefilter key (buffer and transforms), the buffer whose (transformed) bytes the matcher scans.</summary>
+    private readonly Dictionary<string, BufferPlan> _prefilterBuffers = new(StringComparer.Ordinal);
     private readonly int[] _alwaysEvaluate;
     private readonly AddressIndex _addressIndex;
     private readonly ThreadLocal<Scratch> _scratch;
@@ -89,14 +98,16 @@ public sealed class SignatureEngine : IDisposable
         var patterns = new Dictionary<string, List<PrefilterPattern>>(StringComparer.Ordinal);
         foreach (CompiledRule r in _rules)
         {
-            (string Buffer, ContentMatch Content)? fast = FastPattern(r.Rule);
+            (BufferPlan Plan, ContentMatch Content)? fast = FastPattern(r);
             if (fast is null)
             {
                 always.Add(r.Index);
                 continue;
             }
 
-            string buffer = Canonical(fast.Value.Buffer);
+            // A content after transforms prefilters on the transformed buffer: the key names buffer and transforms.
+            string buffer = fast.Value.Plan.Key;
+            _prefilterBuffers.TryAdd(buffer, fast.Value.Plan);
             ContentMatch c = fast.Value.Content;
             ReadOnlyMemory<byte> bytes = c.Pattern;
             if (c.FastPatternSlice is { } slice && slice.Offset >= 0 && slice.Length > 0 && slice.Offset + slice.Length <= bytes.Length)
@@ -212,15 +223,16 @@ public sealed class SignatureEngine : IDisposable
             foreach ((string buffer, MultiPatternMatcher matcher) in _matchers)
             {
                 PrefilterMatches found = s.Found[buffer];
-                if (buffer == RuleBuilder.PayloadBuffer)
+                BufferPlan plan = _prefilterBuffers[buffer];
+                if (plan.Buffer == RuleBuilder.PayloadBuffer)
                 {
-                    if (flow.Payload is { } payload)
+                    if (flow.Payload is not null)
                     {
-                        ScanInto(matcher, payload.ToServer.Span, found, candidates, s.Seen);
-                        ScanInto(matcher, payload.ToClient.Span, found, candidates, s.Seen);
+                        ScanInto(matcher, s.Payload(plan, toServer: true).Span, found, candidates, s.Seen);
+                        ScanInto(matcher, s.Payload(plan, toServer: false).Span, found, candidates, s.Seen);
                     }
                 }
-                else if (s.Get(buffer) is { } bytes)
+                else if (s.Get(plan) is { } bytes)
                 {
                     ScanInto(matcher, bytes, found, candidates, s.Seen);
                 }
@@ -358,10 +370,10 @@ public sealed class SignatureEngine : IDisposable
     private static string Canonical(string buffer) => buffer == "file.data" ? RuleBuilder.PayloadBuffer : buffer;
 
     /// <summary>The content marked fast_pattern, else the longest positive content; null when the rule has none.</summary>
-    private static (string, ContentMatch)? FastPattern(Rule rule)
+    private static (BufferPlan, ContentMatch)? FastPattern(CompiledRule rule)
     {
-        (string, ContentMatch)? longest = null;
-        foreach (BufferMatches b in rule.Buffers)
+        (BufferPlan, ContentMatch)? longest = null;
+        foreach (BufferPlan b in rule.Plans)
         {
             foreach (RuleOption o in b.Options)
             {
@@ -369,12 +381,12 @@ public sealed class SignatureEngine : IDisposable
                 {
                     if (c.FastPattern)
                     {
-                        return (b.Buffer, c);
+                        return (b, c);
                     }
 
                     if (longest is null || c.Pattern.Length > longest.Value.Item2.Pattern.Length)
                     {
-                        longest = (b.Buffer, c);
+                        longest = (b, c);
                     }
                 }
             }
@@ -403,20 +415,18 @@ public sealed class SignatureEngine : IDisposable
         {
             switch (o)
             {
-                case ContentMatch c:
-                    if (IsVariable(c.Depth) || IsVariable(c.Offset) || IsVariable(c.Distance) || IsVariable(c.Within))
-                    {
-                        return "byte_extract variable in " + c.Keyword;
-                    }
-
-                    break;
+                case INotEvaluableReason { NotEvaluableReason: { } why }:
+                    return why;
+                case ContentMatch:
                 case PcreMatch:
-                case FlowOption:
                 case StickyBufferOption:
                 case ThresholdOption:
                 case FlowbitsOption:
                 case XbitsOption { Track: not "tx" }:
                 case KeptOption { Keyword: "noalert" }:
+                case TransformOption:
+                case IEventCondition:
+                case IBufferCondition:
                     break;
                 case XbitsOption:
                     return "xbits track tx";
@@ -434,11 +444,26 @@ public sealed class SignatureEngine : IDisposable
                 return b.Buffer;
             }
 
+            // byte_extract variables live in the buffer that extracted them, from the extraction on.
+            var extracted = new HashSet<string>(StringComparer.Ordinal);
             foreach (RuleOption o in b.Options)
             {
-                if (o is not ContentMatch and not PcreMatch)
+                if (o is not ContentMatch and not PcreMatch and not IBufferCondition)
                 {
                     return o.Keyword;
+                }
+
+                foreach (string variable in VariablesUsed(o))
+                {
+                    if (!extracted.Contains(variable))
+                    {
+                        return "byte_extract variable from another buffer";
+                    }
+                }
+
+                if (o is ByteExtractOption { Variable: { } name })
+                {
+                    extracted.Add(name);
                 }
             }
         }
@@ -446,7 +471,23 @@ public sealed class SignatureEngine : IDisposable
         return null;
     }
 
-    private static bool IsVariable(IntOrVariable? v) => v is { Variable: not null };
+    private static IEnumerable<string> VariablesUsed(RuleOption option)
+    {
+        IntOrVariable?[] values = option switch
+        {
+            ContentMatch c => [c.Depth, c.Offset, c.Distance, c.Within],
+            ByteOperation b => [b.Offset, b.Value],
+            IsDataAtOption i => [i.Position],
+            _ => [],
+        };
+        foreach (IntOrVariable? v in values)
+        {
+            if (v is { Variable: { } name })
+            {
+                yield return name;
+            }
+        }
+    }
 
     private static bool Evaluate(CompiledRule r, FlowEvent flow, Scratch s, out string? explanation)
     {
@@ -494,6 +535,14 @@ public sealed class SignatureEngine : IDisposable
             return false;
         }
 
+        foreach (IEventCondition condition in r.EventConditions)
+        {
+            if (!condition.Matches(flow))
+            {
+                return false;
+            }
+        }
+
         // Payload direction: the rule's flow direction, else both.
         bool? payloadToServer = rule.Flow?.ToServer;
         if (r.Dsize is { } dsize)
@@ -513,24 +562,25 @@ public sealed class SignatureEngine : IDisposable
         }
 
         StringBuilder? why = null;
-        foreach (BufferMatches b in rule.Buffers)
+        foreach (BufferPlan b in r.Plans)
         {
-            string buffer = Canonical(b.Buffer);
             bool matched;
-            if (buffer == RuleBuilder.PayloadBuffer)
+            if (b.Buffer == RuleBuilder.PayloadBuffer)
             {
                 if (flow.Payload is null)
                 {
                     return false;
                 }
 
-                matched = (payloadToServer != false && MatchBuffer(b.Options, flow.Payload.ToServer.Span, s))
-                    || (payloadToServer != true && MatchBuffer(b.Options, flow.Payload.ToClient.Span, s));
+                matched = (payloadToServer != false && MatchBuffer(b.Options, s.Payload(b, toServer: true).Span, s))
+                    || (payloadToServer != true && MatchBuffer(b.Options, s.Payload(b, toServer: false).Span, s));
             }
             else
             {
-                byte[]? bytes = s.Get(buffer);
-                matched = bytes is not null && MatchBuffer(b.Options, bytes, s);
+                // An app-layer buffer that is present but empty (an empty User-Agent) is inspected: bsize:0 and
+                // negated contents match it, as in Suricata; an absent one is not.
+                byte[]? bytes = s.Get(b);
+                matched = bytes is not null && MatchBuffer(b.Options, bytes, s, inspectEmpty: true);
             }
 
             if (!matched)
@@ -539,7 +589,7 @@ public sealed class SignatureEngine : IDisposable
             }
 
             why ??= new StringBuilder();
-            why.Append(why.Length == 0 ? "" : "; ").Append(b.Buffer).Append(": ");
+            why.Append(why.Length == 0 ? "" : "; ").Append(b.DisplayName).Append(": ");
             bool first = true;
             foreach (RuleOption o in b.Options)
             {
@@ -588,22 +638,28 @@ public sealed class SignatureEngine : IDisposable
             && rule.Source.Matches(s.DestinationKey) && rule.Destination.Matches(s.SourceKey);
     }
 
-    private static bool MatchBuffer(IReadOnlyList<RuleOption> options, ReadOnlySpan<byte> buffer, Scratch s)
+    private static bool MatchBuffer(RuleOption[] options, ReadOnlySpan<byte> buffer, Scratch s, bool inspectEmpty = false)
     {
-        if (buffer.IsEmpty)
+        if (buffer.IsEmpty && !inspectEmpty)
         {
-            // Only rules made of negations alone match an empty buffer; Suricata does not inspect absent buffers.
+            // An empty payload is no payload: Suricata does not run payload options on packets without data.
             return false;
         }
 
         int steps = 0;
         string? text = null;
-        return MatchFrom(options, 0, buffer, 0, ref steps, ref text);
+        s.Variables.Clear();
+        return MatchFrom(options, 0, buffer, 0, ref steps, ref text, s.Variables);
     }
 
-    private static bool MatchFrom(IReadOnlyList<RuleOption> options, int index, ReadOnlySpan<byte> buffer, int prevEnd, ref int steps, ref string? text)
+    /// <summary>
+    /// Matches options[index..] from the detection pointer <paramref name="prevEnd"/>. Content and pcre may match at
+    /// several places and are retried at later occurrences when what follows fails; every other option is an
+    /// <see cref="IBufferCondition"/> with one outcome. All steps together are bounded by <see cref="MaxBacktrackSteps"/>.
+    /// </summary>
+    private static bool MatchFrom(RuleOption[] options, int index, ReadOnlySpan<byte> buffer, int prevEnd, ref int steps, ref string? text, ByteVariables vars)
     {
-        if (index == options.Count)
+        if (index == options.Length)
         {
             return true;
         }
@@ -617,12 +673,16 @@ public sealed class SignatureEngine : IDisposable
         {
             case ContentMatch c:
             {
-                (int start, int end) = Window(c, buffer.Length, prevEnd);
+                if (!Window(c, buffer.Length, prevEnd, vars, out int start, out int end))
+                {
+                    return false;
+                }
+
                 ReadOnlySpan<byte> pattern = c.Pattern.Span;
                 if (c.Negated)
                 {
                     return Find(buffer, pattern, start, end, c.Nocase, c.EndsWith) < 0
-                        && MatchFrom(options, index + 1, buffer, prevEnd, ref steps, ref text);
+                        && MatchFrom(options, index + 1, buffer, prevEnd, ref steps, ref text, vars);
                 }
 
                 int from = start;
@@ -634,7 +694,7 @@ public sealed class SignatureEngine : IDisposable
                         return false;
                     }
 
-                    if (MatchFrom(options, index + 1, buffer, at + pattern.Length, ref steps, ref text))
+                    if (MatchFrom(options, index + 1, buffer, at + pattern.Length, ref steps, ref text, vars))
                     {
                         return true;
                     }
@@ -665,10 +725,17 @@ public sealed class SignatureEngine : IDisposable
 
                 if (p.Negated)
                 {
-                    return !m.Success && MatchFrom(options, index + 1, buffer, prevEnd, ref steps, ref text);
+                    return !m.Success && MatchFrom(options, index + 1, buffer, prevEnd, ref steps, ref text, vars);
                 }
 
-                return m.Success && MatchFrom(options, index + 1, buffer, m.Index + m.Length, ref steps, ref text);
+                return m.Success && MatchFrom(options, index + 1, buffer, m.Index + m.Length, ref steps, ref text, vars);
+            }
+
+            case IBufferCondition condition:
+            {
+                int position = prevEnd;
+                return condition.Matches(buffer, ref position, vars)
+                    && MatchFrom(options, index + 1, buffer, position, ref steps, ref text, vars);
             }
 
             default:
@@ -676,35 +743,42 @@ public sealed class SignatureEngine : IDisposable
         }
     }
 
-    /// <summary>The [start, end) window a content may occupy.</summary>
-    private static (int Start, int End) Window(ContentMatch c, int length, int prevEnd)
+    /// <summary>The [start, end) window a content may occupy; false when a byte_extract variable it names is unset.</summary>
+    private static bool Window(ContentMatch c, int length, int prevEnd, ByteVariables vars, out int start, out int end)
     {
-        int start, end = length;
+        end = length;
+        start = 0;
         if (c.StartsWith)
         {
-            return (0, Math.Min(length, c.Pattern.Length));
+            end = Math.Min(length, c.Pattern.Length);
+            return true;
+        }
+
+        long distance = 0, within = 0, offset = 0, depth = 0;
+        if ((c.Distance is { } d && !vars.TryResolve(d, out distance)) || (c.Within is { } w && !vars.TryResolve(w, out within))
+            || (c.Offset is { } o && !vars.TryResolve(o, out offset)) || (c.Depth is { } p && !vars.TryResolve(p, out depth)))
+        {
+            return false;
         }
 
         if (c.IsRelative)
         {
-            long distance = c.Distance?.Value ?? 0;
             start = (int)Math.Clamp(prevEnd + distance, 0, length);
-            if (c.Within is { } within)
+            if (c.Within is not null)
             {
-                end = (int)Math.Clamp(prevEnd + distance + within.Value, 0, length);
+                end = (int)Math.Clamp(prevEnd + distance + within, 0, length);
             }
         }
         else
         {
-            long offset = c.Offset?.Value ?? 0;
             start = (int)Math.Clamp(offset, 0, length);
-            if (c.Depth is { } depth)
+            if (c.Depth is not null)
             {
-                end = (int)Math.Clamp(offset + depth.Value, 0, length);
+                end = (int)Math.Clamp(offset + depth, 0, length);
             }
         }
 
-        return (start, end);
+        return true;
     }
 
     /// <summary>First index in [start, end - pattern.Length] where the pattern occurs, or -1.</summary>
@@ -775,12 +849,44 @@ public sealed class SignatureEngine : IDisposable
 
         /// <summary>True when the rule inspects an app-layer buffer (http.*, dns.query, tls.* ...), not only the payload.</summary>
         public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer) != RuleBuilder.PayloadBuffer);
+
+        public IEventCondition[] EventConditions { get; } = [.. rule.Options.OfType<IEventCondition>()];
+
+        public BufferPlan[] Plans { get; } = [.. rule.Buffers.Select(b => new BufferPlan(b))];
+    }
+
+    /// <summary>One buffer of a rule as the engine runs it: the canonical buffer, its transforms and its options.</summary>
+    private sealed class BufferPlan(BufferMatches matches)
+    {
+        public string Buffer { get; } = Canonical(matches.Buffer);
+
+        public TransformOption[] Transforms { get; } = [.. matches.Transforms];
+
+        /// <summary>Buffer and transforms: equal keys mean equal bytes for one event.</summary>
+        public string Key { get; } = matches.Transforms.Count == 0 ? Canonical(matches.Buffer)
+            : Canonical(matches.Buffer) + "|" + string.Join("|", matches.Transforms.Select(t => t.Key));
+
+        public string DisplayName { get; } = matches.Key;
+
+        public RuleOption[] Options { get; } = [.. matches.Options];
+
+        public byte[] Transform(ReadOnlySpan<byte> input)
+        {
+            byte[] bytes = input.ToArray();
+            foreach (TransformOption t in Transforms)
+            {
+                bytes = t.Apply(bytes);
+            }
+
+            return bytes;
+        }
     }
 
     /// <summary>Per-thread state of one evaluation: buffers extracted once per event, prefilter results.</summary>
     private sealed class Scratch
     {
         private readonly Dictionary<string, byte[]?> _buffers = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, byte[]> _payloads = new(StringComparer.Ordinal);
         private FlowEvent? _flow;
 
         public Scratch(SignatureEngine engine)
@@ -799,6 +905,8 @@ public sealed class SignatureEngine : IDisposable
         public List<int> Candidates { get; } = [];
 
         public List<SignatureMatch> Hits { get; } = [];
+
+        public ByteVariables Variables { get; } = new();
 
         /// <summary>The event's addresses as numbers, computed once and looked up in every rule's address ranges.</summary>
         public AddressRanges.Key SourceKey { get; private set; }
@@ -821,12 +929,35 @@ public sealed class SignatureEngine : IDisposable
         {
             _flow = flow;
             _buffers.Clear();
+            _payloads.Clear();
             SourceKey = AddressRanges.Key.Of(flow.Source.Ip);
             DestinationKey = AddressRanges.Key.Of(flow.Destination.Ip);
         }
 
-        /// <summary>The bytes of a non-payload buffer, or null when the event lacks it.</summary>
-        public byte[]? Get(string buffer)
+        /// <summary>The (transformed) bytes of a non-payload buffer, or null when the event lacks it. Cached per event.</summary>
+        public byte[]? Get(BufferPlan plan)
+        {
+            if (_buffers.TryGetValue(plan.Key, out byte[]? bytes))
+            {
+                return bytes;
+            }
+
+            if (plan.Transforms.Length == 0)
+            {
+                bytes = Raw(plan.Buffer);
+            }
+            else
+            {
+                byte[]? raw = Raw(plan.Buffer);
+                bytes = raw is null ? null : plan.Transform(raw);
+                _buffers[plan.Key] = bytes;
+            }
+
+            return bytes;
+        }
+
+        /// <summary>The untransformed buffer, cached under its own name (a buffer's name is its key without transforms).</summary>
+        private byte[]? Raw(string buffer)
         {
             if (!_buffers.TryGetValue(buffer, out byte[]? bytes))
             {
@@ -837,35 +968,38 @@ public sealed class SignatureEngine : IDisposable
             return bytes;
         }
 
+        /// <summary>One direction of the payload after the plan's transforms (cached per event), or the payload itself.</summary>
+        public ReadOnlyMemory<byte> Payload(BufferPlan plan, bool toServer)
+        {
+            PayloadBuffers? payload = _flow!.Payload;
+            if (payload is null)
+            {
+                return ReadOnlyMemory<byte>.Empty;
+            }
+
+            ReadOnlyMemory<byte> raw = toServer ? payload.ToServer : payload.ToClient;
+            if (plan.Transforms.Length == 0 || raw.IsEmpty)
+            {
+                return raw;
+            }
+
+            string key = (toServer ? ">" : "<") + plan.Key;
+            if (!_payloads.TryGetValue(key, out byte[]? bytes))
+            {
+                _payloads[key] = bytes = plan.Transform(raw.Span);
+            }
+
+            return bytes;
+        }
+
         private static string? Extract(FlowEvent f, string buffer) => buffer switch
         {
             // dns.query inspects requests; in packet inspection an answer is a transaction of its own and has none.
             "dns.query" => f.Kind == FlowEventKind.Transaction && f.Dns is { IsResponse: true } ? null : f.Dns?.Query,
-            "http.uri" or "http.uri.raw" => f.Http?.Uri,
-            "http.host" => f.Http?.Host,
-            "http.method" => f.Http?.Method,
-            "http.user_agent" => f.Http?.UserAgent,
-            "http.stat_code" => f.Http?.StatusCode?.ToString(CultureInfo.InvariantCulture),
-            "http.header" => Headers(f.Http?.Headers),
             "tls.sni" => f.Tls?.Sni,
             "ja3.hash" => f.Tls?.Ja3,
+            _ when buffer.StartsWith("http.", StringComparison.Ordinal) => HttpBuffers.Extract(f.Http, buffer),
             _ => null,
         };
-
-        private static string? Headers(IReadOnlyList<KeyValuePair<string, string>>? headers)
-        {
-            if (headers is null || headers.Count == 0)
-            {
-                return null;
-            }
-
-            var sb = new StringBuilder();
-            foreach ((string name, string value) in headers)
-            {
-                sb.Append(name).Append(": ").Append(value).Append("\r\n");
-            }
-
-            return sb.ToString();
-        }
     }
 }

@@ -1,18 +1,13 @@
-using NetSecStream.Signatures.Rules;
-
 namespace NetSecStream.Signatures.Keywords;
 
-/// <summary><c>dns.query; dotprefix; content:".example.com"; endswith;</c> a transform that prefixes the buffer with '.'.</summary>
-public sealed class DotPrefixKeyword() : RuleKeyword("dotprefix", "Transform: prefix the sticky buffer with a '.' for domain-suffix matches.", "transforms.html#dotprefix", KeywordValue.None)
+/// <summary><c>dns.query; dotprefix; content:".example.com"; endswith;</c> prefixes the buffer with '.' for domain-suffix matches.</summary>
+public sealed class DotPrefixKeyword() : TransformKeyword("dotprefix", "Transform: prefix the sticky buffer with a '.' for domain-suffix matches.", "dotprefix")
 {
-    public override void Parse(RuleBuilder rule, string? value)
+    public override byte[] Apply(ReadOnlySpan<byte> input, TransformOption transform)
     {
-        ArgumentNullException.ThrowIfNull(rule);
-        if (rule.StickyBuffer is null)
-        {
-            throw RuleParseException.Invalid("dotprefix needs a sticky buffer before it");
-        }
-
-        rule.Add(new KeptOption { Keyword = Name, BufferBound = true });
+        byte[] output = new byte[input.Length + 1];
+        output[0] = (byte)'.';
+        input.CopyTo(output.AsSpan(1));
+        return output;
     }
 }

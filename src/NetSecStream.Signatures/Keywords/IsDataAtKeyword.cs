@@ -2,8 +2,11 @@ using NetSecStream.Signatures.Rules;
 
 namespace NetSecStream.Signatures.Keywords;
 
-/// <summary>An isdataat check.</summary>
-public sealed class IsDataAtOption : RuleOption
+/// <summary>
+/// An isdataat check. Absolute: the buffer holds a byte at index N (N &lt; length). Relative: N more bytes follow the
+/// detection pointer (pointer + N &lt;= length, as Suricata counts). <c>!</c> inverts; the pointer stays.
+/// </summary>
+public sealed class IsDataAtOption : RuleOption, IBufferCondition
 {
     public required IntOrVariable Position { get; init; }
 
@@ -12,6 +15,18 @@ public sealed class IsDataAtOption : RuleOption
     public bool Relative { get; init; }
 
     public override bool InspectsBuffer => true;
+
+    public bool Matches(ReadOnlySpan<byte> buffer, ref int position, ByteVariables variables)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        if (!variables.TryResolve(Position, out long at))
+        {
+            return false;
+        }
+
+        bool hasData = Relative ? position + at <= buffer.Length : at < buffer.Length;
+        return hasData != Negated;
+    }
 }
 
 /// <summary><c>isdataat:[!]N[,relative][,rawbytes];</c> the buffer has (or lacks) data at position N.</summary>

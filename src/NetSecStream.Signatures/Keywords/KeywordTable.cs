@@ -27,9 +27,13 @@ public static class KeywordTable
 
             // Payload.
             new ContentKeyword(), new NocaseKeyword(), new DepthKeyword(), new OffsetKeyword(), new DistanceKeyword(), new WithinKeyword(),
-            new StartsWithKeyword(), new EndsWithKeyword(), new FastPatternKeyword(), new RawbytesKeyword(), new DotPrefixKeyword(),
+            new StartsWithKeyword(), new EndsWithKeyword(), new FastPatternKeyword(), new RawbytesKeyword(),
             new UricontentKeyword(), new PcreKeyword(), new IsDataAtKeyword(), new DsizeKeyword(), new BsizeKeyword(), new ByteTestKeyword(), new ByteJumpKeyword(),
             new ByteExtractKeyword(), new UrilenKeyword(),
+
+            // Transforms of the sticky buffer.
+            new DotPrefixKeyword(), new ToLowercaseKeyword(), new ToUppercaseKeyword(), new StripWhitespaceKeyword(), new CompressWhitespaceKeyword(),
+            new UrlDecodeKeyword(), new ToMd5Keyword(), new ToSha1Keyword(), new ToSha256Keyword(), new HeaderLowercaseKeyword(), new XorKeyword(),
 
             // Flow and state.
             new FlowKeyword(), new FlowbitsKeyword(), new ThresholdKeyword(), new DetectionFilterKeyword(), new AppLayerProtocolKeyword(),
@@ -37,7 +41,7 @@ public static class KeywordTable
             new XbitsKeyword(),
 
             // Header.
-            new IcmpTypeCodeKeyword("itype"), new IcmpTypeCodeKeyword("icode"),
+            new IcmpTypeCodeKeyword("itype"), new IcmpTypeCodeKeyword("icode"), new FlagsKeyword("flags"), new FlagsKeyword("tcp.flags"),
         };
 
         // Sticky buffers.
@@ -132,8 +136,6 @@ public static class KeywordTable
             ("tag", "Log packets of the session or host after the alert.", "tag.html", KeywordValue.Required, false),
             ("noalert", "Match but do not alert (used with flowbits:set).", "flow-keywords.html#flowbits", KeywordValue.None, false),
             ("prefilter", "Use this keyword's pattern as the prefilter.", "prefilter-keywords.html#prefilter", KeywordValue.None, false),
-            ("flags", "Match TCP flags.", "header-keywords.html#tcp-flags", KeywordValue.Required, false),
-            ("tcp.flags", "Match TCP flags (newer name of flags).", "header-keywords.html#tcp-flags", KeywordValue.Required, false),
             ("ipv4-csum", "Check the IPv4 header checksum.", "header-keywords.html", KeywordValue.Required, false),
             ("tcpv4-csum", "Check the TCP checksum over IPv4.", "header-keywords.html", KeywordValue.Required, false),
             ("udpv4-csum", "Check the UDP checksum over IPv4.", "header-keywords.html", KeywordValue.Required, false),
@@ -174,14 +176,6 @@ public static class KeywordTable
             ("fileext", "Match the file extension.", "file-keywords.html#fileext", KeywordValue.Required, false),
             ("filesize", "Match the file size.", "file-keywords.html#filesize", KeywordValue.Required, false),
             ("filemd5", "Match the file MD5 against a list.", "file-keywords.html#filemd5", KeywordValue.Required, false),
-            ("to_lowercase", "Transform: lower-case the buffer.", "transforms.html#to-lowercase", KeywordValue.None, true),
-            ("to_uppercase", "Transform: upper-case the buffer.", "transforms.html#to-uppercase", KeywordValue.None, true),
-            ("strip_whitespace", "Transform: remove whitespace from the buffer.", "transforms.html#strip-whitespace", KeywordValue.None, true),
-            ("compress_whitespace", "Transform: collapse whitespace in the buffer.", "transforms.html#compress-whitespace", KeywordValue.None, true),
-            ("url_decode", "Transform: URL-decode the buffer.", "transforms.html#url-decode", KeywordValue.None, true),
-            ("to_md5", "Transform: MD5 of the buffer.", "transforms.html#to-md5", KeywordValue.None, true),
-            ("to_sha256", "Transform: SHA-256 of the buffer.", "transforms.html#to-sha256", KeywordValue.None, true),
-            ("xor", "Transform: XOR-decode the buffer.", "transforms.html#xor", KeywordValue.Required, true),
             ("pcrexform", "Transform: keep the pcre capture of the buffer.", "transforms.html#pcrexform", KeywordValue.Required, true),
         ])
         {

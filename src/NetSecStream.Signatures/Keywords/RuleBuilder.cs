@@ -10,6 +10,8 @@ public sealed class RuleBuilder
 
     private readonly List<RuleOption> _options = [];
     private readonly HashSet<string> _byteVariables = new(StringComparer.Ordinal);
+    private TransformOption[] _transforms = [];
+    private string? _stickyBuffer;
 
     internal RuleBuilder(ClassificationConfig? classifications, PcreRegexCache regexes)
     {
@@ -22,7 +24,19 @@ public sealed class RuleBuilder
     public ClassificationConfig? Classifications { get; }
 
     /// <summary>The sticky buffer set by the last buffer keyword (http.uri, dns.query ...), or null for the payload.</summary>
-    public string? StickyBuffer { get; set; }
+    public string? StickyBuffer
+    {
+        get => _stickyBuffer;
+        set
+        {
+            // A new sticky buffer (even the same one again) starts untransformed.
+            _stickyBuffer = value;
+            _transforms = [];
+        }
+    }
+
+    /// <summary>The transforms applied so far to the current sticky buffer, in order.</summary>
+    public IReadOnlyList<TransformOption> Transforms => _transforms;
 
     public string? Msg { get; set; }
 
@@ -67,6 +81,7 @@ public sealed class RuleBuilder
         if (option.InspectsBuffer)
         {
             option.Buffer = StickyBuffer ?? PayloadBuffer;
+            option.Transforms = _transforms;
         }
 
         _options.Add(option);
@@ -79,6 +94,32 @@ public sealed class RuleBuilder
         {
             LastPattern = option;
         }
+    }
+
+    /// <summary>Adds a detection option that inspects <paramref name="buffer"/> (untransformed) whatever the sticky buffer is (urilen).</summary>
+    public void AddToBuffer(RuleOption option, string buffer)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        _options.Add(option);
+        option.Buffer = buffer;
+        option.Transforms = [];
+    }
+
+    /// <summary>
+    /// Appends a transform to the current sticky buffer. Options written after it inspect the transformed buffer; those
+    /// written before it keep inspecting the buffer as it was (Suricata makes the transformed buffer a buffer of its own).
+    /// </summary>
+    public void AddTransform(TransformOption transform)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        if (StickyBuffer is null)
+        {
+            throw RuleParseException.Invalid($"transform '{transform.Keyword}' needs a sticky buffer before it");
+        }
+
+        transform.Buffer = StickyBuffer;
+        _options.Add(transform);
+        _transforms = [.. _transforms, transform];
     }
 
     /// <summary>The content a modifier applies to, or a diagnostic naming the modifier.</summary>
@@ -123,11 +164,19 @@ public sealed class RuleBuilder
                 continue;
             }
 
-            if (!index.TryGetValue(o.Buffer, out List<RuleOption>? list))
+            // A legacy modifier or pcre flag that moved the option out of its sticky buffer leaves that buffer's transforms behind.
+            if (o.Transforms.Count > 0 && o.Transforms[0].Buffer != o.Buffer)
+            {
+                o.Transforms = [];
+            }
+
+            // The same buffer under other transforms is another buffer (dns.query; content ... dns.query; dotprefix; content ...).
+            string key = o.Transforms.Count == 0 ? o.Buffer : o.Buffer + "|" + string.Join("|", o.Transforms.Select(t => t.Key));
+            if (!index.TryGetValue(key, out List<RuleOption>? list))
             {
                 list = [];
-                index[o.Buffer] = list;
-                buffers.Add(new BufferMatches(o.Buffer, list));
+                index[key] = list;
+                buffers.Add(new BufferMatches(o.Buffer, list) { Transforms = o.Transforms });
             }
 
             list.Add(o);

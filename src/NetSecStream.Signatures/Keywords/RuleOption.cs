@@ -9,6 +9,9 @@ public abstract class RuleOption
     /// <summary>The buffer this option inspects; detection options only. Legacy modifiers may move it.</summary>
     public string Buffer { get; internal set; } = RuleBuilder.PayloadBuffer;
 
+    /// <summary>The transforms of the sticky buffer this option inspects, in order (empty for most).</summary>
+    public IReadOnlyList<TransformOption> Transforms { get; internal set; } = [];
+
     /// <summary>True for options that inspect a buffer (content, pcre, byte_*, isdataat, bsize ...).</summary>
     public virtual bool InspectsBuffer => false;
 }

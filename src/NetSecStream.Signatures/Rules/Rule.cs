@@ -12,7 +12,14 @@ public enum RuleDirection
 /// <summary>The detection options that inspect one buffer, in rule order.</summary>
 /// <param name="Buffer">Sticky buffer name (<c>http.uri</c>, <c>dns.query</c>, ...) or <see cref="RuleBuilder.PayloadBuffer"/>.</param>
 /// <param name="Options">Content, pcre, isdataat, byte_*, bsize ... in the order written.</param>
-public sealed record BufferMatches(string Buffer, IReadOnlyList<RuleOption> Options);
+public sealed record BufferMatches(string Buffer, IReadOnlyList<RuleOption> Options)
+{
+    /// <summary>Transforms applied to the buffer before its options inspect it, in order.</summary>
+    public IReadOnlyList<TransformOption> Transforms { get; init; } = [];
+
+    /// <summary>The buffer and its transforms as one name: <c>dns.query|dotprefix</c>; the buffer name alone without transforms.</summary>
+    public string Key => Transforms.Count == 0 ? Buffer : Buffer + "|" + string.Join("|", Transforms.Select(t => t.Key));
+}
 
 /// <summary>A parsed, validated Suricata rule: the typed syntax tree the engine compiles.</summary>
 public sealed class Rule

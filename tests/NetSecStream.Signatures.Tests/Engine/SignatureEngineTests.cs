@@ -37,7 +37,7 @@ public sealed class SignatureEngineTests
 
     private static long[] Sids(SignatureEngine engine, FlowEvent flow) => [.. engine.Match(flow).Select(m => m.Rule.Sid)];
 
-    private static void BothPaths(string rules, FlowEvent flow, params long[] expected)
+    internal static void BothPaths(string rules, FlowEvent flow, params long[] expected)
     {
         using SignatureEngine pre = Build(rules, prefilter: true);
         using SignatureEngine naive = Build(rules, prefilter: false);
@@ -184,18 +184,18 @@ public sealed class SignatureEngineTests
     {
         using SignatureEngine engine = Build("""
             alert tcp any any -> any any (msg:"ok"; content:"A"; sid:1;)
-            alert tcp any any -> any any (msg:"bt"; content:"A"; byte_test:1,>,5,0; sid:2;)
+            alert tcp any any -> any any (msg:"bt"; content:"A"; byte_test:1,>,5,0,dce; sid:2;)
             alert tcp any any -> any any (msg:"xbits on a transaction"; xbits:isset,x,track tx; content:"A"; sid:3;)
-            alert tcp any any -> any any (msg:"isdataat"; content:"A"; isdataat:5,relative; sid:4;)
-            alert http any any -> any any (msg:"cookie"; http.cookie; content:"A"; sid:5;)
+            alert tcp any any -> any any (msg:"size"; content:"A"; stream_size:server,>,5; sid:4;)
+            alert http any any -> any any (msg:"body"; http.request_body; content:"A"; sid:5;)
             alert smb any any -> any any (msg:"smb"; content:"A"; sid:6;)
             """);
         Assert.Equal(1, engine.EvaluableCount);
         var reasons = engine.NotEvaluable.ToDictionary(n => n.Rule.Sid, n => n.Reason);
-        Assert.Equal("byte_test", reasons[2]);
+        Assert.Equal("byte_test dce", reasons[2]);
         Assert.Equal("xbits track tx", reasons[3]);
-        Assert.Equal("isdataat", reasons[4]);
-        Assert.Equal("http.cookie", reasons[5]);
+        Assert.Equal("stream_size", reasons[4]);
+        Assert.Equal("http.request_body", reasons[5]);
         Assert.Equal("protocol smb", reasons[6]);
         Assert.Equal([1L], Sids(engine, Flow(toServer: "A")));
     }
