@@ -283,6 +283,8 @@ internal sealed class FlowTable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Update(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> frame, bool sourceIsLow, long ticks, long position)
     {
+        // TCP: the ACK that completes the handshake is not itself an established packet (as in Suricata).
+        bool establishedBefore = flow.Established;
         bool fromClient = sourceIsLow == flow.ClientIsLow;
         flow.Bytes += packet.IpLength;
         flow.Packets++;
@@ -329,7 +331,7 @@ internal sealed class FlowTable
 
         if (_packetEvents)
         {
-            EmitPacket(flow, packet, payload, fromClient, ticks, position);
+            EmitPacket(flow, packet, payload, fromClient, packet.Protocol == 6 ? establishedBefore : flow.Established, ticks, position);
             if (flow.L7 is { Transactions.Count: > 0 })
             {
                 ReportTransactions(flow, position);
@@ -342,7 +344,7 @@ internal sealed class FlowTable
     }
 
     /// <summary>Packet inspection: one event for this packet, its sender as source, its payload in its direction.</summary>
-    private void EmitPacket(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> payload, bool fromClient, long ticks, long position)
+    private void EmitPacket(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> payload, bool fromClient, bool established, long ticks, long position)
     {
         var client = ToAddress(flow.ClientAddress, flow.IsIPv6);
         var server = ToAddress(flow.ServerAddress, flow.IsIPv6);
@@ -360,7 +362,7 @@ internal sealed class FlowTable
             TcpFlags = (TcpFlags)packet.TcpFlags,
             IcmpType = icmp ? packet.IcmpType : null,
             IcmpCode = icmp ? packet.IcmpCode : null,
-            Established = flow.Established,
+            Established = established,
             AppProtocol = AppProtocolOf(flow),
             Payload = new PayloadBuffers
             {
@@ -401,7 +403,7 @@ internal sealed class FlowTable
         }
         else if (fromClient && (packet.TcpFlags & 0x10) != 0 && flow.ServerSynAckSeen)
         {
-            // The client's ACK of the SYN-ACK completes the handshake; that packet already counts as established.
+            // The client's ACK of the SYN-ACK completes the handshake; the packets after it are established.
             flow.Established = true;
         }
 

@@ -41,8 +41,8 @@ public sealed class PacketEventTests
         Assert.Equal(80, packets[1].Source.Port);
         Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, packets[1].TcpFlags);
 
-        // Established from the client's ACK of the SYN-ACK on, as Suricata's flow:established.
-        Assert.Equal([false, false, true, true, true], packets.Select(p => p.Established!.Value));
+        // Established after the client's ACK of the SYN-ACK, as Suricata's flow:established (that ACK itself is not).
+        Assert.Equal([false, false, false, true, true], packets.Select(p => p.Established!.Value));
         Assert.Equal("GET /a HTTP/1.1\r\nHost: h\r\n\r\n", Encoding.ASCII.GetString(packets[3].Payload!.ToServer.Span));
         Assert.True(packets[3].Payload!.ToClient.IsEmpty);
         Assert.StartsWith("HTTP/1.1 200", Encoding.ASCII.GetString(packets[4].Payload!.ToClient.Span), StringComparison.Ordinal);
