@@ -373,6 +373,16 @@ internal sealed class FlowTable
         }, position);
     }
 
+    /// <summary>
+    /// Packet inspection: a transaction carries the stream prefixes so far, for rules that mix app-layer buffers with
+    /// payload content (Suricata inspects those on the stream with the transaction). Views, not copies: a prefix only grows.
+    /// </summary>
+    private static PayloadBuffers? StreamSoFar(Flow flow) => flow.ToServerPayload is null && flow.ToClientPayload is null ? null : new PayloadBuffers
+    {
+        ToServer = flow.ToServerPayload?.ToMemory() ?? ReadOnlyMemory<byte>.Empty,
+        ToClient = flow.ToClientPayload?.ToMemory() ?? ReadOnlyMemory<byte>.Empty,
+    };
+
     private static string? AppProtocolOf(Flow flow) => flow.L7?.Protocol switch
     {
         L7Protocol.Http => "http",
@@ -505,7 +515,7 @@ internal sealed class FlowTable
 
                 if (_packetEvents)
                 {
-                    Emit(Build(flow, transaction, client, server, false, null, summary, FlowEventKind.Transaction), position);
+                    Emit(Build(flow, transaction, client, server, false, StreamSoFar(flow), summary, FlowEventKind.Transaction), position);
                 }
                 else
                 {
@@ -553,7 +563,8 @@ internal sealed class FlowTable
                 continue;
             }
 
-            Emit(Build(flow, transaction, client, server, false, null, summary, _packetEvents ? FlowEventKind.Transaction : FlowEventKind.Flow), position);
+            Emit(Build(flow, transaction, client, server, false, _packetEvents ? StreamSoFar(flow) : null, summary,
+                _packetEvents ? FlowEventKind.Transaction : FlowEventKind.Flow), position);
             Statistics.L7Transactions++;
         }
 
