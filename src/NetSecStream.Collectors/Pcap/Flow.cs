@@ -62,6 +62,10 @@ internal sealed class Flow : ITcpStreamReceiver
     public bool ClientSent;
     public bool ServerSent;
 
+    /// <summary>Packet inspection: how much of each direction's stream prefix earlier packet events covered.</summary>
+    public int ToServerStreamInspected;
+    public int ToClientStreamInspected;
+
     /// <summary>Set once FIN from both sides or a RST was seen: the flow is on the closing list.</summary>
     public bool Closing;
     public long ClosingTicks;

@@ -350,6 +350,22 @@ internal sealed class FlowTable
         var server = ToAddress(flow.ServerAddress, flow.IsIPv6);
         byte[] bytes = payload.ToArray();
         bool icmp = packet.Protocol is 1 or 58;
+
+        // TCP: the direction's stream so far, when this packet added to it, for patterns split over segments.
+        ReadOnlyMemory<byte> stream = default;
+        int streamNewFrom = 0;
+        if (packet.Protocol == 6 && (fromClient ? flow.ToServerPayload : flow.ToClientPayload) is { } prefix)
+        {
+            ReadOnlyMemory<byte> all = prefix.ToMemory();
+            ref int inspected = ref fromClient ? ref flow.ToServerStreamInspected : ref flow.ToClientStreamInspected;
+            if (all.Length > inspected)
+            {
+                stream = all;
+                streamNewFrom = inspected;
+                inspected = all.Length;
+            }
+        }
+
         Emit(new FlowEvent
         {
             Timestamp = new DateTimeOffset(Math.Clamp(ticks, DateTimeOffset.MinValue.Ticks, DateTimeOffset.MaxValue.Ticks), TimeSpan.Zero),
@@ -368,6 +384,8 @@ internal sealed class FlowTable
             {
                 ToServer = fromClient ? bytes : ReadOnlyMemory<byte>.Empty,
                 ToClient = fromClient ? ReadOnlyMemory<byte>.Empty : bytes,
+                Stream = stream,
+                StreamNewFrom = streamNewFrom,
             },
             CollectorId = CollectorId,
         }, position);
@@ -417,7 +435,8 @@ internal sealed class FlowTable
             flow.Established = true;
         }
 
-        if (payload.Length > 0 && stream is not null)
+        // Data on a RST is not part of the stream (Suricata does not reassemble it); packet rules still see it.
+        if (payload.Length > 0 && stream is not null && (packet.TcpFlags & 0x04) == 0)
         {
             stream.OnSegment(sequence, payload, flow, ticks);
         }
@@ -531,8 +550,8 @@ internal sealed class FlowTable
 
         if (!countersSent)
         {
-            // With packet events the payload went out packet by packet: the summary carries the totals only.
-            Emit(Build(flow, null, client, server, true, _packetEvents ? null : payload, summary,
+            // With packet events the summary carries the totals and the reassembled stream prefixes (for stream rules).
+            Emit(Build(flow, null, client, server, true, payload, summary,
                 _packetEvents ? FlowEventKind.Summary : FlowEventKind.Flow), position);
         }
 

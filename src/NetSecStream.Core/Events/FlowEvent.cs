@@ -250,4 +250,14 @@ public sealed class PayloadBuffers
     public ReadOnlyMemory<byte> ToServer { get; init; }
 
     public ReadOnlyMemory<byte> ToClient { get; init; }
+
+    /// <summary>
+    /// Packet inspection of TCP, in process only (the encodings do not carry it): the packet's direction reassembled
+    /// from its start up to and including this packet's data (bounded by the payload prefix), so that a pattern split
+    /// over segments matches once, at the packet that completes it, as Suricata's stream inspection does.
+    /// </summary>
+    public ReadOnlyMemory<byte> Stream { get; init; }
+
+    /// <summary>Where in <see cref="Stream"/> the data new with this packet begins (what earlier packets already covered ends there).</summary>
+    public int StreamNewFrom { get; init; }
 }

@@ -49,6 +49,7 @@ public sealed class SignatureEngine : IDisposable
     /// <summary>Per prefilter key (buffer and transforms), the buffer whose (transformed) bytes the matcher scans.</summary>
     private readonly Dictionary<string, BufferPlan> _prefilterBuffers = new(StringComparer.Ordinal);
     private readonly int[] _alwaysEvaluate;
+    private readonly int _streamRules;
     private readonly AddressIndex _addressIndex;
     private readonly ThreadLocal<Scratch> _scratch;
     private readonly DetectionState? _state;
@@ -88,6 +89,7 @@ public sealed class SignatureEngine : IDisposable
         }
 
         _rules = [.. compiled];
+        _streamRules = compiled.Count(c => c.StreamOnly);
         NotEvaluable = notEvaluable;
         if (_rules.Any(r => r.State.IsStateful))
         {
@@ -205,9 +207,9 @@ public sealed class SignatureEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(flow);
         ArgumentNullException.ThrowIfNull(matches);
-        if (flow.Kind == FlowEventKind.Summary)
+        if (flow.Kind == FlowEventKind.Summary && _streamRules == 0)
         {
-            // The flow's packets and transactions were inspected one by one already.
+            // The flow's packets and transactions were inspected one by one already; only stream rules look at its summary.
             return;
         }
 
@@ -230,6 +232,10 @@ public sealed class SignatureEngine : IDisposable
                     {
                         ScanInto(matcher, s.Payload(plan, toServer: true).Span, found, candidates, s.Seen);
                         ScanInto(matcher, s.Payload(plan, toServer: false).Span, found, candidates, s.Seen);
+                        if (plan.Transforms.Length == 0 && !flow.Payload.Stream.IsEmpty)
+                        {
+                            ScanInto(matcher, flow.Payload.Stream.Span, found, candidates, s.Seen);
+                        }
                     }
                 }
                 else if (s.Get(plan) is { } bytes)
@@ -498,8 +504,15 @@ public sealed class SignatureEngine : IDisposable
             return false;
         }
 
-        // Packets run the rules of packets and streams, transactions the rules of app-layer buffers; a flow event runs both.
-        if ((flow.Kind == FlowEventKind.Packet && r.UsesAppBuffers) || (flow.Kind == FlowEventKind.Transaction && !r.UsesAppBuffers))
+        // Packets run the rules of packets, transactions the rules of app-layer buffers, a flow's summary (its reassembled
+        // stream prefixes) the stream-only rules; a flow event runs them all.
+        if (flow.Kind switch
+        {
+            FlowEventKind.Packet => r.UsesAppBuffers || r.StreamOnly,
+            FlowEventKind.Transaction => !r.UsesAppBuffers,
+            FlowEventKind.Summary => !r.StreamOnly || r.UsesAppBuffers,
+            _ => false,
+        })
         {
             return false;
         }
@@ -573,7 +586,8 @@ public sealed class SignatureEngine : IDisposable
                 }
 
                 matched = (payloadToServer != false && MatchBuffer(b.Options, s.Payload(b, toServer: true).Span, s))
-                    || (payloadToServer != true && MatchBuffer(b.Options, s.Payload(b, toServer: false).Span, s));
+                    || (payloadToServer != true && MatchBuffer(b.Options, s.Payload(b, toServer: false).Span, s))
+                    || (!r.PacketOnly && StreamMatches(b, flow, payloadToServer, s));
             }
             else
             {
@@ -605,6 +619,22 @@ public sealed class SignatureEngine : IDisposable
 
         explanation = why is null ? "header match" : "matched " + why;
         return true;
+    }
+
+    /// <summary>
+    /// A packet's stream so far matches where its packet alone did not, and the match needs this packet's data (the
+    /// stream before it does not match): a pattern split over segments alerts once, at the packet that completes it.
+    /// </summary>
+    private static bool StreamMatches(BufferPlan b, FlowEvent flow, bool? toServer, Scratch s)
+    {
+        PayloadBuffers p = flow.Payload!;
+        if (flow.Kind != FlowEventKind.Packet || p.Stream.IsEmpty || b.Transforms.Length > 0 || (toServer is bool ts && ts == (flow.IsReply == true)))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> stream = p.Stream.Span;
+        return MatchBuffer(b.Options, stream, s) && !MatchBuffer(b.Options, stream[..Math.Clamp(p.StreamNewFrom, 0, stream.Length)], s);
     }
 
     private static string Printable(ReadOnlySpan<byte> bytes)
@@ -846,6 +876,12 @@ public sealed class SignatureEngine : IDisposable
         public int Index { get; } = index;
 
         public NumericRange? Dsize { get; } = rule.Options.OfType<NumericRangeOption>().FirstOrDefault(o => o.Keyword == "dsize")?.Range;
+
+        /// <summary><c>tcp-pkt</c> or <c>flow:no_stream</c>: inspects single packets only, never the stream.</summary>
+        public bool PacketOnly { get; } = rule.Protocol == "tcp-pkt" || rule.Flow?.Stream == false;
+
+        /// <summary><c>tcp-stream</c> or <c>flow:only_stream</c>: inspects the reassembled stream, not single packets.</summary>
+        public bool StreamOnly { get; } = rule.Protocol == "tcp-stream" || rule.Flow?.Stream == true;
 
         /// <summary>True when the rule inspects an app-layer buffer (http.*, dns.query, tls.* ...), not only the payload.</summary>
         public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer) != RuleBuilder.PayloadBuffer);

@@ -55,12 +55,12 @@ public sealed class PacketEventTests
         Assert.Equal("/a", transaction.Http!.Uri);
         Assert.Equal(FlowEventKind.Transaction, events[^1].Kind);
 
-        // At the end: one summary with the totals and no payload (it went out packet by packet).
+        // At the end: one summary with the totals and the reassembled stream prefixes.
         table.FlushAll(0);
         var summary = Assert.Single(Take(table));
         Assert.Equal(FlowEventKind.Summary, summary.Kind);
         Assert.Equal(5, summary.Packets);
-        Assert.Null(summary.Payload);
+        Assert.Equal("GET /a HTTP/1.1\r\nHost: h\r\n\r\n", Encoding.ASCII.GetString(summary.Payload!.ToServer.Span));
         Assert.True(summary.Established);
     }
 

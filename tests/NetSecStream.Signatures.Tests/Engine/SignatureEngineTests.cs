@@ -208,4 +208,35 @@ public sealed class SignatureEngineTests
         Assert.NotEmpty(options.Validate());
         Assert.NotEmpty(new SignatureOptions().Validate());
     }
+
+    [Fact]
+    public void Packet_stream_matches_a_pattern_split_over_segments_once_at_the_packet_that_completes_it()
+    {
+        const string rules = """
+            alert tcp any any -> any any (msg:"stream or packet"; content:"Please Let Me In!"; sid:1;)
+            alert tcp-pkt any any -> any any (msg:"packet only"; content:"Please Let Me In!"; sid:2;)
+            alert tcp any any -> any any (msg:"to server only"; flow:to_server; content:"Please Let Me In!"; sid:3;)
+            """;
+        FlowEvent Packet(int newFrom) => new()
+        {
+            Timestamp = DateTimeOffset.UnixEpoch,
+            Kind = FlowEventKind.Packet,
+            Source = new FlowEndpoint { Ip = IPAddress.Parse("10.0.0.2"), Port = 8080 },
+            Destination = new FlowEndpoint { Ip = IPAddress.Parse("10.0.0.1"), Port = 40000 },
+            IpProtocol = 6,
+            IsReply = true,
+            Payload = new PayloadBuffers
+            {
+                ToClient = Encoding.Latin1.GetBytes("Me In!"),
+                Stream = Encoding.Latin1.GetBytes("Please Let Me In!"),
+                StreamNewFrom = newFrom,
+            },
+        };
+
+        // The last segment completes the pattern: the tcp rule alerts, the tcp-pkt rule and the to_server rule do not.
+        BothPaths(rules, Packet(newFrom: 11), 1);
+
+        // A later packet whose stream adds nothing to the match does not alert again.
+        BothPaths(rules, Packet(newFrom: 17));
+    }
 }
