@@ -29,6 +29,9 @@ public sealed class SignatureEngine : IDisposable
     {
         RuleBuilder.PayloadBuffer, "file.data", "dns.query", "http.uri", "http.uri.raw", "http.host", "http.method",
         "http.user_agent", "http.stat_code", "http.header", "tls.sni", "ja3.hash",
+        "http.request_line", "http.request_body", "http.response_body", "http.response_line", "http.stat_msg", "http.server",
+        "http.location", "tls.cert_subject", "tls.cert_issuer", "tls.cert_serial", "tls.cert_fingerprint", "tls.certs",
+        "tls.subjectaltname", "tls.alpn", "ssh.proto", "ssh.software",
     };
 
     private const int MaxBacktrackSteps = 4096;
@@ -75,7 +78,7 @@ public sealed class SignatureEngine : IDisposable
                 continue;
             }
 
-            string buffer = Canonical(fast.Value.Buffer);
+            string buffer = Canonical(fast.Value.Buffer, r.Spec.L7);
             ContentMatch c = fast.Value.Content;
             ReadOnlyMemory<byte> bytes = c.Pattern;
             if (c.FastPatternSlice is { } slice && slice.Offset >= 0 && slice.Length > 0 && slice.Offset + slice.Length <= bytes.Length)
@@ -186,9 +189,13 @@ public sealed class SignatureEngine : IDisposable
                         ScanInto(matcher, payload.ToClient.Span, found, candidates, s.Seen);
                     }
                 }
-                else if (s.Get(buffer) is { } bytes)
+                else
                 {
-                    ScanInto(matcher, bytes, found, candidates, s.Seen);
+                    ScanValues(matcher, s.Get(buffer, true), found, candidates, s.Seen);
+                    if (AppLayerBuffers.IsSided(buffer))
+                    {
+                        ScanValues(matcher, s.Get(buffer, false), found, candidates, s.Seen);
+                    }
                 }
             }
 
@@ -264,7 +271,21 @@ public sealed class SignatureEngine : IDisposable
         }
     }
 
-    private static string Canonical(string buffer) => buffer == "file.data" ? RuleBuilder.PayloadBuffer : buffer;
+    private static void ScanValues(MultiPatternMatcher matcher, List<ReadOnlyMemory<byte>>? values, PrefilterMatches found, List<int> candidates, bool[] seen)
+    {
+        if (values is null)
+        {
+            return;
+        }
+
+        foreach (ReadOnlyMemory<byte> value in values)
+        {
+            ScanInto(matcher, value.Span, found, candidates, seen);
+        }
+    }
+
+    /// <summary>The buffer as the engine fills it: <c>file.data</c> is the HTTP body in HTTP rules, the payload elsewhere.</summary>
+    private static string Canonical(string buffer, string? l7) => buffer == "file.data" && l7 != "http" ? RuleBuilder.PayloadBuffer : buffer;
 
     /// <summary>The content marked fast_pattern, else the longest positive content; null when the rule has none.</summary>
     private static (string, ContentMatch)? FastPattern(Rule rule)
@@ -305,6 +326,7 @@ public sealed class SignatureEngine : IDisposable
             case "http" or "http1": spec = new ProtocolSpec(Transport.Tcp, false, "http"); break;
             case "tls" or "ssl": spec = new ProtocolSpec(Transport.Tcp, false, "tls"); break;
             case "dns": spec = new ProtocolSpec(Transport.Other, true, "dns"); break;
+            case "ssh": spec = new ProtocolSpec(Transport.Tcp, false, "ssh"); break;
             default: return "protocol " + rule.Protocol;
         }
 
@@ -330,6 +352,8 @@ public sealed class SignatureEngine : IDisposable
                 case ThresholdOption:
                     break;
                 case NumericRangeOption n when n.Keyword == "dsize":
+                    break;
+                case KeptOption k when AppLayerKeywords.Compile(k) is not null:
                     break;
                 default:
                     return o.Keyword;
@@ -385,13 +409,18 @@ public sealed class SignatureEngine : IDisposable
             {
                 case "http" when flow.Http is null:
                 case "tls" when flow.Tls is null:
+                case "ssh" when flow.Ssh is null:
                 case "dns" when flow.Dns is null || (flow.Transport != Transport.Udp && flow.Transport != Transport.Tcp):
                     return false;
             }
         }
 
         bool reply = flow.IsReply == true;
-        if (rule.Flow?.ToServer is bool toServer && toServer == reply)
+
+        // A transaction event of no one direction holds both sides of its exchange: either direction's rules may match it.
+        bool bothSides = flow.IsReply is null && flow.Kind != FlowEventKind.Packet
+            && (flow.Http is not null || flow.Tls is not null || flow.Ssh is not null || flow.Dns is not null);
+        if (rule.Flow?.ToServer is bool toServer && toServer == reply && !bothSides)
         {
             return false;
         }
@@ -420,10 +449,33 @@ public sealed class SignatureEngine : IDisposable
             }
         }
 
+        foreach (Func<FlowEvent, bool> check in r.AppKeywords)
+        {
+            if (!check(flow))
+            {
+                return false;
+            }
+        }
+
+        // A rule inspecting a side-bound buffer on both sides tries the request side, then the response side.
+        bool side = r.Side ?? true;
+        if (!BuffersMatch(r, flow, s, side, payloadToServer, out explanation) && (r.Side is not null || !r.HasSidedBuffer
+            || !BuffersMatch(r, flow, s, false, payloadToServer, out explanation)))
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool BuffersMatch(CompiledRule r, FlowEvent flow, Scratch s, bool toServer, bool? payloadToServer, out string? explanation)
+    {
+        explanation = null;
+        Rule rule = r.Rule;
         StringBuilder? why = null;
         foreach (BufferMatches b in rule.Buffers)
         {
-            string buffer = Canonical(b.Buffer);
+            string buffer = Canonical(b.Buffer, r.Spec.L7);
             bool matched;
             if (buffer == RuleBuilder.PayloadBuffer)
             {
@@ -437,8 +489,19 @@ public sealed class SignatureEngine : IDisposable
             }
             else
             {
-                byte[]? bytes = s.Get(buffer);
-                matched = bytes is not null && MatchBuffer(b.Options, bytes, s);
+                matched = false;
+                if (s.Get(buffer, toServer) is { } values)
+                {
+                    // A multi-buffer matches when one of its values satisfies all of the buffer's options.
+                    foreach (ReadOnlyMemory<byte> value in values)
+                    {
+                        if (MatchBuffer(b.Options, value.Span, s))
+                        {
+                            matched = true;
+                            break;
+                        }
+                    }
+                }
             }
 
             if (!matched)
@@ -680,13 +743,23 @@ public sealed class SignatureEngine : IDisposable
         public NumericRange? Dsize { get; } = rule.Options.OfType<NumericRangeOption>().FirstOrDefault(o => o.Keyword == "dsize")?.Range;
 
         /// <summary>True when the rule inspects an app-layer buffer (http.*, dns.query, tls.* ...), not only the payload.</summary>
-        public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer) != RuleBuilder.PayloadBuffer);
+        public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer, spec.L7) != RuleBuilder.PayloadBuffer);
+
+        /// <summary>The side of a transaction the rule inspects (true to_server, false to_client, null both).</summary>
+        public bool? Side { get; } = AppLayerBuffers.SideOf(rule);
+
+        public bool HasSidedBuffer { get; } = rule.Buffers.Any(b => AppLayerBuffers.IsSided(Canonical(b.Buffer, spec.L7)));
+
+        /// <summary>Checks of value keywords on app-layer facts (dns.opcode, tls.version).</summary>
+        public Func<FlowEvent, bool>[] AppKeywords { get; } =
+            [.. rule.Options.OfType<KeptOption>().Select(AppLayerKeywords.Compile).OfType<Func<FlowEvent, bool>>()];
     }
 
     /// <summary>Per-thread state of one evaluation: buffers extracted once per event, prefilter results.</summary>
     private sealed class Scratch
     {
-        private readonly Dictionary<string, byte[]?> _buffers = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<ReadOnlyMemory<byte>>?> _toServer = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<ReadOnlyMemory<byte>>?> _toClient = new(StringComparer.Ordinal);
         private FlowEvent? _flow;
 
         public Scratch(SignatureEngine engine)
@@ -709,49 +782,20 @@ public sealed class SignatureEngine : IDisposable
         public void Reset(FlowEvent flow)
         {
             _flow = flow;
-            _buffers.Clear();
+            _toServer.Clear();
+            _toClient.Clear();
         }
 
-        /// <summary>The bytes of a non-payload buffer, or null when the event lacks it.</summary>
-        public byte[]? Get(string buffer)
+        /// <summary>The values of a non-payload buffer on one side (one value unless a multi-buffer), or null when the event lacks it.</summary>
+        public List<ReadOnlyMemory<byte>>? Get(string buffer, bool toServer)
         {
-            if (!_buffers.TryGetValue(buffer, out byte[]? bytes))
+            var cache = toServer || !AppLayerBuffers.IsSided(buffer) ? _toServer : _toClient;
+            if (!cache.TryGetValue(buffer, out List<ReadOnlyMemory<byte>>? values))
             {
-                string? text = Extract(_flow!, buffer);
-                _buffers[buffer] = bytes = text is null ? null : Encoding.Latin1.GetBytes(text);
+                cache[buffer] = values = AppLayerBuffers.Extract(_flow!, buffer, toServer);
             }
 
-            return bytes;
-        }
-
-        private static string? Extract(FlowEvent f, string buffer) => buffer switch
-        {
-            "dns.query" => f.Dns?.Query,
-            "http.uri" or "http.uri.raw" => f.Http?.Uri,
-            "http.host" => f.Http?.Host,
-            "http.method" => f.Http?.Method,
-            "http.user_agent" => f.Http?.UserAgent,
-            "http.stat_code" => f.Http?.StatusCode?.ToString(CultureInfo.InvariantCulture),
-            "http.header" => Headers(f.Http?.Headers),
-            "tls.sni" => f.Tls?.Sni,
-            "ja3.hash" => f.Tls?.Ja3,
-            _ => null,
-        };
-
-        private static string? Headers(IReadOnlyList<KeyValuePair<string, string>>? headers)
-        {
-            if (headers is null || headers.Count == 0)
-            {
-                return null;
-            }
-
-            var sb = new StringBuilder();
-            foreach ((string name, string value) in headers)
-            {
-                sb.Append(name).Append(": ").Append(value).Append("\r\n");
-            }
-
-            return sb.ToString();
+            return values;
         }
     }
 }
