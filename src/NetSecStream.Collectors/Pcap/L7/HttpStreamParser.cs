@@ -415,7 +415,7 @@ internal sealed class HttpStreamParser
                 StatusMessage = response?.Message,
                 ResponseProtocol = response?.Protocol,
                 ResponseHeaders = response?.Headers,
-                RequestBody = exchange.RequestBody is { Length: > 0 } requestBody ? requestBody.Written.ToArray() : null,
+                RequestBody = exchange.RequestBody is { Length: > 0 } requestBody ? (ReadOnlyMemory<byte>?)requestBody.Written.ToArray() : null,
                 ResponseBody = responseBody is { Length: > 0 } ? responseBody : null,
             },
         });
