@@ -105,6 +105,19 @@ public sealed class L7FactsTests
     }
 
     [Fact]
+    public void Http_ResponseHeadCutByTheClose_IsStillRead()
+    {
+        var session = new L7Session(64, dnsPort: false);
+        session.OnStream("GET / HTTP/1.1\r\nHost: h\r\n\r\n"u8, true, 1);
+        session.OnStream("HTTP/1.0 200 OK\nServer:ng1nx\r\n"u8, false, 2);
+        session.Finish();
+
+        var http = Assert.Single(session.Transactions).Http!;
+        Assert.Equal(200, http.StatusCode);
+        Assert.Contains(http.ResponseHeaders!, h => h.Key == "Server" && h.Value == "ng1nx");
+    }
+
+    [Fact]
     public void Ssh_BannersOfBothSides_AreOneTransactionEach()
     {
         var session = new L7Session(64, dnsPort: false);

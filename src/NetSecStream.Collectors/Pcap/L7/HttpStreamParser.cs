@@ -115,6 +115,24 @@ internal sealed class HttpStreamParser
         direction.State = ParseState.Head;
     }
 
+    /// <summary>
+    /// The connection closed with <paramref name="rest"/> not yet parsed in this direction: a message head without its
+    /// blank line is ended there and parsed (a server may close right after its header lines).
+    /// </summary>
+    public void ParseAtClose(ReadOnlySpan<byte> rest, bool toServer)
+    {
+        var direction = toServer ? _requests : _responses;
+        if (rest.IsEmpty || rest.Length > MaxHeadBytes || direction.State != ParseState.Head)
+        {
+            return;
+        }
+
+        byte[] closed = new byte[rest.Length + 4];
+        rest.CopyTo(closed);
+        "\r\n\r\n"u8.CopyTo(closed.AsSpan(rest.Length));
+        Parse(closed, toServer, 0);
+    }
+
     /// <summary>Bytes were lost in this direction: drop the message in progress and look for the next one.</summary>
     public void OnGap(bool toServer)
     {

@@ -173,6 +173,15 @@ internal sealed class L7Session
     /// <summary>The flow ends: transactions still waiting for an answer are finished without one.</summary>
     public void Finish()
     {
+        if (_http is not null)
+        {
+            // A head the connection's close cut short is read as far as it goes (as libhtp does).
+            _http.ParseAtClose(_toServer.Span, toServer: true);
+            _http.ParseAtClose(_toClient.Span, toServer: false);
+            _toServer.Clear();
+            _toClient.Clear();
+        }
+
         _http?.Finish();
         _tls?.Finish();
         foreach (var (_, transaction, query) in _dnsPending)
