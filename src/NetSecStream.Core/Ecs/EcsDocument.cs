@@ -224,14 +224,11 @@ internal sealed class EcsHttpResponse
     public EcsHttpBody? Body { get; set; }
 }
 
-/// <summary>A body that is valid UTF-8 (any other goes base64 under netsec.http), and its kept length.</summary>
+/// <summary>A body prefix that is valid UTF-8 (any other goes base64 under netsec.http).</summary>
 internal sealed class EcsHttpBody
 {
     [JsonPropertyName("content")]
     public string? Content { get; set; }
-
-    [JsonPropertyName("bytes")]
-    public long? Bytes { get; set; }
 }
 
 internal sealed class EcsUrl

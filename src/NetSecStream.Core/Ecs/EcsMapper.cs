@@ -221,7 +221,7 @@ internal static class EcsMapper
         binary = null;
         try
         {
-            return new EcsHttpBody { Content = StrictUtf8.GetString(bytes.Span), Bytes = bytes.Length };
+            return new EcsHttpBody { Content = StrictUtf8.GetString(bytes.Span) };
         }
         catch (System.Text.DecoderFallbackException)
         {
