@@ -258,7 +258,10 @@ public sealed partial class FlowPipeline
         {
             var key = (flow.Cluster, ModeResolver.Subject(flow).Namespace);
             perNamespace.TryGetValue(key, out var totals);
-            perNamespace[key] = (totals.Flows + 1, totals.Bytes + (flow.Bytes ?? 0), totals.Packets + (flow.Packets ?? 0));
+
+            // Packet and transaction events belong to a flow counted once, by its summary.
+            long counted = flow.Kind is FlowEventKind.Packet or FlowEventKind.Transaction ? 0 : 1;
+            perNamespace[key] = (totals.Flows + counted, totals.Bytes + (flow.Bytes ?? 0), totals.Packets + (flow.Packets ?? 0));
         }
 
         foreach (var ((cluster, ns), totals) in perNamespace)

@@ -162,6 +162,21 @@ public sealed class FlowPipelineTests : IDisposable
     }
 
     [Fact]
+    public void Decider_BlocksOnlyWhereTheNamespaceBlocks_AndOnlyFindingsThatAskForIt()
+    {
+        var decider = new AlertDecider(new ModeResolver(new ModeOptions { Default = "alert", Namespaces = { ["shop"] = "block" } }), _metrics, TimeSpan.Zero, 100);
+        Alert Make(string ns, bool? requestsBlock, int i) => new()
+        {
+            Id = "a" + i, Timestamp = DateTimeOffset.UnixEpoch, Detector = DetectorKinds.Signature, RuleId = "1", RuleName = "r", Severity = 2,
+            RiskScore = 70, Explanation = "x", DedupeKey = "k" + i, RequestsBlock = requestsBlock, Flow = Flows.Tcp("10.0.0.1", 1, "10.0.0.2", 2, ns),
+        };
+
+        // drop/reject rule, alert rule, a detector that leaves it to the mode: in a blocking namespace, then elsewhere.
+        var decided = decider.Decide([Make("shop", true, 1), Make("shop", false, 2), Make("shop", null, 3), Make("web", true, 4), Make("web", null, 5)]);
+        Assert.Equal([Mode.Block, Mode.Alert, Mode.Block, Mode.Alert, Mode.Alert], decided.Select(a => a.Mode));
+    }
+
+    [Fact]
     public async Task InProcessTransport_BackpressuresPublishers_AndDrainsOnCompletion()
     {
         var transport = new InProcessRecordSource(_metrics, capacity: 64);

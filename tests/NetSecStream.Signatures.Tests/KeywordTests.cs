@@ -232,8 +232,8 @@ public sealed class KeywordTests
     [Fact]
     public void KeptKeywords_AreParsedAndKept()
     {
-        Rule r = WithOptions("tag:session,5,packets; noalert; flags:S,12; xbits:set,a,track ip_src; stream_size:server,>,10;");
-        Assert.Equal(["tag", "noalert", "flags", "xbits", "stream_size"], r.Options.OfType<KeptOption>().Select(o => o.Keyword));
+        Rule r = WithOptions("tag:session,5,packets; noalert; flags:S,12; stream_size:server,>,10;");
+        Assert.Equal(["tag", "noalert", "flags", "stream_size"], r.Options.OfType<KeptOption>().Select(o => o.Keyword));
         Assert.Equal("session,5,packets", r.Options.OfType<KeptOption>().First().Value);
     }
 

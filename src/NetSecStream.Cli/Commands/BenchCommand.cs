@@ -32,20 +32,91 @@ public static class BenchCommand
         var transport = new Option<string>("--transport") { Description = "in-process (default): decode-only baseline; kafka: through librdkafka's mock cluster, raw-consume baseline.", DefaultValueFactory = _ => "in-process" };
         transport.AcceptOnlyFromAmong("in-process", "kafka");
         var collector = new Option<string?>("--collector") { Description = "Measure a component instead of the pipeline: prefilter (the signature engine's multi-pattern matchers over ET Open's contents, MB/s each beside a naive scan; --events patterns), netflow (records/s decoded from the NetFlow/IPFIX captures in the test data; --events records) or pcap (packets/s through flow assembly and L7 extraction of --pcap, beside tshark)." };
-        collector.AcceptOnlyFromAmong("netflow", "pcap", "prefilter");
+        collector.AcceptOnlyFromAmong("netflow", "pcap", "prefilter", "signatures");
+        var rules = new Option<string[]>("--rules") { Description = "Rule files or directories for --collector signatures (default: ET Open under NETSEC_TESTDATA or ../shared/data)." };
         var pcap = new Option<string?>("--pcap") { Description = "Capture file for --collector pcap." };
         var repeat = new Option<int>("--repeat") { Description = "Passes over the capture for --collector pcap.", DefaultValueFactory = _ => 20 };
         var command = new Command("bench", "Measure end-to-end throughput and event-to-alert latency against a decode-only baseline.")
         {
-            events, seed, scenario, json, keep, transport, collector, pcap, repeat,
+            events, seed, scenario, json, keep, transport, collector, pcap, repeat, rules,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => parse.GetValue(collector) is { } which
+        command.SetAction((parse, token) => parse.GetValue(collector) == "signatures"
+            ? Task.FromResult(RunSignatures(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(rules) ?? [], parse.GetValue(json)))
+            : parse.GetValue(collector) is { } which
             ? Task.FromResult(RunCollector(which, parse.GetValue(events), parse.GetValue(pcap), parse.GetValue(repeat), parse.GetValue(json)))
             : parse.GetValue(transport) == "kafka"
             ? RunKafkaAsync(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json), token)
             : RunAsync(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json), parse.GetValue(keep), token));
         return command;
+    }
+
+    /// <summary>
+    /// <c>--collector signatures</c>: the signature engine with a real ruleset (ET Open by default), one thread, over the
+    /// generator's flows (metadata events) and over payload-bearing events built from the rules' own contents, each
+    /// beside the naive engine (every rule evaluated) in the same run.
+    /// </summary>
+    private static int RunSignatures(ParseResult parse, long count, int seed, string scenario, string[] rulePaths, bool asJson)
+    {
+        if (count is < 1 or > 5_000_000)
+        {
+            Console.Error.WriteLine("netsec bench: --events must be between 1 and 5000000 with --collector signatures");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        var settings = NetSecCli.LoadSettings(parse);
+        if (settings is null)
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        if (rulePaths.Length == 0)
+        {
+            string data = Environment.GetEnvironmentVariable("NETSEC_TESTDATA") is { Length: > 0 } d ? d : Path.Combine("..", "shared", "data");
+            rulePaths = [Path.Combine(data, "rules", "et-open")];
+        }
+
+        Signatures.Rules.RuleSetLoadResult load;
+        try
+        {
+            load = Signatures.Engine.SignatureEngine.Admit(Signatures.Rules.RuleSetLoader.Load(rulePaths));
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine("netsec bench: " + ex.Message + " (set NETSEC_TESTDATA or give --rules)");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        Console.Error.WriteLine($"[bench] signatures: {load.Loaded:N0} of {load.Total:N0} rules run; generating {count:N0} flows (scenario {scenario}, seed {seed}) ...");
+        using var loggerFactory = NetSecCli.CreateLoggerFactory(settings, LogLevel.Warning);
+        using var metrics = new NetSecMetrics();
+        var decoder = (IFlowDecoder)PipelineAssembler.Create(settings, HubbleFlowDecoder.ComponentId, PipelineAssembler.Services(metrics, loggerFactory));
+        var flows = new List<Core.Events.FlowEvent>((int)count);
+        foreach (var generated in new TrafficGenerator().Generate(new GeneratorOptions(scenario, count, seed)))
+        {
+            if (decoder.Decode(generated.Json).Event is { } flow)
+            {
+                flows.Add(flow);
+            }
+        }
+
+        var payloadEvents = Signatures.Engine.SignatureBench.SyntheticEvents(load.Rules, (int)Math.Min(count, 100_000), seed);
+        var run = Signatures.Engine.SignatureScenarioBench.Run(load, flows, payloadEvents, naiveEvents: 2_000, m => Console.Error.WriteLine("[bench] " + m));
+        var result = new BenchResult(run.Metadata.Events, Math.Round(run.Metadata.EventsPerSecond, 0), Math.Round(run.MetadataNaive.EventsPerSecond, 0), null, null,
+            Math.Round(PeakRssMegabytes(), 1), 0, run.Metadata.Matches, Math.Round(run.Metadata.Seconds, 3),
+            "metadata events/s through the signature engine with the prefilter, one thread; baseline: the naive engine (every rule on every event) over the first "
+            + string.Create(CultureInfo.InvariantCulture, $"{run.MetadataNaive.Events:N0} of the same events. {run}"),
+            Environment.ProcessorCount, Environment.Version.ToString());
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.BenchResult));
+        }
+        else
+        {
+            Console.WriteLine(run.ToString());
+        }
+
+        return 0;
     }
 
     private static int RunCollector(string collector, long count, string? pcapPath, int repeat, bool asJson)

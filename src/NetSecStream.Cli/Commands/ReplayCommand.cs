@@ -76,6 +76,9 @@ public static class ReplayCommand
                     var pcap = (PcapOptions)o;
                     pcap.File = input;
                     pcap.Interface = null;
+
+                    // Signature rules alert per packet, as Suricata does (pcap_cnt in EVE): inspect packet by packet.
+                    pcap.PacketEvents |= rulePaths.Length > 0;
                 }),
                 CaptureKind.NetFlow => new FlowEventRecordSource(
                     new NetFlowPcapSource(input, (NetFlowOptions)settings.ComponentOptions(ComponentCatalog.Get(NetFlowUdpSource.ComponentId)), metrics,

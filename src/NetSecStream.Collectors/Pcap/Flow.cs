@@ -54,6 +54,14 @@ internal sealed class Flow : ITcpStreamReceiver
     public uint ClientSynSequence;
     public bool ClientSynSeen;
 
+    /// <summary>The server answered the client's SYN with SYN-ACK.</summary>
+    public bool ServerSynAckSeen;
+
+    /// <summary>TCP: the three-way handshake completed; other protocols: both sides have sent.</summary>
+    public bool Established;
+    public bool ClientSent;
+    public bool ServerSent;
+
     /// <summary>Set once FIN from both sides or a RST was seen: the flow is on the closing list.</summary>
     public bool Closing;
     public long ClosingTicks;

@@ -107,6 +107,7 @@ internal sealed class FlowTable
     private readonly int _maxTransactions;
     private readonly int _httpBodyBytes;
     private readonly bool _l7;
+    private readonly bool _packetEvents;
     private readonly string _origin;
     private Flow? _activeHead;
     private Flow? _activeTail;
@@ -127,6 +128,7 @@ internal sealed class FlowTable
         _maxTransactions = options.MaxTransactionsPerFlow;
         _httpBodyBytes = options.HttpBodyBytes;
         _l7 = options.L7;
+        _packetEvents = options.PacketEvents;
         _origin = origin;
     }
 
@@ -251,7 +253,7 @@ internal sealed class FlowTable
             bool ssdp = packet.Protocol == 17 && (L7Session.IsSsdpPort(flow.ServerPort) || L7Session.IsSsdpPort(flow.ClientPort));
             if (_l7 && (packet.Protocol == 17 ? dns || ssdp : _reassemblyBytes > 0))
             {
-                flow.L7 = new L7Session(_maxTransactions, dns, ssdp && !dns, _httpBodyBytes);
+                flow.L7 = new L7Session(_maxTransactions, dns, ssdp && !dns, _httpBodyBytes) { EarlyQueries = _packetEvents };
             }
         }
 
@@ -323,11 +325,65 @@ internal sealed class FlowTable
             flow.L7 = null;
         }
 
-        if (flow.L7 is { } l7 && l7.Transactions.Count >= _maxTransactions)
+        if (packet.Protocol != 6)
+        {
+            flow.ClientSent |= fromClient;
+            flow.ServerSent |= !fromClient;
+            flow.Established = flow.ClientSent && flow.ServerSent;
+        }
+
+        if (_packetEvents)
+        {
+            EmitPacket(flow, packet, payload, fromClient, ticks, position);
+            if (flow.L7 is { Transactions.Count: > 0 })
+            {
+                ReportTransactions(flow, position);
+            }
+        }
+        else if (flow.L7 is { } l7 && l7.Transactions.Count >= _maxTransactions)
         {
             ReportTransactions(flow, position);
         }
     }
+
+    /// <summary>Packet inspection: one event for this packet, its sender as source, its payload in its direction.</summary>
+    private void EmitPacket(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> payload, bool fromClient, long ticks, long position)
+    {
+        var client = ToAddress(flow.ClientAddress, flow.IsIPv6);
+        var server = ToAddress(flow.ServerAddress, flow.IsIPv6);
+        byte[] bytes = payload.ToArray();
+        bool icmp = packet.Protocol is 1 or 58;
+        Emit(new FlowEvent
+        {
+            Timestamp = new DateTimeOffset(Math.Clamp(ticks, DateTimeOffset.MinValue.Ticks, DateTimeOffset.MaxValue.Ticks), TimeSpan.Zero),
+            Kind = FlowEventKind.Packet,
+            PacketNumber = Statistics.Packets,
+            Source = new FlowEndpoint { Ip = fromClient ? client : server, Port = fromClient ? flow.ClientPort : flow.ServerPort },
+            Destination = new FlowEndpoint { Ip = fromClient ? server : client, Port = fromClient ? flow.ServerPort : flow.ClientPort },
+            IpProtocol = packet.Protocol,
+            IsReply = !fromClient,
+            TcpFlags = (TcpFlags)packet.TcpFlags,
+            IcmpType = icmp ? packet.IcmpType : null,
+            IcmpCode = icmp ? packet.IcmpCode : null,
+            Established = flow.Established,
+            AppProtocol = AppProtocolOf(flow),
+            Payload = new PayloadBuffers
+            {
+                ToServer = fromClient ? bytes : ReadOnlyMemory<byte>.Empty,
+                ToClient = fromClient ? ReadOnlyMemory<byte>.Empty : bytes,
+            },
+            CollectorId = CollectorId,
+        }, position);
+    }
+
+    private static string? AppProtocolOf(Flow flow) => flow.L7?.Protocol switch
+    {
+        L7Protocol.Http => "http",
+        L7Protocol.Tls => "tls",
+        L7Protocol.Dns => "dns",
+        L7Protocol.Ssh => "ssh",
+        _ => null,
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void UpdateTcp(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> payload, bool fromClient, long ticks)
@@ -344,6 +400,15 @@ internal sealed class FlowTable
                 flow.ClientSynSeen = true;
                 flow.ClientSynSequence = packet.Sequence;
             }
+            else if (!fromClient && (packet.TcpFlags & 0x10) != 0 && flow.ClientSynSeen)
+            {
+                flow.ServerSynAckSeen = true;
+            }
+        }
+        else if (fromClient && (packet.TcpFlags & 0x10) != 0 && flow.ServerSynAckSeen)
+        {
+            // The client's ACK of the SYN-ACK completes the handshake; that packet already counts as established.
+            flow.Established = true;
         }
 
         if (payload.Length > 0 && stream is not null)
@@ -444,9 +509,17 @@ internal sealed class FlowTable
                     continue;
                 }
 
-                Emit(Build(flow, transaction, client, server, !countersSent, countersSent ? null : payload, summary), position);
+                if (_packetEvents)
+                {
+                    Emit(Build(flow, transaction, client, server, false, null, summary, FlowEventKind.Transaction), position);
+                }
+                else
+                {
+                    Emit(Build(flow, transaction, client, server, !countersSent, countersSent ? null : payload, summary, FlowEventKind.Flow), position);
+                    countersSent = true;
+                }
+
                 Statistics.L7Transactions++;
-                countersSent = true;
             }
 
             transactions.RemoveRange(kept, transactions.Count - kept);
@@ -454,7 +527,9 @@ internal sealed class FlowTable
 
         if (!countersSent)
         {
-            Emit(Build(flow, null, client, server, true, payload, summary), position);
+            // With packet events the payload went out packet by packet: the summary carries the totals only.
+            Emit(Build(flow, null, client, server, true, _packetEvents ? null : payload, summary,
+                _packetEvents ? FlowEventKind.Summary : FlowEventKind.Flow), position);
         }
 
         if (!final)
@@ -484,7 +559,7 @@ internal sealed class FlowTable
                 continue;
             }
 
-            Emit(Build(flow, transaction, client, server, false, null, summary), position);
+            Emit(Build(flow, transaction, client, server, false, null, summary, _packetEvents ? FlowEventKind.Transaction : FlowEventKind.Flow), position);
             Statistics.L7Transactions++;
         }
 
@@ -497,7 +572,8 @@ internal sealed class FlowTable
         Statistics.EventsEmitted++;
     }
 
-    private static FlowEvent Build(Flow flow, L7Transaction? transaction, IPAddress client, IPAddress server, bool withCounters, PayloadBuffers? payload, string summary)
+    private FlowEvent Build(
+        Flow flow, L7Transaction? transaction, IPAddress client, IPAddress server, bool withCounters, PayloadBuffers? payload, string summary, FlowEventKind kind)
     {
         bool icmp = flow.Protocol is 1 or 58;
         long ticks = transaction is { Ticks: > 0 } ? transaction.Ticks : flow.FirstTicks;
@@ -517,6 +593,10 @@ internal sealed class FlowTable
             Tls = transaction?.Tls,
             Ssh = transaction?.Ssh,
             Payload = payload,
+            Kind = kind,
+            PacketNumber = kind == FlowEventKind.Transaction ? Statistics.Packets : null,
+            Established = flow.Established,
+            AppProtocol = AppProtocolOf(flow),
             CollectorId = CollectorId,
             Summary = summary,
         };

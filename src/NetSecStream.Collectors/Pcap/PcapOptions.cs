@@ -52,6 +52,13 @@ public sealed class PcapOptions
     /// <summary>Extract DNS, HTTP and TLS facts.</summary>
     public bool L7 { get; set; } = true;
 
+    /// <summary>
+    /// Packet inspection: report every packet (its flags and payload, numbered as Suricata's <c>pcap_cnt</c>) and every
+    /// L7 transaction as it finishes as events of their own, and each flow's totals as a summary at its end, so
+    /// signature rules alert per packet as Suricata does. Many more events; <c>netsec replay --rules</c> on a pcap turns it on.
+    /// </summary>
+    public bool PacketEvents { get; set; }
+
     /// <summary>Flow events waiting for the pipeline (live capture); a full queue makes the capture wait.</summary>
     public int QueueCapacity { get; set; } = 8192;
 }

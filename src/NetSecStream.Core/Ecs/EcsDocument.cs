@@ -408,6 +408,19 @@ internal sealed class NetSecFields
     [JsonPropertyName("summary")]
     public string? Summary { get; set; }
 
+    /// <summary>packet, transaction or summary; absent for a flow.</summary>
+    [JsonPropertyName("event_kind")]
+    public string? EventKind { get; set; }
+
+    [JsonPropertyName("packet_number")]
+    public long? PacketNumber { get; set; }
+
+    [JsonPropertyName("established")]
+    public bool? Established { get; set; }
+
+    [JsonPropertyName("app_protocol")]
+    public string? AppProtocol { get; set; }
+
     [JsonPropertyName("detector")]
     public string? Detector { get; set; }
 

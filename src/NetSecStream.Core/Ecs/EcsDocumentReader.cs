@@ -126,6 +126,10 @@ internal ref struct EcsDocumentReader
     private int? _icmpType;
     private int? _icmpCode;
     private string? _summary;
+    private string? _flowKind;
+    private long? _packetNumber;
+    private bool? _established;
+    private string? _appProtocol;
     private string? _detector;
     private string? _mode;
     private string? _explanation;
@@ -277,6 +281,11 @@ internal ref struct EcsDocumentReader
             return null;
         }
 
+        if (!EcsValues.TryParseEventKind(_flowKind, out var kind))
+        {
+            return FailFlow(EcsReadFailure.InvalidValue, $"netsec.event_kind '{_flowKind}' is not one of packet, transaction, summary");
+        }
+
         return new FlowEvent
         {
             Timestamp = timestamp.Value,
@@ -303,6 +312,10 @@ internal ref struct EcsDocumentReader
             Cluster = _cluster,
             CommunityId = _communityId,
             Summary = _summary,
+            Kind = kind,
+            PacketNumber = _packetNumber,
+            Established = _established,
+            AppProtocol = _appProtocol,
         };
     }
 
@@ -825,6 +838,10 @@ internal ref struct EcsDocumentReader
                 9 when Is(name, "tcp_flags"u8) => ReadStringList("netsec", "tcp_flags", cache: true, out _tcpFlags),
                 4 when Is(name, "icmp"u8) => ReadIcmp(),
                 7 when Is(name, "summary"u8) => ReadString("netsec", "summary", _caches.Strings, out _summary),
+                10 when Is(name, "event_kind"u8) => ReadString("netsec", "event_kind", _caches.Strings, out _flowKind),
+                13 when Is(name, "packet_number"u8) => ReadInt64("netsec", "packet_number", out _packetNumber),
+                11 when Is(name, "established"u8) => ReadBool("netsec", "established", out _established),
+                12 when Is(name, "app_protocol"u8) => ReadString("netsec", "app_protocol", _caches.Strings, out _appProtocol),
                 6 when Is(name, "source"u8) => ReadNetSecEndpoint("netsec.source", out _netsecSource),
                 11 when Is(name, "destination"u8) => ReadNetSecEndpoint("netsec.destination", out _netsecDestination),
                 3 when Is(name, "dns"u8) => ReadNetSecDns(),

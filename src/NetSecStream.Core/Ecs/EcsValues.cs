@@ -79,6 +79,28 @@ internal static class EcsValues
         _ => null,
     };
 
+    /// <summary><c>netsec.event_kind</c>: absent for a flow.</summary>
+    public static string? EventKindName(FlowEventKind kind) => kind switch
+    {
+        FlowEventKind.Packet => "packet",
+        FlowEventKind.Transaction => "transaction",
+        FlowEventKind.Summary => "summary",
+        _ => null,
+    };
+
+    public static bool TryParseEventKind(string? name, out FlowEventKind kind)
+    {
+        kind = name switch
+        {
+            null => FlowEventKind.Flow,
+            "packet" => FlowEventKind.Packet,
+            "transaction" => FlowEventKind.Transaction,
+            "summary" => FlowEventKind.Summary,
+            _ => (FlowEventKind)(-1),
+        };
+        return Enum.IsDefined(kind);
+    }
+
     public static bool TryParseVerdict(string? name, out DataplaneVerdict verdict)
     {
         verdict = name switch

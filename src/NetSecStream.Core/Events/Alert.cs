@@ -33,6 +33,13 @@ public sealed class Alert
     /// <summary>The mode that applied to the flow's namespace when the alert was decided.</summary>
     public Mode Mode { get; set; } = Mode.Alert;
 
+    /// <summary>
+    /// Whether the finding itself asks for a block: true for Suricata <c>drop</c>/<c>reject</c> rules, false for
+    /// <c>alert</c> rules (which never block, whatever the namespace's mode), null when the detector leaves it to the
+    /// mode (intel, behaviour, policy). A block happens only where the namespace's mode is block.
+    /// </summary>
+    public bool? RequestsBlock { get; init; }
+
     /// <summary>Human-readable reason: matched keywords, indicator and list, or the features behind a score.</summary>
     public required string Explanation { get; init; }
 

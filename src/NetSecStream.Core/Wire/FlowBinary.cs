@@ -72,6 +72,10 @@ public static class FlowBinary
         Set(ref fields, Field.Cluster, flow.Cluster is not null);
         Set(ref fields, Field.CommunityId, flow.CommunityId is not null);
         Set(ref fields, Field.Summary, flow.Summary is not null);
+        Set(ref fields, Field.Kind, flow.Kind != FlowEventKind.Flow);
+        Set(ref fields, Field.PacketNumber, flow.PacketNumber.HasValue);
+        Set(ref fields, Field.Established, flow.Established.HasValue);
+        Set(ref fields, Field.AppProtocol, flow.AppProtocol is not null);
         Set(ref fields, Field.Ssh, flow.Ssh is not null);
         w.VarUInt(fields);
         w.Int64(flow.Timestamp.UtcTicks);
@@ -132,6 +136,22 @@ public static class FlowBinary
         w.OptionalString(flow.Cluster);
         w.OptionalString(flow.CommunityId);
         w.OptionalString(flow.Summary);
+        if (flow.Kind != FlowEventKind.Flow)
+        {
+            w.Byte((byte)flow.Kind);
+        }
+
+        if (flow.PacketNumber is { } packetNumber)
+        {
+            w.VarInt(packetNumber);
+        }
+
+        if (flow.Established is { } established)
+        {
+            w.Byte(established ? (byte)1 : (byte)0);
+        }
+
+        w.OptionalString(flow.AppProtocol);
         if (flow.Ssh is { } ssh)
         {
             ulong bits = 0;
@@ -397,8 +417,18 @@ public static class FlowBinary
         Cluster,
         CommunityId,
         Summary,
+        Kind,
+        PacketNumber,
+        Established,
+        AppProtocol,
         Ssh,
     }
+
+    /// <summary>One past the highest <see cref="Field"/> bit; a reader rejects bits at or above it.</summary>
+    internal const int FieldCount = (int)Field.Ssh + 1;
+
+    /// <summary>The fields version 1 had (up to <see cref="Field.AppProtocol"/>); a version 1 message with a later bit is rejected.</summary>
+    internal const int Version1FieldCount = (int)Field.AppProtocol + 1;
 
     /// <summary>Appends to an <see cref="IBufferWriter{T}"/> through a span it asks for in chunks.</summary>
     private ref struct Writer(IBufferWriter<byte> output)

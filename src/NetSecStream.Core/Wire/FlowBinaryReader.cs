@@ -49,7 +49,7 @@ internal ref struct FlowBinaryReader
         }
 
         ulong fields = VarUInt("fields");
-        if (fields >> (version == 1 ? 13 : 14) != 0)
+        if (fields >> (version == 1 ? FlowBinary.Version1FieldCount : FlowBinary.FieldCount) != 0)
         {
             return Fail<FlowEvent>("fields: unknown field bits");
         }
@@ -103,6 +103,26 @@ internal ref struct FlowBinaryReader
         string? cluster = Has(fields, FlowBinary.Field.Cluster) ? String("cluster") : null;
         string? communityId = Has(fields, FlowBinary.Field.CommunityId) ? String("community_id", _caches.CommunityIds) : null;
         string? summary = Has(fields, FlowBinary.Field.Summary) ? String("summary") : null;
+        byte kind = Has(fields, FlowBinary.Field.Kind) ? Byte("kind") : (byte)0;
+        if (_error is null && (kind == 0 || kind > (byte)FlowEventKind.Summary) && Has(fields, FlowBinary.Field.Kind))
+        {
+            return Fail<FlowEvent>("kind: out of range");
+        }
+
+        long? packetNumber = Has(fields, FlowBinary.Field.PacketNumber) ? VarInt("packet_number") : null;
+        bool? established = null;
+        if (Has(fields, FlowBinary.Field.Established))
+        {
+            byte value = Byte("established");
+            if (value > 1)
+            {
+                Fail<object>("established: not 0 or 1");
+            }
+
+            established = value == 1;
+        }
+
+        string? appProtocol = Has(fields, FlowBinary.Field.AppProtocol) ? String("app_protocol", _caches.Strings) : null;
         var ssh = Has(fields, FlowBinary.Field.Ssh) ? ReadSsh() : null;
         if (_error is not null || source is null || destination is null)
         {
@@ -138,6 +158,10 @@ internal ref struct FlowBinaryReader
             Cluster = cluster,
             CommunityId = communityId,
             Summary = summary,
+            Kind = (FlowEventKind)kind,
+            PacketNumber = packetNumber,
+            Established = established,
+            AppProtocol = appProtocol,
         };
     }
 

@@ -1,4 +1,5 @@
 using NetSecStream.Core.Events;
+using NetSecStream.Core;
 using NetSecStream.Core.Telemetry;
 
 namespace NetSecStream.Pipeline.Decide;
@@ -36,6 +37,12 @@ public sealed class AlertDecider
         foreach (var alert in candidates)
         {
             alert.Mode = _modes.Resolve(alert.Flow);
+            if (alert.Mode == Mode.Block && alert.RequestsBlock == false)
+            {
+                // An alert rule in a namespace that blocks still only alerts; drop and reject rules block there.
+                alert.Mode = Mode.Alert;
+            }
+
             if (_window > TimeSpan.Zero && _seen.TryGetValue(alert.DedupeKey, out var state))
             {
                 if (alert.Timestamp - state.WindowStart < _window)

@@ -68,7 +68,8 @@ internal static class AppLayerBuffers
         TlsCertificate? leaf = f.Tls?.Certificates is { Count: > 0 } certificates ? certificates[0] : null;
         return buffer switch
         {
-            "dns.query" => One(f.Dns?.Query),
+            // dns.query inspects requests; in packet inspection an answer is a transaction of its own and has none.
+            "dns.query" => One(f.Kind == FlowEventKind.Transaction && f.Dns is { IsResponse: true } ? null : f.Dns?.Query),
             "http.uri" or "http.uri.raw" => One(http?.Uri),
             "http.host" => One(http?.Host),
             "http.method" => One(http?.Method),

@@ -15,8 +15,39 @@ public sealed class SignatureOptions
     /// <summary>Optional YAML/vars file with address and port variables (HOME_NET ...).</summary>
     public string? VarsFile { get; set; }
 
+    /// <summary>Optional Suricata threshold.config: threshold / event_filter and suppress lines (rate_filter is logged and ignored).</summary>
+    public string? ThresholdFile { get; set; }
+
     /// <summary>Evaluate every rule without the prefilter (baseline, tests).</summary>
     public bool NaiveEvaluation { get; set; }
+
+    /// <summary>How often the rule files are checked for changes (SIGHUP reloads at once); zero turns the check off.</summary>
+    public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most flows whose flowbits are kept at once; beyond it the least recently seen flow's bits are evicted (counted).
+    /// A flow costs its key, a bit set of the rule set's flowbit names (ET Open: 311 names, 40 bytes) and the table
+    /// entry: about 250 bytes, so the default bounds the table near 25 MB.
+    /// </summary>
+    public int MaxFlowStates { get; set; } = 100_000;
+
+    /// <summary>Seconds of event time without an event after which a flow's bits are dropped.</summary>
+    public int FlowStateIdleSeconds { get; set; } = 3600;
+
+    /// <summary>Most threshold / detection_filter counters kept at once; beyond it the least recently used is evicted (counted).</summary>
+    public int MaxThresholdStates { get; set; } = 100_000;
+
+    /// <summary>Most xbits (host or IP-pair bits) kept at once; beyond it the least recently used is evicted (counted).</summary>
+    public int MaxXbitStates { get; set; } = 100_000;
+
+    /// <summary>The state bounds as the engine takes them.</summary>
+    public State.DetectionStateLimits StateLimits => new()
+    {
+        MaxFlows = MaxFlowStates,
+        FlowIdleTimeout = TimeSpan.FromSeconds(FlowStateIdleSeconds),
+        MaxThresholdEntries = MaxThresholdStates,
+        MaxXbits = MaxXbitStates,
+    };
 
     /// <summary>Problems with the options; each message starts with <c>Detectors:Signatures:</c>. Empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -41,9 +72,39 @@ public sealed class SignatureOptions
             }
         }
 
+        if (ReloadInterval < TimeSpan.Zero || (ReloadInterval > TimeSpan.Zero && ReloadInterval < TimeSpan.FromMilliseconds(100)))
+        {
+            errors.Add($"Detectors:Signatures:ReloadInterval must be zero (off) or at least 00:00:00.1 (got {ReloadInterval}).");
+        }
+
         if (VarsFile is not null && !File.Exists(VarsFile))
         {
             errors.Add($"Detectors:Signatures:VarsFile: '{VarsFile}' does not exist.");
+        }
+
+        if (ThresholdFile is not null && !File.Exists(ThresholdFile))
+        {
+            errors.Add($"Detectors:Signatures:ThresholdFile: '{ThresholdFile}' does not exist.");
+        }
+
+        if (MaxFlowStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxFlowStates must be between 1 and 10000000 (was {MaxFlowStates}).");
+        }
+
+        if (FlowStateIdleSeconds is < 1 or > 7 * 24 * 3600)
+        {
+            errors.Add($"Detectors:Signatures:FlowStateIdleSeconds must be between 1 and 604800 (was {FlowStateIdleSeconds}).");
+        }
+
+        if (MaxThresholdStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxThresholdStates must be between 1 and 10000000 (was {MaxThresholdStates}).");
+        }
+
+        if (MaxXbitStates is < 1 or > 10_000_000)
+        {
+            errors.Add($"Detectors:Signatures:MaxXbitStates must be between 1 and 10000000 (was {MaxXbitStates}).");
         }
 
         return errors;
@@ -55,6 +116,18 @@ public sealed class SignatureOptions
 /// Rules are loaded in <see cref="StartAsync"/>, not in the constructor, so building the pipeline stays cheap and a
 /// missing path fails the start with an <see cref="InvalidOperationException"/> naming the validation messages.
 /// <see cref="Detect"/> before a successful start throws.
+/// <para>
+/// Reload: every <see cref="SignatureOptions.ReloadInterval"/> the rule files (and the vars file) are checked for
+/// changes, and SIGHUP reloads at once, as <c>suricatasc reload-rules</c> would. The new engine is built beside the
+/// running one and swapped in between batches, so no event is dropped or seen by neither. A ruleset that cannot be
+/// read, or of which no rule loads, is refused: the old engine keeps running, the failure is logged and counted in
+/// <c>netsec_component_reloads{outcome="failed"}</c>.
+/// </para>
+/// <para>
+/// The pipeline runs each detector in one stage, batch after
+/// batch in stream order, so flowbits and threshold state see events in capture order; the engine's state is also
+/// locked per event (see <see cref="State.DetectionState"/>), so concurrent callers cannot corrupt it.
+/// </para>
 /// </summary>
 public sealed class SignatureDetector : IDetector, IDisposable
 {
@@ -62,9 +135,19 @@ public sealed class SignatureDetector : IDetector, IDisposable
         LogLevel.Information, new EventId(1, "SignaturesLoaded"),
         "Signatures loaded: {Loaded} rules, {Evaluable} evaluable, {NotEvaluable} not evaluable yet, in {Seconds:F2} s");
 
+    private static readonly Action<ILogger, string, Exception?> LogReloadFailed = LoggerMessage.Define<string>(
+        LogLevel.Warning, new EventId(2, "SignaturesReloadFailed"), "Signature rules not reloaded, the running rules stay: {Reason}");
+    private static readonly Action<ILogger, string, Exception?> LogThresholdIgnored = LoggerMessage.Define<string>(
+        LogLevel.Warning, new EventId(3, "ThresholdDirectiveIgnored"), "threshold.config directive ignored: {Problem}");
+
     private readonly SignatureOptions _options;
     private readonly ILogger? _logger;
+    private readonly ReaderWriterLockSlim _swap = new();
+    private readonly Lock _reloadLock = new();
     private SignatureEngine? _engine;
+    private Dictionary<string, (DateTime, long)> _stamps = [];
+    private Timer? _timer;
+    private System.Runtime.InteropServices.PosixSignalRegistration? _hangup;
 
     public SignatureDetector(SignatureOptions options, NetSecMetrics metrics, ILogger? logger = null)
     {
@@ -97,50 +180,229 @@ public sealed class SignatureDetector : IDetector, IDisposable
             throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
         }
 
-        RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
-        LoadResult = SignatureEngine.Admit(RuleSetLoader.Load(_options.Paths, vars));
-        _engine = new SignatureEngine(LoadResult, usePrefilter: !_options.NaiveEvaluation);
-
-        // Rules that did not load, and parsed rules the engine cannot evaluate yet, are counted: never a silent skip.
-        int notEvaluable = LoadResult.Diagnostics.Count(d => d.Kind == RuleDiagnosticKind.NotEvaluable);
-        if (LoadResult.Failed - notEvaluable > 0)
+        if (!Reload(force: true, out string? reason))
         {
-            Metrics.EventRejected(Id, "rule_not_loaded", LoadResult.Failed - notEvaluable);
+            throw new InvalidOperationException(reason!.StartsWith("Detectors:Signatures:", StringComparison.Ordinal) ? reason : "Detectors:Signatures: " + reason);
         }
 
-        if (notEvaluable > 0)
+        if (_options.ReloadInterval > TimeSpan.Zero)
         {
-            Metrics.EventRejected(Id, "rule_not_evaluable", notEvaluable);
+            _timer = new Timer(_ => Reload(force: false, out string? _), null, _options.ReloadInterval, _options.ReloadInterval);
         }
 
-        if (_logger is not null)
+        try
         {
-            LogLoaded(_logger, LoadResult.Loaded, _engine.EvaluableCount, notEvaluable, LoadResult.Elapsed.TotalSeconds, null);
+            _hangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                ThreadPool.QueueUserWorkItem(_ => Reload(force: true, out string? _));
+            });
+        }
+        catch (PlatformNotSupportedException)
+        {
+            // No SIGHUP here: the file check still reloads.
         }
 
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Loads the rules again when a file changed (always with <paramref name="force"/>) and swaps the engine. Returns
+    /// false, with the reason, when the new ruleset is refused; the running engine then stays.
+    /// </summary>
+    public bool Reload(bool force, out string? reason)
+    {
+        reason = null;
+        lock (_reloadLock)
+        {
+            RuleSetLoadResult load;
+            SignatureEngine engine;
+            Dictionary<string, (DateTime, long)> stamps;
+            try
+            {
+                stamps = Stamps();
+                if (!force && _engine is not null && SameStamps(stamps, _stamps))
+                {
+                    return true;
+                }
+
+                RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
+                State.ThresholdConfig? thresholds = null;
+                if (_options.ThresholdFile is { } thresholdFile)
+                {
+                    thresholds = State.ThresholdConfig.LoadFile(thresholdFile, vars);
+                    string[] malformed = [.. thresholds.Problems.Where(p => !p.Unsupported).Select(p => "Detectors:Signatures:ThresholdFile: " + p)];
+                    if (malformed.Length > 0)
+                    {
+                        reason = string.Join(Environment.NewLine, malformed);
+                        return Refuse(reason);
+                    }
+
+                    if (_logger is not null)
+                    {
+                        foreach (State.ThresholdConfigProblem p in thresholds.Problems)
+                        {
+                            LogThresholdIgnored(_logger, p.ToString(), null);
+                        }
+                    }
+                }
+
+                load = SignatureEngine.Admit(RuleSetLoader.Load(_options.Paths, vars));
+                if (load.Loaded == 0 && load.Total > 0)
+                {
+                    reason = $"none of the {load.Total} rules loaded (first: {(load.Diagnostics.Count > 0 ? load.Diagnostics[0] : null)})";
+                    return Refuse(reason);
+                }
+
+                // Flowbits, xbits and threshold state live in the engine: a reload starts them afresh.
+                engine = new SignatureEngine(load, usePrefilter: !_options.NaiveEvaluation, stateLimits: _options.StateLimits,
+                    stateEvicted: (table, why) => Metrics.StateEvicted(Id, table, why == State.StateEvictionReason.Capacity ? "capacity" : "expired"),
+                    thresholdConfig: thresholds);
+            }
+#pragma warning disable CA1031 // Whatever breaks a reload (I/O, a vars file, an engine build) must leave the running rules in place.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                reason = $"{ex.GetType().Name}: {ex.Message}";
+                return Refuse(reason);
+            }
+
+            SignatureEngine? old;
+            _swap.EnterWriteLock();
+            try
+            {
+                old = _engine;
+                _engine = engine;
+                LoadResult = load;
+                _stamps = stamps;
+            }
+            finally
+            {
+                _swap.ExitWriteLock();
+            }
+
+            old?.Dispose();
+            if (old is not null)
+            {
+                Metrics.ComponentReloaded(Id, success: true);
+            }
+
+            // Rules that did not load, and parsed rules the engine cannot evaluate yet, are counted: never a silent skip.
+            int notEvaluable = load.Diagnostics.Count(d => d.Kind == RuleDiagnosticKind.NotEvaluable);
+            if (load.Failed - notEvaluable > 0)
+            {
+                Metrics.EventRejected(Id, "rule_not_loaded", load.Failed - notEvaluable);
+            }
+
+            if (notEvaluable > 0)
+            {
+                Metrics.EventRejected(Id, "rule_not_evaluable", notEvaluable);
+            }
+
+            if (_logger is not null)
+            {
+                LogLoaded(_logger, load.Loaded, engine.EvaluableCount, notEvaluable, load.Elapsed.TotalSeconds, null);
+            }
+
+            return true;
+        }
+    }
+
+    private bool Refuse(string reason)
+    {
+        if (_engine is not null)
+        {
+            Metrics.ComponentReloaded(Id, success: false);
+            if (_logger is not null)
+            {
+                LogReloadFailed(_logger, reason, null);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Write time and length of every rule file (directories: their *.rules) and of the vars file.</summary>
+    private Dictionary<string, (DateTime, long)> Stamps()
+    {
+        var stamps = new Dictionary<string, (DateTime, long)>(StringComparer.Ordinal);
+        var files = new List<string>();
+        foreach (string path in _options.Paths)
+        {
+            if (Directory.Exists(path))
+            {
+                files.AddRange(Directory.EnumerateFiles(path, "*.rules", SearchOption.TopDirectoryOnly));
+            }
+            else
+            {
+                files.Add(path);
+            }
+        }
+
+        if (_options.VarsFile is { } vars)
+        {
+            files.Add(vars);
+        }
+
+        if (_options.ThresholdFile is { } thresholdFile)
+        {
+            files.Add(thresholdFile);
+        }
+
+        foreach (string file in files)
+        {
+            var info = new FileInfo(file);
+            stamps[file] = info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
+        }
+
+        return stamps;
+    }
+
+    private static bool SameStamps(Dictionary<string, (DateTime, long)> a, Dictionary<string, (DateTime, long)> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && other == kv.Value);
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        _timer = null;
+        _hangup?.Dispose();
+        _hangup = null;
+        return Task.CompletedTask;
+    }
 
     public void Detect(IReadOnlyList<FlowEvent> batch, ICollection<Alert> alerts)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(alerts);
-        SignatureEngine engine = _engine ?? throw new InvalidOperationException("The signatures detector was not started.");
-        var matches = new List<SignatureMatch>();
-        foreach (FlowEvent flow in batch)
+        // The read lock spans the batch: a reload swaps engines between batches, never inside one.
+        _swap.EnterReadLock();
+        try
         {
-            matches.Clear();
-            engine.Match(flow, matches);
-            foreach (SignatureMatch m in matches)
+            SignatureEngine engine = _engine ?? throw new InvalidOperationException("The signatures detector was not started.");
+            var matches = new List<SignatureMatch>();
+            foreach (FlowEvent flow in batch)
             {
-                alerts.Add(SignatureAlerts.Create(m, flow));
+                matches.Clear();
+                engine.Match(flow, matches);
+                foreach (SignatureMatch m in matches)
+                {
+                    alerts.Add(SignatureAlerts.Create(m, flow));
+                }
             }
+        }
+        finally
+        {
+            _swap.ExitReadLock();
         }
     }
 
-    public void Dispose() => _engine?.Dispose();
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _hangup?.Dispose();
+        _engine?.Dispose();
+        _swap.Dispose();
+    }
 }
 
 /// <summary>Builds the <see cref="Alert"/> of a signature match.</summary>
@@ -171,7 +433,11 @@ public static class SignatureAlerts
             Severity = severity,
             RiskScore = RiskFromSeverity(severity),
             Explanation = $"Suricata rule {rule.Gid}:{sid}:{rule.Rev} {match.Explanation}.{block}",
-            DedupeKey = $"sid:{sid}:{tuple}",
+            // Packets and transactions alert one by one, as Suricata does; thresholds, not dedupe, limit them.
+            RequestsBlock = block.Length > 0,
+            DedupeKey = flow.PacketNumber is { } packet && flow.Kind is FlowEventKind.Packet or FlowEventKind.Transaction
+                ? $"sid:{sid}:{tuple}:{flow.Kind}:{packet}"
+                : $"sid:{sid}:{tuple}",
             Flow = flow,
         };
     }

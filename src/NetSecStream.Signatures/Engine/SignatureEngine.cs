@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using NetSecStream.Core.Events;
+using NetSecStream.Signatures.Engine.State;
 using NetSecStream.Signatures.Keywords;
 using NetSecStream.Signatures.Rules;
 
@@ -19,8 +20,11 @@ public sealed record SignatureMatch(Rule Rule, string Explanation);
 /// Evaluates: header (protocol, addresses, ports, <c>-&gt;</c>/<c>&lt;&gt;</c>), <c>flow</c> direction (from
 /// <see cref="FlowEvent.IsReply"/>; <c>established</c> and stream/frag flags are not checked), <c>dsize</c> (payload length of the event's direction), and per
 /// buffer <c>content</c> (nocase, depth, offset, distance, within, startswith, endswith, negation, with backtracking
-/// over earlier occurrences) and <c>pcre</c> (Latin-1 text, relative flag, negation). <c>threshold</c> and
-/// <c>detection_filter</c> are accepted but not enforced (alert dedupe covers repetition). Thread-safe once built.
+/// over earlier occurrences) and <c>pcre</c> (Latin-1 text, relative flag, negation). <c>flowbits</c>, <c>xbits</c>,
+/// <c>noalert</c>, <c>threshold</c>, <c>detection_filter</c> and threshold.config keep state across events in a
+/// <see cref="DetectionState"/> (bounded, event time): the rules that matched an event run through it in Suricata's
+/// order (action, then flowbits writers before readers).
+/// Thread-safe once built: matching is lock-free, the stateful phase of each event runs under the state's lock.
 /// </summary>
 public sealed class SignatureEngine : IDisposable
 {
@@ -39,19 +43,32 @@ public sealed class SignatureEngine : IDisposable
     private readonly CompiledRule[] _rules;
     private readonly Dictionary<string, MultiPatternMatcher> _matchers = new(StringComparer.Ordinal);
     private readonly int[] _alwaysEvaluate;
+    private readonly AddressIndex _addressIndex;
     private readonly ThreadLocal<Scratch> _scratch;
+    private readonly DetectionState? _state;
 
-    public SignatureEngine(RuleSetLoadResult load, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto)
-        : this((load ?? throw new ArgumentNullException(nameof(load))).Rules, usePrefilter, implementation)
+    public SignatureEngine(
+        RuleSetLoadResult load, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto,
+        DetectionStateLimits? stateLimits = null, Action<string, StateEvictionReason>? stateEvicted = null, ThresholdConfig? thresholdConfig = null)
+        : this((load ?? throw new ArgumentNullException(nameof(load))).Rules, usePrefilter, implementation, stateLimits, stateEvicted, thresholdConfig)
     {
     }
 
-    public SignatureEngine(IReadOnlyList<Rule> rules, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto)
+    /// <param name="rules">The rules; those the engine cannot evaluate are listed in <see cref="NotEvaluable"/>.</param>
+    /// <param name="usePrefilter">Run the multi-pattern prefilter (false: evaluate every rule).</param>
+    /// <param name="implementation">Prefilter implementation.</param>
+    /// <param name="stateLimits">Bounds of the flowbits and threshold tables (defaults when null).</param>
+    /// <param name="stateEvicted">Told of each state entry dropped: the table and why (for metrics).</param>
+    /// <param name="thresholdConfig">threshold.config thresholds and suppressions, if any.</param>
+    public SignatureEngine(
+        IReadOnlyList<Rule> rules, bool usePrefilter = true, PrefilterImplementation implementation = PrefilterImplementation.Auto,
+        DetectionStateLimits? stateLimits = null, Action<string, StateEvictionReason>? stateEvicted = null, ThresholdConfig? thresholdConfig = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         UsesPrefilter = usePrefilter;
         var compiled = new List<CompiledRule>(rules.Count);
         var notEvaluable = new List<NotEvaluableRule>();
+        var bitNames = new FlowbitNames();
         foreach (Rule rule in rules)
         {
             string? reason = Classify(rule, out ProtocolSpec spec);
@@ -61,11 +78,15 @@ public sealed class SignatureEngine : IDisposable
                 continue;
             }
 
-            compiled.Add(new CompiledRule(rule, spec, compiled.Count));
+            compiled.Add(new CompiledRule(rule, spec, compiled.Count, bitNames, thresholdConfig));
         }
 
         _rules = [.. compiled];
         NotEvaluable = notEvaluable;
+        if (_rules.Any(r => r.State.IsStateful))
+        {
+            _state = new DetectionState(bitNames.Count, stateLimits ?? new DetectionStateLimits(), stateEvicted);
+        }
 
         var always = new List<int>();
         var patterns = new Dictionary<string, List<PrefilterPattern>>(StringComparer.Ordinal);
@@ -94,7 +115,10 @@ public sealed class SignatureEngine : IDisposable
             list.Add(new PrefilterPattern(r.Index, bytes, c.Nocase));
         }
 
-        _alwaysEvaluate = [.. always];
+        // Header-only rules with a bounded address side (IP reputation lists) are looked up by address, not run on every event.
+        var unindexed = new List<int>();
+        _addressIndex = AddressIndex.Build(always.Select(i => (i, _rules[i].Rule)), unindexed);
+        _alwaysEvaluate = [.. unindexed];
         if (usePrefilter)
         {
             foreach ((string buffer, List<PrefilterPattern> list) in patterns)
@@ -154,12 +178,20 @@ public sealed class SignatureEngine : IDisposable
     /// <summary>Rules evaluated on every event because they have no positive content to prefilter on.</summary>
     public int HeaderOnlyCount => _alwaysEvaluate.Length;
 
+    /// <summary>Rules without a fast pattern found by address instead (IP reputation lists).</summary>
+    public int AddressIndexedCount => _addressIndex.RuleCount;
+
+    /// <summary>The flowbits, xbits and threshold state; null when no rule needs any.</summary>
+    public DetectionState? State => _state;
+
     /// <summary>Prefilter pattern count per buffer (empty on the naive path).</summary>
     public IReadOnlyDictionary<string, int> PrefilterPatterns => _matchers.ToDictionary(kv => kv.Key, kv => kv.Value.PatternCount, StringComparer.Ordinal);
 
     /// <summary>
     /// Adds the rules matching <paramref name="flow"/> to <paramref name="matches"/> in rule order. When a matching
     /// rule's action is <c>pass</c>, nothing else of this event is reported (the pass rule itself is not reported either).
+    /// When a matching rule has flowbits, xbits, noalert or thresholds, the event's matches pass through the
+    /// <see cref="DetectionState"/> instead (see <see cref="DetectionState.Decide"/>).
     /// </summary>
     public void Match(FlowEvent flow, ICollection<SignatureMatch> matches)
     {
@@ -178,6 +210,8 @@ public sealed class SignatureEngine : IDisposable
         if (UsesPrefilter)
         {
             candidates.AddRange(_alwaysEvaluate);
+            _addressIndex.Lookup(s.SourceKey, candidates, s.Seen);
+            _addressIndex.Lookup(s.DestinationKey, candidates, s.Seen);
             foreach ((string buffer, MultiPatternMatcher matcher) in _matchers)
             {
                 PrefilterMatches found = s.Found[buffer];
@@ -215,23 +249,80 @@ public sealed class SignatureEngine : IDisposable
 
         List<SignatureMatch> hits = s.Hits;
         hits.Clear();
+        List<StatefulRule> matched = s.Matched;
+        matched.Clear();
+        bool stateful = false;
         foreach (int i in candidates)
         {
             CompiledRule r = _rules[i];
             if (Evaluate(r, flow, s, out string? explanation))
             {
-                if (r.Rule.Action == RuleAction.Pass)
+                if (r.Rule.Action == RuleAction.Pass && _state is null)
                 {
                     return;
                 }
 
                 hits.Add(new SignatureMatch(r.Rule, explanation!));
+                matched.Add(r.State);
+                stateful |= r.State.IsStateful;
+            }
+        }
+
+        if (stateful)
+        {
+            StatefulPhase(flow, s);
+            return;
+        }
+
+        foreach (SignatureMatch m in hits)
+        {
+            if (m.Rule.Action == RuleAction.Pass)
+            {
+                return;
             }
         }
 
         foreach (SignatureMatch m in hits)
         {
             matches.Add(m);
+        }
+
+        void StatefulPhase(FlowEvent flow, Scratch s)
+        {
+            // Hits and matched are parallel, in rule order; the state sees them in evaluation order.
+            int[] order = s.Order(matched.Count);
+            for (int k = 0; k < matched.Count; k++)
+            {
+                order[k] = k;
+            }
+
+            Array.Sort(order, 0, matched.Count, Comparer<int>.Create((a, b) => matched[a].OrderKey.CompareTo(matched[b].OrderKey)));
+            List<StatefulRule> ordered = s.Ordered;
+            ordered.Clear();
+            for (int k = 0; k < matched.Count; k++)
+            {
+                ordered.Add(matched[order[k]]);
+            }
+
+            Span<bool> report = matched.Count <= 256 ? stackalloc bool[matched.Count] : new bool[matched.Count];
+            if (!_state!.Decide(flow, ordered, report))
+            {
+                return;
+            }
+
+            bool[] reported = s.Reported(hits.Count);
+            for (int k = 0; k < matched.Count; k++)
+            {
+                reported[order[k]] = report[k];
+            }
+
+            for (int k = 0; k < hits.Count; k++)
+            {
+                if (reported[k])
+                {
+                    matches.Add(hits[k]);
+                }
+            }
         }
     }
 
@@ -330,11 +421,6 @@ public sealed class SignatureEngine : IDisposable
             default: return "protocol " + rule.Protocol;
         }
 
-        if (rule.Flowbits.Count > 0)
-        {
-            return "flowbits";
-        }
-
         foreach (RuleOption o in rule.Options)
         {
             switch (o)
@@ -350,7 +436,12 @@ public sealed class SignatureEngine : IDisposable
                 case FlowOption:
                 case StickyBufferOption:
                 case ThresholdOption:
+                case FlowbitsOption:
+                case XbitsOption { Track: not "tx" }:
+                case KeptOption { Keyword: "noalert" }:
                     break;
+                case XbitsOption:
+                    return "xbits track tx";
                 case NumericRangeOption n when n.Keyword == "dsize":
                     break;
                 case KeptOption k when AppLayerKeywords.Compile(k) is not null:
@@ -415,18 +506,15 @@ public sealed class SignatureEngine : IDisposable
             }
         }
 
+        // A transaction holds both directions (its buffers say which); an event without IsReply may be either.
         bool reply = flow.IsReply == true;
-
-        // A transaction event of no one direction holds both sides of its exchange: either direction's rules may match it.
-        bool bothSides = flow.IsReply is null && flow.Kind != FlowEventKind.Packet
-            && (flow.Http is not null || flow.Tls is not null || flow.Ssh is not null || flow.Dns is not null);
-        if (rule.Flow?.ToServer is bool toServer && toServer == reply && !bothSides)
+        if (flow.Kind != FlowEventKind.Transaction && flow.IsReply is bool isReply && rule.Flow?.ToServer is bool toServer && toServer == isReply)
         {
             return false;
         }
 
         // Address lists of reputation rules can be long: the cheap checks above run first.
-        if (!HeaderMatches(rule, flow))
+        if (!HeaderMatches(rule, flow, s))
         {
             return false;
         }
@@ -546,17 +634,17 @@ public sealed class SignatureEngine : IDisposable
         return sb.ToString();
     }
 
-    private static bool HeaderMatches(Rule rule, FlowEvent flow)
+    private static bool HeaderMatches(Rule rule, FlowEvent flow, Scratch s)
     {
-        bool forward = rule.Source.Matches(flow.Source.Ip) && rule.SourcePorts.Matches(flow.Source.Port)
-            && rule.Destination.Matches(flow.Destination.Ip) && rule.DestinationPorts.Matches(flow.Destination.Port);
+        bool forward = rule.SourcePorts.Matches(flow.Source.Port) && rule.DestinationPorts.Matches(flow.Destination.Port)
+            && rule.Source.Matches(s.SourceKey) && rule.Destination.Matches(s.DestinationKey);
         if (forward || rule.Direction != RuleDirection.Both)
         {
             return forward;
         }
 
-        return rule.Source.Matches(flow.Destination.Ip) && rule.SourcePorts.Matches(flow.Destination.Port)
-            && rule.Destination.Matches(flow.Source.Ip) && rule.DestinationPorts.Matches(flow.Source.Port);
+        return rule.SourcePorts.Matches(flow.Destination.Port) && rule.DestinationPorts.Matches(flow.Source.Port)
+            && rule.Source.Matches(s.DestinationKey) && rule.Destination.Matches(s.SourceKey);
     }
 
     private static bool MatchBuffer(IReadOnlyList<RuleOption> options, ReadOnlySpan<byte> buffer, Scratch s)
@@ -732,9 +820,11 @@ public sealed class SignatureEngine : IDisposable
 
     private readonly record struct ProtocolSpec(Transport Transport, bool AnyTransport, string? L7);
 
-    private sealed class CompiledRule(Rule rule, ProtocolSpec spec, int index)
+    private sealed class CompiledRule(Rule rule, ProtocolSpec spec, int index, FlowbitNames bitNames, ThresholdConfig? thresholdConfig)
     {
         public Rule Rule { get; } = rule;
+
+        public StatefulRule State { get; } = new(index, rule, bitNames, thresholdConfig);
 
         public ProtocolSpec Spec { get; } = spec;
 
@@ -742,8 +832,9 @@ public sealed class SignatureEngine : IDisposable
 
         public NumericRange? Dsize { get; } = rule.Options.OfType<NumericRangeOption>().FirstOrDefault(o => o.Keyword == "dsize")?.Range;
 
-        /// <summary>True when the rule inspects an app-layer buffer (http.*, dns.query, tls.* ...), not only the payload.</summary>
-        public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer, spec.L7) != RuleBuilder.PayloadBuffer);
+        /// <summary>True when the rule inspects an app-layer buffer (http.*, dns.query, tls.* ...) or fact (dns.opcode, tls.version), not only the payload.</summary>
+        public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer, spec.L7) != RuleBuilder.PayloadBuffer)
+            || rule.Options.OfType<KeptOption>().Any(k => AppLayerKeywords.Compile(k) is not null);
 
         /// <summary>The side of a transaction the rule inspects (true to_server, false to_client, null both).</summary>
         public bool? Side { get; } = AppLayerBuffers.SideOf(rule);
@@ -779,11 +870,30 @@ public sealed class SignatureEngine : IDisposable
 
         public List<SignatureMatch> Hits { get; } = [];
 
+        /// <summary>The event's addresses as numbers, computed once and looked up in every rule's address ranges.</summary>
+        public AddressRanges.Key SourceKey { get; private set; }
+
+        public AddressRanges.Key DestinationKey { get; private set; }
+
+        /// <summary>The state view of <see cref="Hits"/>, parallel to it.</summary>
+        public List<StatefulRule> Matched { get; } = [];
+
+        public List<StatefulRule> Ordered { get; } = [];
+
+        private int[] _order = [];
+        private bool[] _reported = [];
+
+        public int[] Order(int count) => _order.Length >= count ? _order : _order = new int[Math.Max(count, 2 * _order.Length)];
+
+        public bool[] Reported(int count) => _reported.Length >= count ? _reported : _reported = new bool[Math.Max(count, 2 * _reported.Length)];
+
         public void Reset(FlowEvent flow)
         {
             _flow = flow;
             _toServer.Clear();
             _toClient.Clear();
+            SourceKey = AddressRanges.Key.Of(flow.Source.Ip);
+            DestinationKey = AddressRanges.Key.Of(flow.Destination.Ip);
         }
 
         /// <summary>The values of a non-payload buffer on one side (one value unless a multi-buffer), or null when the event lacks it.</summary>

@@ -34,6 +34,7 @@ public static class KeywordTable
             // Flow and state.
             new FlowKeyword(), new FlowbitsKeyword(), new ThresholdKeyword(), new DetectionFilterKeyword(), new AppLayerProtocolKeyword(),
             new IprepKeyword(), new DatasetKeyword(),
+            new XbitsKeyword(),
 
             // Header.
             new IcmpTypeCodeKeyword("itype"), new IcmpTypeCodeKeyword("icode"),
@@ -143,7 +144,6 @@ public static class KeywordTable
             ("igmp-csum", "Check the IGMP checksum.", "header-keywords.html", KeywordValue.Required, false),
             ("ftpbounce", "Detect FTP bounce attacks (PORT to a third host).", "ftp-keywords.html#ftpbounce", KeywordValue.None, false),
             ("flowint", "Integer variables on the flow.", "flow-keywords.html#flowint", KeywordValue.Required, false),
-            ("xbits", "Bits on the flow, host or IP pair with expiry.", "xbits.html", KeywordValue.Required, false),
             ("stream_size", "Match on the stream's byte count.", "flow-keywords.html#stream-size", KeywordValue.Required, false),
             ("tls.version", "Match on the TLS version.", "tls-keywords.html#tls-version", KeywordValue.Required, false),
             ("ssl_version", "Match on the SSL/TLS version.", "tls-keywords.html#ssl-version", KeywordValue.Required, false),

@@ -11,6 +11,8 @@ public sealed class AddressSet
 {
     public static readonly AddressSet Any = new(negated: false, network: null, items: null, text: "any");
 
+    private AddressRanges? _ranges;
+
     private AddressSet(bool negated, IPNetwork? network, IReadOnlyList<AddressSet>? items, string text)
     {
         Negated = negated;
@@ -32,43 +34,49 @@ public sealed class AddressSet
     /// <summary>The text as written in the rule (before variables were expanded).</summary>
     public string Text { get; }
 
+    /// <summary>The set as ranges per family, built on first use (lists of hundreds of blocks become one binary search).</summary>
+    public AddressRanges Ranges => _ranges ??= Compile();
+
     public bool Matches(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        bool inner;
+        return IsAny || Ranges.Contains(address);
+    }
+
+    public bool Matches(in AddressRanges.Key address) => IsAny || Ranges.Contains(address);
+
+    /// <summary>Lists match when any positive member matches (or there is none) and every negated member does.</summary>
+    private AddressRanges Compile()
+    {
+        AddressRanges inner;
         if (Network is { } net)
         {
-            IPAddress a = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-            inner = a.AddressFamily == net.BaseAddress.AddressFamily && net.Contains(a);
+            inner = AddressRanges.Of(net);
         }
         else if (Items.Count == 0)
         {
-            inner = true;
+            inner = AddressRanges.Everything;
         }
         else
         {
-            bool anyPositive = false, positiveHit = false;
+            AddressRanges? positives = null;
+            AddressRanges allowed = AddressRanges.Everything;
             foreach (AddressSet item in Items)
             {
                 if (item.Negated)
                 {
-                    if (!item.Matches(address))
-                    {
-                        inner = false;
-                        return Negated ? !inner : inner;
-                    }
+                    allowed = allowed.Intersect(item.Ranges);
                 }
                 else
                 {
-                    anyPositive = true;
-                    positiveHit |= item.Matches(address);
+                    positives = positives is null ? item.Ranges : positives.Union(item.Ranges);
                 }
             }
 
-            inner = !anyPositive || positiveHit;
+            inner = positives is null ? allowed : positives.Intersect(allowed);
         }
 
-        return Negated ? !inner : inner;
+        return Negated ? inner.Complement() : inner;
     }
 
     public override string ToString() => Text;

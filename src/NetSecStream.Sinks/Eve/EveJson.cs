@@ -47,6 +47,11 @@ public static class EveJson
         }
 
         writer.WriteString("event_type", "alert");
+        if (flow.PacketNumber is { } packetNumber)
+        {
+            writer.WriteNumber("pcap_cnt", packetNumber);
+        }
+
         writer.WriteString("src_ip", Address(flow.Source.Ip));
         bool hasPorts = flow.IpProtocol is 6 or 17 or 132;
         if (hasPorts)
@@ -215,7 +220,7 @@ public static class EveJson
     }
 
     private static string? AppProto(FlowEvent flow) =>
-        flow.Http is not null ? "http" : flow.Tls is not null ? "tls" : flow.Dns is not null ? "dns" : null;
+        flow.AppProtocol ?? (flow.Http is not null ? "http" : flow.Tls is not null ? "tls" : flow.Dns is not null ? "dns" : null);
 
     private static string? CommunityIdOf(FlowEvent flow)
     {

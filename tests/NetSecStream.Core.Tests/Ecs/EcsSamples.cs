@@ -237,6 +237,10 @@ internal static class EcsSamples
             Cluster = random.Next(2) == 0 ? null : "prod-eu" + random.Next(2),
             CommunityId = "1:" + Convert.ToBase64String(RandomBytes(random, 20, exact: true)),
             Summary = random.Next(3) == 0 ? null : "TCP Flags: \"SYN\" \\ <ack>\n\t✓ " + random.Next(100),
+            Kind = (FlowEventKind)random.Next(4),
+            PacketNumber = random.Next(2) == 0 ? null : random.NextInt64(1, long.MaxValue),
+            Established = random.Next(3) switch { 0 => null, 1 => true, _ => false },
+            AppProtocol = random.Next(3) == 0 ? null : new[] { "http", "tls", "dns", "ssh" }[random.Next(4)],
         };
     }
 
@@ -402,6 +406,10 @@ internal static class EcsSamples
         Assert.Equal(expected.Cluster, actual.Cluster);
         Assert.Equal(expected.CommunityId, actual.CommunityId);
         Assert.Equal(expected.Summary, actual.Summary);
+        Assert.Equal(expected.Kind, actual.Kind);
+        Assert.Equal(expected.PacketNumber, actual.PacketNumber);
+        Assert.Equal(expected.Established, actual.Established);
+        Assert.Equal(expected.AppProtocol, actual.AppProtocol);
 
         Assert.Equal(expected.Dns is null, actual.Dns is null);
         if (expected.Dns is { } dns)

@@ -155,9 +155,9 @@ public sealed class FlowBinaryTests
     [InlineData(new byte[] { 0x00, 0x03 }, "version: unsupported version 3")]
     [InlineData(new byte[] { 0x00 }, "version: message ends early")]
     [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, "fields: varint too long")]
-    [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x01 }, "fields: unknown field bits")]
-    [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x40 }, "fields: unknown field bits")]
-    [InlineData(new byte[] { 0x00, 0x02, 0x80, 0x80, 0x01 }, "fields: unknown field bits")]
+    [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, "fields: unknown field bits")] // bit 35
+    [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x08 }, "fields: unknown field bits")] // bit 17 (ssh) is version 2's
+    [InlineData(new byte[] { 0x00, 0x02, 0x80, 0x80, 0x10 }, "fields: unknown field bits")] // bit 18
     public void Decoder_BrokenHeader_IsRejectedWithReason(byte[] message, string reason)
     {
         var result = new FlowWireDecoder().Decode(message);

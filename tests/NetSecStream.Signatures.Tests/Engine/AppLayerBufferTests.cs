@@ -146,6 +146,36 @@ public sealed class AppLayerBufferTests
     }
 
     [Fact]
+    public void Value_keywords_run_on_transactions_not_packets()
+    {
+        const string rules = """alert dns any any -> any any (msg:"notify"; dns.opcode:4; flow:to_server; sid:1;)""";
+        var dns = new DnsFacts { Query = "zone.example", Opcode = 4 };
+        var transaction = new FlowEvent
+        {
+            Timestamp = DateTimeOffset.UnixEpoch,
+            Source = new FlowEndpoint { Ip = System.Net.IPAddress.Parse("10.0.0.1"), Port = 5353 },
+            Destination = new FlowEndpoint { Ip = System.Net.IPAddress.Parse("10.0.0.2"), Port = 53 },
+            IpProtocol = 17,
+            Kind = FlowEventKind.Transaction,
+            AppProtocol = "dns",
+            Dns = dns,
+        };
+        var packet = new FlowEvent
+        {
+            Timestamp = DateTimeOffset.UnixEpoch,
+            Source = transaction.Source,
+            Destination = transaction.Destination,
+            IpProtocol = 17,
+            Kind = FlowEventKind.Packet,
+            AppProtocol = "dns",
+            IsReply = false,
+            Payload = new PayloadBuffers { ToServer = new byte[] { 1, 2, 3 } },
+        };
+        BothPaths(rules, transaction, 1);
+        BothPaths(rules, packet);
+    }
+
+    [Fact]
     public void Value_keywords_that_do_not_parse_stay_not_evaluable()
     {
         RuleSetLoadResult load = RuleSetLoader.LoadText("""

@@ -55,6 +55,79 @@ public sealed class SignatureDetectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Changed_rules_are_swapped_in_and_a_ruleset_that_fails_keeps_the_running_one()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "netsec-sig-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string file = Path.Combine(dir, "local.rules");
+        try
+        {
+            await File.WriteAllTextAsync(file, """alert dns any any -> any any (msg:"one"; dns.query; content:"evil"; sid:1;)""" + "\n");
+            using var metrics = new NetSecMetrics();
+            using var detector = new SignatureDetector(new SignatureOptions { Paths = [dir], ReloadInterval = TimeSpan.Zero }, metrics);
+            await detector.StartAsync(CancellationToken.None);
+            FlowEvent flow = SignatureEngineTests.Flow(proto: 17, dport: 53, dns: new DnsFacts { Query = "evil.example" });
+            string[] Sids()
+            {
+                var alerts = new List<Alert>();
+                detector.Detect([flow], alerts);
+                return [.. alerts.Select(a => a.RuleId)];
+            }
+
+            Assert.Equal(["1"], Sids());
+
+            // Unchanged files: nothing to do.
+            SignatureEngine first = detector.Engine!;
+            Assert.True(detector.Reload(force: false, out _));
+            Assert.Same(first, detector.Engine);
+
+            // A changed file: the new rules run from the next batch on.
+            await File.WriteAllTextAsync(file, """alert dns any any -> any any (msg:"two"; dns.query; content:"evil"; sid:2;)""" + "\n"
+                + """alert dns any any -> any any (msg:"three"; dns.query; content:"example"; sid:3;)""" + "\n");
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(5));
+            Assert.True(detector.Reload(force: false, out string? reason), reason);
+            Assert.Equal(["2", "3"], Sids());
+
+            // A ruleset of which nothing loads is refused with the reason; the running rules stay.
+            await File.WriteAllTextAsync(file, "alert dns any any -> any any (msg:\"broken\"; content:\"unterminated; sid:4;)\n");
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(10));
+            Assert.False(detector.Reload(force: false, out reason));
+            Assert.Contains("none of the 1 rules loaded", reason, StringComparison.Ordinal);
+            Assert.Equal(["2", "3"], Sids());
+
+            // Detection keeps going on other threads while reloads swap engines: no batch fails, none is lost.
+            await File.WriteAllTextAsync(file, """alert dns any any -> any any (msg:"five"; dns.query; content:"evil"; sid:5;)""" + "\n");
+            using var stop = new CancellationTokenSource();
+            int batches = 0;
+            Task worker = Task.Run(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    Assert.NotEmpty(Sids());
+                    Interlocked.Increment(ref batches);
+                }
+            });
+            SpinWait.SpinUntil(() => Volatile.Read(ref batches) > 0, TimeSpan.FromSeconds(30));
+            int before = Volatile.Read(ref batches);
+            for (int i = 0; i < 5; i++)
+            {
+                Assert.True(detector.Reload(force: true, out reason), reason);
+            }
+
+            SpinWait.SpinUntil(() => Volatile.Read(ref batches) > before, TimeSpan.FromSeconds(30));
+
+            await stop.CancelAsync();
+            await worker;
+            Assert.True(batches > before);
+            Assert.Equal(["5"], Sids());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Bench_runs_both_paths_with_the_same_alerts()
     {
         RuleSetLoadResult load = RuleSetLoader.Load([TestData.Require("rules/et-open")]);

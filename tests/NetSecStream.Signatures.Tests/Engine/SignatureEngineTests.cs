@@ -138,8 +138,11 @@ public sealed class SignatureEngineTests
             alert tcp any any -> any any (msg:"cli"; flow:to_client; content:"RESP"; sid:2;)
             alert tcp any any -> any any (msg:"any dir"; content:"RESP"; sid:3;)
             """;
-        BothPaths(rules, Flow(toServer: "REQ", toClient: "RESP"), 1, 3);
+        BothPaths(rules, Flow(toServer: "REQ", toClient: "RESP", reply: false), 1, 3);
         BothPaths(rules, Flow(toServer: "REQ", toClient: "RESP", reply: true), 2, 3);
+
+        // A flow event that is neither direction (a whole pcap flow) holds both: each rule inspects its direction's payload.
+        BothPaths(rules, Flow(toServer: "REQ", toClient: "RESP"), 1, 2, 3);
     }
 
     [Fact]
@@ -182,7 +185,7 @@ public sealed class SignatureEngineTests
         using SignatureEngine engine = Build("""
             alert tcp any any -> any any (msg:"ok"; content:"A"; sid:1;)
             alert tcp any any -> any any (msg:"bt"; content:"A"; byte_test:1,>,5,0; sid:2;)
-            alert tcp any any -> any any (msg:"fb"; flowbits:isset,x; content:"A"; sid:3;)
+            alert tcp any any -> any any (msg:"xbits on a transaction"; xbits:isset,x,track tx; content:"A"; sid:3;)
             alert tcp any any -> any any (msg:"isdataat"; content:"A"; isdataat:5,relative; sid:4;)
             alert http any any -> any any (msg:"cookie"; http.cookie; content:"A"; sid:5;)
             alert smb any any -> any any (msg:"smb"; content:"A"; sid:6;)
@@ -190,7 +193,7 @@ public sealed class SignatureEngineTests
         Assert.Equal(1, engine.EvaluableCount);
         var reasons = engine.NotEvaluable.ToDictionary(n => n.Rule.Sid, n => n.Reason);
         Assert.Equal("byte_test", reasons[2]);
-        Assert.Equal("flowbits", reasons[3]);
+        Assert.Equal("xbits track tx", reasons[3]);
         Assert.Equal("isdataat", reasons[4]);
         Assert.Equal("http.cookie", reasons[5]);
         Assert.Equal("protocol smb", reasons[6]);

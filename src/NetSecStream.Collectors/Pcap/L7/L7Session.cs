@@ -45,6 +45,12 @@ internal sealed class L7Session
 
     public L7Protocol Protocol { get; private set; }
 
+    /// <summary>
+    /// Packet inspection: a DNS query is a finished transaction at once (its facts are the query's), so rules on the
+    /// query alert on the query's packet as in Suricata; the answer still ends the pending entry but adds no event.
+    /// </summary>
+    public bool EarlyQueries { get; init; }
+
     public const int DefaultHttpBodyLimit = 64 * 1024;
 
     public int MaxPendingTransactions { get; }
@@ -309,7 +315,7 @@ internal sealed class L7Session
                 FinishPending(existing, null);
             }
 
-            var transaction = new L7Transaction { Ticks = ticks };
+            var transaction = new L7Transaction { Ticks = ticks, Dns = EarlyQueries ? QueryFacts(message) : null };
             _dnsPending.Add((message.Id, transaction, message));
             _transactions.Add(transaction);
             if (_dnsPending.Count > MaxPendingTransactions)

@@ -145,6 +145,12 @@ public sealed partial class IntelDetector : IDetector, IDisposable
         for (int i = 0; i < batch.Count; i++)
         {
             var flow = batch[i];
+            if (flow.Kind == FlowEventKind.Packet)
+            {
+                // Indicators are judged per flow (its summary and transactions), not once per packet.
+                continue;
+            }
+
             var hitDestination = index.Match(flow.Destination.Ip);
             if (hitDestination is not null)
             {
