@@ -32,6 +32,9 @@ public sealed class PcapStatistics
     /// <summary>L7 parser failures that were contained (the flow's L7 extraction stopped).</summary>
     public long L7Errors { get; internal set; }
 
+    /// <summary>HTTP bodies cut at <see cref="PcapOptions.HttpBodyBytes"/>: larger than it, or inflating past it (decompression bombs).</summary>
+    public long HttpBodiesTruncated { get; internal set; }
+
     /// <summary>Packets skipped or rejected, by reason (<c>not_ip</c>, <c>truncated_ip_header</c> ...).</summary>
     public IReadOnlyDictionary<string, long> PacketsByReason
     {
@@ -102,6 +105,7 @@ internal sealed class FlowTable
     private readonly int _maxOutOfOrder;
     private readonly int _payloadBytes;
     private readonly int _maxTransactions;
+    private readonly int _httpBodyBytes;
     private readonly bool _l7;
     private readonly bool _packetEvents;
     private readonly string _origin;
@@ -122,6 +126,7 @@ internal sealed class FlowTable
         _maxOutOfOrder = options.MaxOutOfOrderSegments;
         _payloadBytes = options.PayloadBytesPerDirection;
         _maxTransactions = options.MaxTransactionsPerFlow;
+        _httpBodyBytes = options.HttpBodyBytes;
         _l7 = options.L7;
         _packetEvents = options.PacketEvents;
         _origin = origin;
@@ -248,7 +253,7 @@ internal sealed class FlowTable
             bool ssdp = packet.Protocol == 17 && (L7Session.IsSsdpPort(flow.ServerPort) || L7Session.IsSsdpPort(flow.ClientPort));
             if (_l7 && (packet.Protocol == 17 ? dns || ssdp : _reassemblyBytes > 0))
             {
-                flow.L7 = new L7Session(_maxTransactions, dns, ssdp && !dns) { EarlyQueries = _packetEvents };
+                flow.L7 = new L7Session(_maxTransactions, dns, ssdp && !dns, _httpBodyBytes) { EarlyQueries = _packetEvents };
             }
         }
 
@@ -406,6 +411,7 @@ internal sealed class FlowTable
         L7Protocol.Http => "http",
         L7Protocol.Tls => "tls",
         L7Protocol.Dns => "dns",
+        L7Protocol.Ssh => "ssh",
         _ => null,
     };
 
@@ -521,6 +527,8 @@ internal sealed class FlowTable
         bool countersSent = false;
         if (flow.L7 is { } l7)
         {
+            Statistics.HttpBodiesTruncated += l7.HttpBodiesTruncated;
+            l7.HttpBodiesTruncated = 0;
             var transactions = l7.Transactions;
             int kept = 0;
             for (int i = 0; i < transactions.Count; i++)
@@ -615,6 +623,7 @@ internal sealed class FlowTable
             Dns = transaction?.Dns,
             Http = transaction?.Http,
             Tls = transaction?.Tls,
+            Ssh = transaction?.Ssh,
             Payload = payload,
             Kind = kind,
             PacketNumber = kind == FlowEventKind.Transaction ? Statistics.Packets : null,

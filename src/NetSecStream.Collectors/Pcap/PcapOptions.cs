@@ -43,6 +43,12 @@ public sealed class PcapOptions
     /// <summary>L7 transactions (DNS queries, HTTP requests) held per flow before they are reported early.</summary>
     public int MaxTransactionsPerFlow { get; set; } = 64;
 
+    /// <summary>
+    /// Bytes kept of each HTTP request and response body (after chunked and gzip/deflate decoding) for the signature
+    /// engine's body buffers; 0: none. Bodies only come from what TCP reassembly keeps (<see cref="MaxReassemblyBytesPerDirection"/>).
+    /// </summary>
+    public int HttpBodyBytes { get; set; } = 64 * 1024;
+
     /// <summary>Extract DNS, HTTP and TLS facts.</summary>
     public bool L7 { get; set; } = true;
 
@@ -109,6 +115,11 @@ public sealed class PcapOptionsValidator : IValidateOptions<PcapOptions>
         if (options.MaxTransactionsPerFlow is < 1 or > 65536)
         {
             failures.Add($"{Prefix}MaxTransactionsPerFlow must be between 1 and 65536 (was {options.MaxTransactionsPerFlow})");
+        }
+
+        if (options.HttpBodyBytes is < 0 or > 16 * 1024 * 1024)
+        {
+            failures.Add($"{Prefix}HttpBodyBytes must be between 0 and {16 * 1024 * 1024} (was {options.HttpBodyBytes})");
         }
 
         if (options.QueueCapacity is < 1 or > 1_000_000)

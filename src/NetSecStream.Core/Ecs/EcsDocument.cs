@@ -173,6 +173,10 @@ internal sealed class EcsDns
 
     [JsonPropertyName("resolved_ip")]
     public IReadOnlyList<string>? ResolvedIp { get; set; }
+
+    /// <summary>The header's OPCODE by name (<c>QUERY</c>, <c>NOTIFY</c>, <c>UPDATE</c> ...), a number where it has none.</summary>
+    [JsonPropertyName("op_code")]
+    public string? OpCode { get; set; }
 }
 
 internal sealed class EcsDnsQuestion
@@ -206,12 +210,25 @@ internal sealed class EcsHttpRequest
 {
     [JsonPropertyName("method")]
     public string? Method { get; set; }
+
+    [JsonPropertyName("body")]
+    public EcsHttpBody? Body { get; set; }
 }
 
 internal sealed class EcsHttpResponse
 {
     [JsonPropertyName("status_code")]
     public int? StatusCode { get; set; }
+
+    [JsonPropertyName("body")]
+    public EcsHttpBody? Body { get; set; }
+}
+
+/// <summary>A body prefix that is valid UTF-8 (any other goes base64 under netsec.http).</summary>
+internal sealed class EcsHttpBody
+{
+    [JsonPropertyName("content")]
+    public string? Content { get; set; }
 }
 
 internal sealed class EcsUrl
@@ -248,6 +265,56 @@ internal sealed class EcsTls
 
     [JsonPropertyName("client")]
     public EcsTlsClient? Client { get; set; }
+
+    /// <summary>The protocol the server selected by ALPN.</summary>
+    [JsonPropertyName("next_protocol")]
+    public string? NextProtocol { get; set; }
+
+    /// <summary>The leaf certificate, for searching; all certificates in full are under netsec.tls.certificates.</summary>
+    [JsonPropertyName("server")]
+    public EcsTlsServer? Server { get; set; }
+}
+
+internal sealed class EcsTlsServer
+{
+    [JsonPropertyName("hash")]
+    public EcsTlsHash? Hash { get; set; }
+
+    [JsonPropertyName("not_before")]
+    public EcsTimestamp? NotBefore { get; set; }
+
+    [JsonPropertyName("not_after")]
+    public EcsTimestamp? NotAfter { get; set; }
+
+    [JsonPropertyName("x509")]
+    public EcsX509? X509 { get; set; }
+}
+
+internal sealed class EcsTlsHash
+{
+    [JsonPropertyName("sha1")]
+    public string? Sha1 { get; set; }
+}
+
+internal sealed class EcsX509
+{
+    [JsonPropertyName("subject")]
+    public EcsX509Name? Subject { get; set; }
+
+    [JsonPropertyName("issuer")]
+    public EcsX509Name? Issuer { get; set; }
+
+    [JsonPropertyName("serial_number")]
+    public string? SerialNumber { get; set; }
+
+    [JsonPropertyName("alternative_names")]
+    public IReadOnlyList<string>? AlternativeNames { get; set; }
+}
+
+internal sealed class EcsX509Name
+{
+    [JsonPropertyName("distinguished_name")]
+    public string? DistinguishedName { get; set; }
 }
 
 internal sealed class EcsTlsClient
@@ -381,6 +448,12 @@ internal sealed class NetSecFields
     [JsonPropertyName("http")]
     public NetSecHttp? Http { get; set; }
 
+    [JsonPropertyName("tls")]
+    public NetSecTls? Tls { get; set; }
+
+    [JsonPropertyName("ssh")]
+    public NetSecSsh? Ssh { get; set; }
+
     [JsonPropertyName("payload")]
     public NetSecPayload? Payload { get; set; }
 }
@@ -431,6 +504,96 @@ internal sealed class NetSecHttp
 {
     [JsonPropertyName("is_response")]
     public bool? IsResponse { get; set; }
+
+    [JsonPropertyName("request_line")]
+    public string? RequestLine { get; set; }
+
+    [JsonPropertyName("response_line")]
+    public string? ResponseLine { get; set; }
+
+    [JsonPropertyName("status_message")]
+    public string? StatusMessage { get; set; }
+
+    [JsonPropertyName("response_protocol")]
+    public string? ResponseProtocol { get; set; }
+
+    /// <summary>Request headers in order (response headers when is_response and no request was seen).</summary>
+    [JsonPropertyName("request_headers")]
+    public IReadOnlyList<NetSecHeader>? RequestHeaders { get; set; }
+
+    [JsonPropertyName("response_headers")]
+    public IReadOnlyList<NetSecHeader>? ResponseHeaders { get; set; }
+
+    /// <summary>The request body, base64, when it is not valid UTF-8 (else it is http.request.body.content).</summary>
+    [JsonPropertyName("request_body")]
+    public ReadOnlyMemory<byte>? RequestBody { get; set; }
+
+    [JsonPropertyName("response_body")]
+    public ReadOnlyMemory<byte>? ResponseBody { get; set; }
+}
+
+internal sealed class NetSecHeader
+{
+    [JsonPropertyName("name")]
+    public string? Name { get; set; }
+
+    [JsonPropertyName("value")]
+    public string? Value { get; set; }
+}
+
+internal sealed class NetSecTls
+{
+    [JsonPropertyName("client_alpn")]
+    public IReadOnlyList<string>? ClientAlpn { get; set; }
+
+    [JsonPropertyName("server_alpn")]
+    public IReadOnlyList<string>? ServerAlpn { get; set; }
+
+    [JsonPropertyName("certificates")]
+    public IReadOnlyList<NetSecCertificate>? Certificates { get; set; }
+}
+
+/// <summary>One server certificate: its DER (base64) and the facts read from it.</summary>
+internal sealed class NetSecCertificate
+{
+    [JsonPropertyName("der")]
+    public ReadOnlyMemory<byte>? Der { get; set; }
+
+    [JsonPropertyName("subject")]
+    public string? Subject { get; set; }
+
+    [JsonPropertyName("issuer")]
+    public string? Issuer { get; set; }
+
+    [JsonPropertyName("serial")]
+    public string? Serial { get; set; }
+
+    [JsonPropertyName("sha1")]
+    public string? Sha1 { get; set; }
+
+    [JsonPropertyName("subject_alt_names")]
+    public IReadOnlyList<string>? SubjectAltNames { get; set; }
+
+    [JsonPropertyName("not_before")]
+    public DateTimeOffset? NotBefore { get; set; }
+
+    [JsonPropertyName("not_after")]
+    public DateTimeOffset? NotAfter { get; set; }
+}
+
+internal sealed class NetSecSsh
+{
+    [JsonPropertyName("client_proto")]
+    public string? ClientProto { get; set; }
+
+    [JsonPropertyName("client_software")]
+    public string? ClientSoftware { get; set; }
+
+    [JsonPropertyName("server_proto")]
+    public string? ServerProto { get; set; }
+
+    [JsonPropertyName("server_software")]
+    public string? ServerSoftware { get; set; }
 }
 
 /// <summary>Bounded payload prefixes (pcap collector only), base64; written for flows, never for alerts.</summary>

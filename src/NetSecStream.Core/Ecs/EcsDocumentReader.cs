@@ -139,6 +139,25 @@ internal ref struct EcsDocumentReader
     private NetSecEndpointFacts? _netsecDestination;
     private IReadOnlyList<string>? _dnsQuestionTypes;
     private bool? _httpIsResponse;
+    private string? _dnsOpCode;
+    private string? _httpRequestBodyText;
+    private string? _httpResponseBodyText;
+    private string? _httpRequestLine;
+    private string? _httpResponseLine;
+    private string? _httpStatusMessage;
+    private string? _httpResponseProtocol;
+    private List<NetSecHeader>? _httpRequestHeaders;
+    private List<NetSecHeader>? _httpResponseHeaders;
+    private byte[]? _httpRequestBody;
+    private byte[]? _httpResponseBody;
+    private IReadOnlyList<string>? _tlsClientAlpn;
+    private IReadOnlyList<string>? _tlsServerAlpn;
+    private List<NetSecCertificate>? _tlsCertificates;
+    private bool _hasSsh;
+    private string? _sshClientProto;
+    private string? _sshClientSoftware;
+    private string? _sshServerProto;
+    private string? _sshServerSoftware;
     private bool _hasPayload;
     private byte[]? _payloadToServer;
     private byte[]? _payloadToClient;
@@ -283,7 +302,10 @@ internal ref struct EcsDocumentReader
             IcmpCode = _icmpCode is null ? null : (byte)icmpCode,
             Dns = dns,
             Http = _hasHttp ? Http() : null,
-            Tls = _hasTls ? new TlsFacts { Sni = _tlsServerName, Version = _tlsVersion, Ja3 = _tlsJa3 } : null,
+            Tls = _hasTls ? Tls() : null,
+            Ssh = _hasSsh
+                ? new SshFacts { ClientProto = _sshClientProto, ClientSoftware = _sshClientSoftware, ServerProto = _sshServerProto, ServerSoftware = _sshServerSoftware }
+                : null,
             Payload = _hasPayload ? new PayloadBuffers { ToServer = _payloadToServer, ToClient = _payloadToClient } : null,
             CollectorId = _collector ?? "",
             NodeName = _observerHostname,
@@ -486,6 +508,7 @@ internal ref struct EcsDocumentReader
                 13 when Is(name, "response_code"u8) => ReadString("dns", "response_code", _caches.Strings, out _dnsResponseCode),
                 7 when Is(name, "answers"u8) => ReadDnsAnswers(),
                 11 when Is(name, "resolved_ip"u8) => ReadStringList("dns", "resolved_ip", cache: false, out _dnsResolvedIps),
+                7 when Is(name, "op_code"u8) => ReadString("dns", "op_code", _caches.Strings, out _dnsOpCode),
                 _ => Skip(),
             };
             if (!ok)
@@ -589,7 +612,7 @@ internal ref struct EcsDocumentReader
         while (NextProperty(out var name))
         {
             bool ok = Is(name, "version"u8) ? ReadString("http", "version", _caches.Strings, out _httpVersion)
-                : Is(name, "request"u8) ? ReadSingleField("http", "request", "http.request", "method", out _httpMethod)
+                : Is(name, "request"u8) ? ReadHttpRequest()
                 : Is(name, "response"u8) ? ReadHttpResponse()
                 : Skip();
             if (!ok)
@@ -611,7 +634,31 @@ internal ref struct EcsDocumentReader
 
         while (NextProperty(out var name))
         {
-            bool ok = Is(name, "status_code"u8) ? ReadInt32("http.response", "status_code", out _httpStatusCode) : Skip();
+            bool ok = Is(name, "status_code"u8) ? ReadInt32("http.response", "status_code", out _httpStatusCode)
+                : Is(name, "body"u8) ? ReadSingleField("http.response", "body", "http.response.body", "content", out _httpResponseBodyText, cache: false)
+                : Skip();
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool ReadHttpRequest()
+    {
+        _httpMethod = null;
+        if (!EnterObject("http", "request", out bool valid))
+        {
+            return valid;
+        }
+
+        while (NextProperty(out var name))
+        {
+            bool ok = Is(name, "method"u8) ? ReadString("http.request", "method", _caches.Strings, out _httpMethod)
+                : Is(name, "body"u8) ? ReadSingleField("http.request", "body", "http.request.body", "content", out _httpRequestBodyText, cache: false)
+                : Skip();
             if (!ok)
             {
                 return false;
@@ -799,6 +846,8 @@ internal ref struct EcsDocumentReader
                 11 when Is(name, "destination"u8) => ReadNetSecEndpoint("netsec.destination", out _netsecDestination),
                 3 when Is(name, "dns"u8) => ReadNetSecDns(),
                 4 when Is(name, "http"u8) => ReadNetSecHttp(),
+                3 when Is(name, "tls"u8) => ReadNetSecTls(),
+                3 when Is(name, "ssh"u8) => ReadNetSecSsh(),
                 7 when Is(name, "payload"u8) => ReadPayload(),
                 8 when Is(name, "detector"u8) => ReadString("netsec", "detector", _caches.Strings, out _detector),
                 4 when Is(name, "mode"u8) => ReadString("netsec", "mode", _caches.Strings, out _mode),
@@ -947,7 +996,16 @@ internal ref struct EcsDocumentReader
         _hasHttp = true;
         while (NextProperty(out var name))
         {
-            bool ok = Is(name, "is_response"u8) ? ReadBool("netsec.http", "is_response", out _httpIsResponse) : Skip();
+            bool ok = Is(name, "is_response"u8) ? ReadBool("netsec.http", "is_response", out _httpIsResponse)
+                : Is(name, "request_line"u8) ? ReadString("netsec.http", "request_line", null, out _httpRequestLine)
+                : Is(name, "response_line"u8) ? ReadString("netsec.http", "response_line", null, out _httpResponseLine)
+                : Is(name, "status_message"u8) ? ReadString("netsec.http", "status_message", _caches.Strings, out _httpStatusMessage)
+                : Is(name, "response_protocol"u8) ? ReadString("netsec.http", "response_protocol", _caches.Strings, out _httpResponseProtocol)
+                : Is(name, "request_headers"u8) ? ReadJson("netsec.http", "request_headers", EcsJsonContext.Default.ListNetSecHeader, out _httpRequestHeaders)
+                : Is(name, "response_headers"u8) ? ReadJson("netsec.http", "response_headers", EcsJsonContext.Default.ListNetSecHeader, out _httpResponseHeaders)
+                : Is(name, "request_body"u8) ? ReadBase64("netsec.http", "request_body", out _httpRequestBody)
+                : Is(name, "response_body"u8) ? ReadBase64("netsec.http", "response_body", out _httpResponseBody)
+                : Skip();
             if (!ok)
             {
                 return false;
@@ -955,6 +1013,80 @@ internal ref struct EcsDocumentReader
         }
 
         return true;
+    }
+
+    private bool ReadNetSecTls()
+    {
+        if (!EnterObject("netsec", "tls", out bool valid))
+        {
+            return valid;
+        }
+
+        _hasTls = true;
+        while (NextProperty(out var name))
+        {
+            bool ok = Is(name, "client_alpn"u8) ? ReadStringList("netsec.tls", "client_alpn", cache: true, out _tlsClientAlpn)
+                : Is(name, "server_alpn"u8) ? ReadStringList("netsec.tls", "server_alpn", cache: true, out _tlsServerAlpn)
+                : Is(name, "certificates"u8) ? ReadJson("netsec.tls", "certificates", EcsJsonContext.Default.ListNetSecCertificate, out _tlsCertificates)
+                : Skip();
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool ReadNetSecSsh()
+    {
+        _hasSsh = EnterObject("netsec", "ssh", out bool valid);
+        if (!_hasSsh)
+        {
+            return valid;
+        }
+
+        while (NextProperty(out var name))
+        {
+            bool ok = Is(name, "client_proto"u8) ? ReadString("netsec.ssh", "client_proto", _caches.Strings, out _sshClientProto)
+                : Is(name, "client_software"u8) ? ReadString("netsec.ssh", "client_software", _caches.Strings, out _sshClientSoftware)
+                : Is(name, "server_proto"u8) ? ReadString("netsec.ssh", "server_proto", _caches.Strings, out _sshServerProto)
+                : Is(name, "server_software"u8) ? ReadString("netsec.ssh", "server_software", _caches.Strings, out _sshServerSoftware)
+                : Skip();
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A nested list read whole by the source-generated serializer (certificates, headers); null stays null.</summary>
+    private bool ReadJson<T>(string parent, string field, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, out T? value)
+        where T : class
+    {
+        value = null;
+        if (_reader.TokenType == JsonTokenType.Null)
+        {
+            return true;
+        }
+
+        if (_reader.TokenType != JsonTokenType.StartArray)
+        {
+            return WrongType(parent, field, "an array");
+        }
+
+        var raw = RawValue();
+        try
+        {
+            value = JsonSerializer.Deserialize(raw, type);
+            return true;
+        }
+        catch (JsonException e)
+        {
+            return Fail(EcsReadFailure.InvalidJson, $"{InvalidJson}$.{Join(parent, field)}: {e.Message}");
+        }
     }
 
     private bool ReadPayload()
@@ -982,7 +1114,7 @@ internal ref struct EcsDocumentReader
     }
 
     /// <summary>An object of which one string field matters (<c>http.request.method</c>, <c>orchestrator.cluster.name</c>).</summary>
-    private bool ReadSingleField(string parent, string field, string path, string inner, out string? value)
+    private bool ReadSingleField(string parent, string field, string path, string inner, out string? value, bool cache = true)
     {
         value = null;
         if (!EnterObject(parent, field, out bool valid))
@@ -992,7 +1124,7 @@ internal ref struct EcsDocumentReader
 
         while (NextProperty(out var name))
         {
-            bool ok = Ascii.Equals(name, inner) ? ReadString(path, inner, _caches.Strings, out value) : Skip();
+            bool ok = Ascii.Equals(name, inner) ? ReadString(path, inner, cache ? _caches.Strings : null, out value) : Skip();
             if (!ok)
             {
                 return false;
@@ -1474,6 +1606,17 @@ internal ref struct EcsDocumentReader
             rcode = parsed;
         }
 
+        int? opcode = null;
+        if (_dnsOpCode is { } opName)
+        {
+            if (!EcsValues.TryParseOpcode(opName, out int parsed))
+            {
+                return Fail(EcsReadFailure.InvalidValue, $"dns.op_code '{opName}' is neither an opcode name nor a number 0-15");
+            }
+
+            opcode = parsed;
+        }
+
         IReadOnlyList<string>? answers = _dnsAnswers is { Length: > 0 } ? _dnsAnswers
             : _dnsResolvedIps is { Count: > 0 } ? _dnsResolvedIps
             : null;
@@ -1484,6 +1627,7 @@ internal ref struct EcsDocumentReader
             Rcode = rcode,
             Answers = answers,
             IsResponse = _dnsType == "answer",
+            Opcode = opcode,
         };
         return true;
     }
@@ -1506,6 +1650,67 @@ internal ref struct EcsDocumentReader
             StatusCode = _httpStatusCode,
             Protocol = HttpProtocol(_httpVersion),
             IsResponse = _httpIsResponse ?? false,
+            Headers = Headers(_httpRequestHeaders),
+            RequestLine = _httpRequestLine,
+            ResponseLine = _httpResponseLine,
+            StatusMessage = _httpStatusMessage,
+            ResponseProtocol = _httpResponseProtocol,
+            ResponseHeaders = Headers(_httpResponseHeaders),
+            RequestBody = Body(_httpRequestBodyText, _httpRequestBody),
+            ResponseBody = Body(_httpResponseBodyText, _httpResponseBody),
+        };
+    }
+
+    // A null array would convert to an empty, present body: absent stays absent.
+    private static ReadOnlyMemory<byte>? Body(string? text, byte[]? base64) =>
+        text is not null ? (ReadOnlyMemory<byte>?)Encoding.UTF8.GetBytes(text) : base64 is not null ? (ReadOnlyMemory<byte>?)base64 : null;
+
+    private static List<KeyValuePair<string, string>>? Headers(List<NetSecHeader>? headers)
+    {
+        if (headers is null)
+        {
+            return null;
+        }
+
+        var list = new List<KeyValuePair<string, string>>(headers.Count);
+        foreach (var header in headers)
+        {
+            list.Add(new(header?.Name ?? "", header?.Value ?? ""));
+        }
+
+        return list;
+    }
+
+    private readonly TlsFacts Tls()
+    {
+        List<TlsCertificate>? certificates = null;
+        if (_tlsCertificates is { } list)
+        {
+            certificates = new List<TlsCertificate>(list.Count);
+            foreach (var c in list)
+            {
+                certificates.Add(new TlsCertificate
+                {
+                    Der = c?.Der ?? ReadOnlyMemory<byte>.Empty,
+                    Subject = c?.Subject,
+                    Issuer = c?.Issuer,
+                    Serial = c?.Serial,
+                    Sha1Fingerprint = c?.Sha1,
+                    SubjectAltNames = c?.SubjectAltNames,
+                    NotBefore = c?.NotBefore,
+                    NotAfter = c?.NotAfter,
+                });
+            }
+        }
+
+        return new TlsFacts
+        {
+            Sni = _tlsServerName,
+            Version = _tlsVersion,
+            Ja3 = _tlsJa3,
+            ClientAlpn = _tlsClientAlpn,
+            ServerAlpn = _tlsServerAlpn,
+            Certificates = certificates,
         };
     }
 

@@ -12,7 +12,7 @@ internal static class EcsMapper
     public static EcsDocument FromFlow(FlowEvent flow)
     {
         var doc = new EcsDocument { Timestamp = new EcsTimestamp(flow.Timestamp) };
-        bool hasApplicationFacts = flow.Dns is not null || flow.Http is not null || flow.Tls is not null;
+        bool hasApplicationFacts = flow.Dns is not null || flow.Http is not null || flow.Tls is not null || flow.Ssh is not null;
         doc.Event = new EcsEvent
         {
             Kind = EcsValues.KindEvent,
@@ -23,6 +23,11 @@ internal static class EcsMapper
             Module = EcsValues.Module,
         };
         AddFlowFacts(doc, flow);
+        if (flow.Http is { } http)
+        {
+            AddHttpBodies(doc, http);
+        }
+
         if (flow.Payload is { } payload && (!payload.ToServer.IsEmpty || !payload.ToClient.IsEmpty))
         {
             doc.NetSec!.Payload = new NetSecPayload
@@ -80,7 +85,7 @@ internal static class EcsMapper
             Transport = TransportNames.EcsName(flow.IpProtocol),
             IanaNumber = EcsValues.IanaNumber(flow.IpProtocol),
             Type = flow.Source.Ip.AddressFamily == AddressFamily.InterNetworkV6 && !flow.Source.Ip.IsIPv4MappedToIPv6 ? "ipv6" : "ipv4",
-            Protocol = flow.AppProtocol ?? (flow.Http is not null ? "http" : flow.Tls is not null ? "tls" : flow.Dns is not null ? "dns" : null),
+            Protocol = flow.AppProtocol ?? (flow.Http is not null ? "http" : flow.Tls is not null ? "tls" : flow.Dns is not null ? "dns" : flow.Ssh is not null ? "ssh" : null),
             Direction = EcsValues.DirectionName(flow.Direction),
             CommunityId = flow.CommunityId ?? ComputeCommunityId(flow),
             Bytes = flow.Bytes,
@@ -97,7 +102,9 @@ internal static class EcsMapper
             AddHttp(doc, http);
         }
 
-        if (flow.Tls is { } tls && (tls.Sni is not null || tls.Version is not null || tls.Ja3 is not null))
+        var leaf = flow.Tls?.Certificates is { Count: > 0 } certificates ? certificates[0] : null;
+        string? nextProtocol = flow.Tls?.ServerAlpn is { Count: > 0 } alpn ? alpn[0] : null;
+        if (flow.Tls is { } tls && (tls.Sni is not null || tls.Version is not null || tls.Ja3 is not null || leaf is not null || nextProtocol is not null))
         {
             var (version, protocol) = EcsValues.TlsVersion(tls.Version);
             doc.Tls = new EcsTls
@@ -105,6 +112,8 @@ internal static class EcsMapper
                 Version = version,
                 VersionProtocol = protocol,
                 Client = tls.Sni is null && tls.Ja3 is null ? null : new EcsTlsClient { ServerName = tls.Sni, Ja3 = tls.Ja3 },
+                NextProtocol = nextProtocol,
+                Server = leaf is null ? null : LeafCertificate(leaf),
             };
         }
 
@@ -130,8 +139,146 @@ internal static class EcsMapper
             Source = NetSecEndpoint(flow.Source),
             Destination = NetSecEndpoint(flow.Destination),
             Dns = flow.Dns?.QueryTypes is { Count: > 1 } types ? new NetSecDns { QuestionTypes = types } : null,
-            Http = flow.Http is { IsResponse: true } ? new NetSecHttp { IsResponse = true } : null,
+            Http = NetSecHttp(flow.Http),
+            Tls = NetSecTls(flow.Tls),
+            Ssh = flow.Ssh is { } ssh
+                ? new NetSecSsh { ClientProto = ssh.ClientProto, ClientSoftware = ssh.ClientSoftware, ServerProto = ssh.ServerProto, ServerSoftware = ssh.ServerSoftware }
+                : null,
         };
+    }
+
+    private static NetSecHttp? NetSecHttp(HttpFacts? http)
+    {
+        if (http is null || (!http.IsResponse && http.RequestLine is null && http.ResponseLine is null && http.StatusMessage is null
+            && http.ResponseProtocol is null && http.Headers is null && http.ResponseHeaders is null))
+        {
+            return null;
+        }
+
+        return new NetSecHttp
+        {
+            IsResponse = http.IsResponse ? true : null,
+            RequestLine = http.RequestLine,
+            ResponseLine = http.ResponseLine,
+            StatusMessage = http.StatusMessage,
+            ResponseProtocol = http.ResponseProtocol,
+            RequestHeaders = Headers(http.Headers),
+            ResponseHeaders = Headers(http.ResponseHeaders),
+        };
+    }
+
+    private static NetSecHeader[]? Headers(IReadOnlyList<KeyValuePair<string, string>>? headers)
+    {
+        if (headers is null)
+        {
+            return null;
+        }
+
+        var result = new NetSecHeader[headers.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = new NetSecHeader { Name = headers[i].Key, Value = headers[i].Value };
+        }
+
+        return result;
+    }
+
+    // Bodies go with flows only (as payload prefixes do): a body that is valid UTF-8 as ECS http.*.body.content, any other
+    // base64 under netsec.http, so the bytes come back exactly.
+    private static void AddHttpBodies(EcsDocument doc, HttpFacts http)
+    {
+        if (http.RequestBody is { } request)
+        {
+            var body = Body(request, out byte[]? binary);
+            if (body.Content is not null)
+            {
+                doc.Http ??= new EcsHttp();
+                doc.Http.Request ??= new EcsHttpRequest();
+                doc.Http.Request.Body = body;
+            }
+            else
+            {
+                doc.NetSec!.Http ??= new NetSecHttp();
+                doc.NetSec.Http.RequestBody = binary;
+            }
+        }
+
+        if (http.ResponseBody is { } response)
+        {
+            var body = Body(response, out byte[]? binary);
+            if (body.Content is not null)
+            {
+                doc.Http ??= new EcsHttp();
+                doc.Http.Response ??= new EcsHttpResponse();
+                doc.Http.Response.Body = body;
+            }
+            else
+            {
+                doc.NetSec!.Http ??= new NetSecHttp();
+                doc.NetSec.Http.ResponseBody = binary;
+            }
+        }
+    }
+
+    private static EcsHttpBody Body(ReadOnlyMemory<byte> bytes, out byte[]? binary)
+    {
+        binary = null;
+        try
+        {
+            return new EcsHttpBody { Content = StrictUtf8.GetString(bytes.Span) };
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            binary = bytes.ToArray();
+            return new EcsHttpBody();
+        }
+    }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static EcsTlsServer LeafCertificate(TlsCertificate leaf) => new()
+    {
+        Hash = leaf.Sha1Fingerprint is null ? null : new EcsTlsHash { Sha1 = leaf.Sha1Fingerprint.Replace(":", "", StringComparison.Ordinal).ToUpperInvariant() },
+        NotBefore = leaf.NotBefore is { } notBefore ? new EcsTimestamp(notBefore) : null,
+        NotAfter = leaf.NotAfter is { } notAfter ? new EcsTimestamp(notAfter) : null,
+        X509 = new EcsX509
+        {
+            Subject = leaf.Subject is null ? null : new EcsX509Name { DistinguishedName = leaf.Subject },
+            Issuer = leaf.Issuer is null ? null : new EcsX509Name { DistinguishedName = leaf.Issuer },
+            SerialNumber = leaf.Serial?.Replace(":", "", StringComparison.Ordinal),
+            AlternativeNames = leaf.SubjectAltNames,
+        },
+    };
+
+    private static NetSecTls? NetSecTls(TlsFacts? tls)
+    {
+        if (tls is null || (tls.ClientAlpn is null && tls.ServerAlpn is null && tls.Certificates is null))
+        {
+            return null;
+        }
+
+        NetSecCertificate[]? certificates = null;
+        if (tls.Certificates is { } list)
+        {
+            certificates = new NetSecCertificate[list.Count];
+            for (int i = 0; i < certificates.Length; i++)
+            {
+                var c = list[i];
+                certificates[i] = new NetSecCertificate
+                {
+                    Der = c.Der,
+                    Subject = c.Subject,
+                    Issuer = c.Issuer,
+                    Serial = c.Serial,
+                    Sha1 = c.Sha1Fingerprint,
+                    SubjectAltNames = c.SubjectAltNames,
+                    NotBefore = c.NotBefore,
+                    NotAfter = c.NotAfter,
+                };
+            }
+        }
+
+        return new NetSecTls { ClientAlpn = tls.ClientAlpn, ServerAlpn = tls.ServerAlpn, Certificates = certificates };
     }
 
     private static string? ComputeCommunityId(FlowEvent flow)
@@ -199,6 +346,7 @@ internal static class EcsMapper
                 ? null
                 : new EcsDnsQuestion { Name = dns.Query, Type = dns.QueryTypes is { Count: > 0 } types ? types[0] : null },
             ResponseCode = dns.Rcode is { } rcode ? EcsValues.RcodeName(rcode) : null,
+            OpCode = dns.Opcode is { } opcode ? EcsValues.OpcodeName(opcode) : null,
             Answers = ecsAnswers,
             ResolvedIp = resolved,
         };

@@ -251,6 +251,33 @@ internal static class EcsValues
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out rcode);
     }
 
+    /// <summary>ECS <c>dns.op_code</c>: the OPCODE's IANA name (RFC 6895 2.2), its number where it has none.</summary>
+    public static string OpcodeName(int opcode) => opcode switch
+    {
+        0 => "QUERY",
+        1 => "IQUERY",
+        2 => "STATUS",
+        4 => "NOTIFY",
+        5 => "UPDATE",
+        6 => "DSO",
+        _ => opcode.ToString(CultureInfo.InvariantCulture),
+    };
+
+    public static bool TryParseOpcode(string text, out int opcode)
+    {
+        for (int i = 0; i < 16; i++)
+        {
+            if (string.Equals(OpcodeName(i), text, StringComparison.OrdinalIgnoreCase))
+            {
+                opcode = i;
+                return true;
+            }
+        }
+
+        opcode = 0;
+        return false;
+    }
+
     /// <summary>ECS <c>tls.version</c> ("1.2") and <c>tls.version_protocol</c> ("tls") from "TLS 1.2", "TLSv1.3", "SSLv3", "1.2" ...</summary>
     public static (string? Version, string? Protocol) TlsVersion(string? text)
     {

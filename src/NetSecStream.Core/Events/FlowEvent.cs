@@ -46,6 +46,9 @@ public sealed class FlowEvent
 
     public TlsFacts? Tls { get; init; }
 
+    /// <summary>SSH identification strings (RFC 4253 4.2) of both sides, when the pcap collector saw them.</summary>
+    public SshFacts? Ssh { get; init; }
+
     /// <summary>Bounded payload prefixes per direction; only the pcap collector fills these.</summary>
     public PayloadBuffers? Payload { get; init; }
 
@@ -210,6 +213,9 @@ public sealed class DnsFacts
     public IReadOnlyList<string>? Answers { get; init; }
 
     public bool IsResponse { get; init; }
+
+    /// <summary>Header OPCODE (RFC 1035 4.1.1, RFC 6895): 0 QUERY, 1 IQUERY, 2 STATUS, 4 NOTIFY, 5 UPDATE; null when unknown.</summary>
+    public int? Opcode { get; init; }
 }
 
 public sealed class HttpFacts
@@ -230,9 +236,31 @@ public sealed class HttpFacts
 
     public string? Protocol { get; init; }
 
+    /// <summary>Request headers (response headers when <see cref="IsResponse"/> and the request was not seen).</summary>
     public IReadOnlyList<KeyValuePair<string, string>>? Headers { get; init; }
 
     public bool IsResponse { get; init; }
+
+    /// <summary>The request line as sent (<c>GET /x HTTP/1.1</c>), without its line end.</summary>
+    public string? RequestLine { get; init; }
+
+    /// <summary>The status line as sent (<c>HTTP/1.1 200 OK</c>), without its line end.</summary>
+    public string? ResponseLine { get; init; }
+
+    /// <summary>The reason phrase of the status line (<c>OK</c>, <c>Not Found</c>); empty when the server sent none.</summary>
+    public string? StatusMessage { get; init; }
+
+    /// <summary>The protocol of the status line (<c>HTTP/1.1</c>); <see cref="Protocol"/> is the request's.</summary>
+    public string? ResponseProtocol { get; init; }
+
+    /// <summary>Response headers, when a response was seen and the request too (else they are in <see cref="Headers"/>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? ResponseHeaders { get; init; }
+
+    /// <summary>A bounded prefix of the request body, transfer coding removed.</summary>
+    public ReadOnlyMemory<byte>? RequestBody { get; init; }
+
+    /// <summary>A bounded prefix of the response body, transfer coding removed and gzip/deflate content coding decoded.</summary>
+    public ReadOnlyMemory<byte>? ResponseBody { get; init; }
 }
 
 public sealed class TlsFacts
@@ -242,6 +270,54 @@ public sealed class TlsFacts
     public string? Version { get; init; }
 
     public string? Ja3 { get; init; }
+
+    /// <summary>Protocols the client offered in its ALPN extension (RFC 7301), in its order.</summary>
+    public IReadOnlyList<string>? ClientAlpn { get; init; }
+
+    /// <summary>The protocol the server selected by ALPN (one value, as a list so both sides read alike).</summary>
+    public IReadOnlyList<string>? ServerAlpn { get; init; }
+
+    /// <summary>The certificates of the server's Certificate message (TLS 1.2 and older, where it is cleartext), leaf first.</summary>
+    public IReadOnlyList<TlsCertificate>? Certificates { get; init; }
+}
+
+/// <summary>One X.509 certificate as the server sent it, with the facts rules and analysts look at.</summary>
+public sealed class TlsCertificate
+{
+    /// <summary>The DER encoding as sent (bounded by the collector).</summary>
+    public ReadOnlyMemory<byte> Der { get; init; }
+
+    /// <summary>Subject in certificate order, as Suricata prints it: <c>C=US, O=Example, CN=www.example.com</c>.</summary>
+    public string? Subject { get; init; }
+
+    public string? Issuer { get; init; }
+
+    /// <summary>Serial number as upper-case hex pairs joined by colons (<c>0C:1F:...</c>).</summary>
+    public string? Serial { get; init; }
+
+    /// <summary>SHA-1 of the DER as lower-case hex pairs joined by colons (<c>aa:bb:...</c>).</summary>
+    public string? Sha1Fingerprint { get; init; }
+
+    /// <summary>subjectAltName DNS names.</summary>
+    public IReadOnlyList<string>? SubjectAltNames { get; init; }
+
+    public DateTimeOffset? NotBefore { get; init; }
+
+    public DateTimeOffset? NotAfter { get; init; }
+}
+
+/// <summary>The SSH identification strings (<c>SSH-protoversion-softwareversion SP comments</c>) of both sides.</summary>
+public sealed class SshFacts
+{
+    /// <summary>Protocol version the client announced (<c>2.0</c>, <c>1.99</c>).</summary>
+    public string? ClientProto { get; init; }
+
+    /// <summary>Software version the client announced (<c>OpenSSH_9.6</c>).</summary>
+    public string? ClientSoftware { get; init; }
+
+    public string? ServerProto { get; init; }
+
+    public string? ServerSoftware { get; init; }
 }
 
 /// <summary>Bounded payload prefixes per direction, for the signature engine.</summary>

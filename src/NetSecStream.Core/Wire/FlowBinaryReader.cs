@@ -43,13 +43,13 @@ internal ref struct FlowBinaryReader
         }
 
         byte version = Byte("version");
-        if (_error is null && version != FlowBinary.Version)
+        if (_error is null && (version < FlowBinary.MinReadVersion || version > FlowBinary.Version))
         {
-            return Fail<FlowEvent>($"version: unsupported version {version} (this build reads {FlowBinary.Version})");
+            return Fail<FlowEvent>($"version: unsupported version {version} (this build reads {FlowBinary.MinReadVersion} to {FlowBinary.Version})");
         }
 
         ulong fields = VarUInt("fields");
-        if (fields >> FlowBinary.FieldCount != 0)
+        if (fields >> (version == 1 ? FlowBinary.Version1FieldCount : FlowBinary.FieldCount) != 0)
         {
             return Fail<FlowEvent>("fields: unknown field bits");
         }
@@ -123,6 +123,7 @@ internal ref struct FlowBinaryReader
         }
 
         string? appProtocol = Has(fields, FlowBinary.Field.AppProtocol) ? String("app_protocol", _caches.Strings) : null;
+        var ssh = Has(fields, FlowBinary.Field.Ssh) ? ReadSsh() : null;
         if (_error is not null || source is null || destination is null)
         {
             return null;
@@ -150,6 +151,7 @@ internal ref struct FlowBinaryReader
             Dns = dns,
             Http = http,
             Tls = tls,
+            Ssh = ssh,
             Payload = payload,
             CollectorId = collector,
             NodeName = node,
@@ -289,7 +291,7 @@ internal ref struct FlowBinaryReader
     private DnsFacts? ReadDns()
     {
         ulong bits = VarUInt("dns");
-        if (bits >> 5 != 0)
+        if (bits >> 6 != 0)
         {
             return Fail<DnsFacts>("dns: unknown field bits");
         }
@@ -298,13 +300,19 @@ internal ref struct FlowBinaryReader
         var types = Has(bits, 1) ? StringList("dns.query_types") : null;
         int? rcode = Has(bits, 2) ? Int32("dns.rcode") : null;
         var answers = Has(bits, 3) ? StringList("dns.answers") : null;
-        return new DnsFacts { Query = query, QueryTypes = types, Rcode = rcode, Answers = answers, IsResponse = Has(bits, 4) };
+        int? opcode = Has(bits, 5) ? Int32("dns.opcode") : null;
+        if (opcode is < 0 or > 15)
+        {
+            return Fail<DnsFacts>("dns.opcode: out of range");
+        }
+
+        return new DnsFacts { Query = query, QueryTypes = types, Rcode = rcode, Answers = answers, IsResponse = Has(bits, 4), Opcode = opcode };
     }
 
     private HttpFacts? ReadHttp()
     {
         ulong bits = VarUInt("http");
-        if (bits >> 9 != 0)
+        if (bits >> 16 != 0)
         {
             return Fail<HttpFacts>("http: unknown field bits");
         }
@@ -316,21 +324,14 @@ internal ref struct FlowBinaryReader
         string? agent = Has(bits, 4) ? String("http.user_agent") : null;
         int? status = Has(bits, 5) ? Int32("http.status_code") : null;
         string? protocol = Has(bits, 6) ? String("http.protocol") : null;
-        List<KeyValuePair<string, string>>? headers = null;
-        if (Has(bits, 7))
-        {
-            int count = Count("http.headers", minEntryBytes: 2);
-            headers = new List<KeyValuePair<string, string>>(count);
-            for (int i = 0; i < count && _error is null; i++)
-            {
-                string? name = String("http.headers");
-                string? value = String("http.headers");
-                if (name is not null && value is not null)
-                {
-                    headers.Add(new(name, value));
-                }
-            }
-        }
+        var headers = Has(bits, 7) ? Headers("http.headers") : null;
+        string? requestLine = Has(bits, 9) ? String("http.request_line") : null;
+        string? responseLine = Has(bits, 10) ? String("http.response_line") : null;
+        string? statusMessage = Has(bits, 11) ? String("http.status_message") : null;
+        string? responseProtocol = Has(bits, 12) ? String("http.response_protocol") : null;
+        var responseHeaders = Has(bits, 13) ? Headers("http.response_headers") : null;
+        ReadOnlyMemory<byte>? requestBody = Has(bits, 14) ? (ReadOnlyMemory<byte>?)BytesField("http.request_body").ToArray() : null;
+        ReadOnlyMemory<byte>? responseBody = Has(bits, 15) ? (ReadOnlyMemory<byte>?)BytesField("http.response_body").ToArray() : null;
 
         return new HttpFacts
         {
@@ -343,13 +344,103 @@ internal ref struct FlowBinaryReader
             Protocol = protocol,
             Headers = headers,
             IsResponse = Has(bits, 8),
+            RequestLine = requestLine,
+            ResponseLine = responseLine,
+            StatusMessage = statusMessage,
+            ResponseProtocol = responseProtocol,
+            ResponseHeaders = responseHeaders,
+            RequestBody = requestBody,
+            ResponseBody = responseBody,
         };
+    }
+
+    private List<KeyValuePair<string, string>>? Headers(string field)
+    {
+        int count = Count(field, minEntryBytes: 2);
+        var headers = new List<KeyValuePair<string, string>>(count);
+        for (int i = 0; i < count && _error is null; i++)
+        {
+            string? name = String(field);
+            string? value = String(field);
+            if (name is not null && value is not null)
+            {
+                headers.Add(new(name, value));
+            }
+        }
+
+        return headers;
+    }
+
+    private SshFacts? ReadSsh()
+    {
+        ulong bits = VarUInt("ssh");
+        if (bits >> 4 != 0)
+        {
+            return Fail<SshFacts>("ssh: unknown field bits");
+        }
+
+        return new SshFacts
+        {
+            ClientProto = Has(bits, 0) ? String("ssh.client_proto") : null,
+            ClientSoftware = Has(bits, 1) ? String("ssh.client_software") : null,
+            ServerProto = Has(bits, 2) ? String("ssh.server_proto") : null,
+            ServerSoftware = Has(bits, 3) ? String("ssh.server_software") : null,
+        };
+    }
+
+    private List<TlsCertificate>? ReadCertificates()
+    {
+        // Each certificate takes at least its bits and an empty DER length.
+        int count = Count("tls.certificates", minEntryBytes: 2);
+        var certificates = new List<TlsCertificate>(count);
+        for (int i = 0; i < count && _error is null; i++)
+        {
+            ulong bits = VarUInt("tls.certificates");
+            if (bits >> 7 != 0)
+            {
+                return Fail<List<TlsCertificate>>("tls.certificates: unknown field bits");
+            }
+
+            byte[] der = BytesField("tls.certificates.der").ToArray();
+            string? subject = Has(bits, 0) ? String("tls.certificates.subject") : null;
+            string? issuer = Has(bits, 1) ? String("tls.certificates.issuer") : null;
+            string? serial = Has(bits, 2) ? String("tls.certificates.serial") : null;
+            string? sha1 = Has(bits, 3) ? String("tls.certificates.sha1") : null;
+            var names = Has(bits, 4) ? StringList("tls.certificates.subject_alt_names") : null;
+            DateTimeOffset? notBefore = Has(bits, 5) ? Time("tls.certificates.not_before") : null;
+            DateTimeOffset? notAfter = Has(bits, 6) ? Time("tls.certificates.not_after") : null;
+            certificates.Add(new TlsCertificate
+            {
+                Der = der,
+                Subject = subject,
+                Issuer = issuer,
+                Serial = serial,
+                Sha1Fingerprint = sha1,
+                SubjectAltNames = names,
+                NotBefore = notBefore,
+                NotAfter = notAfter,
+            });
+        }
+
+        return _error is null ? certificates : null;
+    }
+
+    private DateTimeOffset? Time(string field)
+    {
+        long ticks = Int64(field);
+        if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            Fail<object>(field + ": out of range");
+            return null;
+        }
+
+        return new DateTimeOffset(ticks, TimeSpan.Zero);
     }
 
     private TlsFacts? ReadTls()
     {
         ulong bits = VarUInt("tls");
-        if (bits >> 3 != 0)
+        if (bits >> 6 != 0)
         {
             return Fail<TlsFacts>("tls: unknown field bits");
         }
@@ -359,6 +450,9 @@ internal ref struct FlowBinaryReader
             Sni = Has(bits, 0) ? String("tls.sni") : null,
             Version = Has(bits, 1) ? String("tls.version") : null,
             Ja3 = Has(bits, 2) ? String("tls.ja3") : null,
+            ClientAlpn = Has(bits, 3) ? StringList("tls.client_alpn") : null,
+            ServerAlpn = Has(bits, 4) ? StringList("tls.server_alpn") : null,
+            Certificates = Has(bits, 5) ? ReadCertificates() : null,
         };
     }
 

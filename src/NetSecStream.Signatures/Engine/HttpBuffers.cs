@@ -74,7 +74,7 @@ internal static class HttpBuffers
         return value;
     }
 
-    private static string? HeaderLines(IReadOnlyList<KeyValuePair<string, string>> headers, bool skipCookies, bool finalBlankLine)
+    internal static string? HeaderLines(IReadOnlyList<KeyValuePair<string, string>> headers, bool skipCookies, bool finalBlankLine)
     {
         var sb = new StringBuilder();
         foreach ((string name, string value) in headers)

@@ -39,6 +39,9 @@ public sealed class SignatureEngine : IDisposable
         "http.host.raw", "http.header.raw", "http.header_names", "http.cookie", "http.content_type", "http.content_len",
         "http.referer", "http.accept", "http.accept_enc", "http.accept_lang", "http.connection", "http.start",
         "http.request_line", "http.protocol",
+        "http.request_body", "http.response_body", "http.response_line", "http.stat_msg", "http.server",
+        "http.location", "tls.cert_subject", "tls.cert_issuer", "tls.cert_serial", "tls.cert_fingerprint", "tls.certs",
+        "tls.subjectaltname", "tls.alpn", "ssh.proto", "ssh.software",
     };
 
     private const int MaxBacktrackSteps = 4096;
@@ -238,9 +241,13 @@ public sealed class SignatureEngine : IDisposable
                         }
                     }
                 }
-                else if (s.Get(plan) is { } bytes)
+                else
                 {
-                    ScanInto(matcher, bytes, found, candidates, s.Seen);
+                    ScanValues(matcher, s.Get(plan, true), found, candidates, s.Seen);
+                    if (AppLayerBuffers.IsSided(plan.Buffer))
+                    {
+                        ScanValues(matcher, s.Get(plan, false), found, candidates, s.Seen);
+                    }
                 }
             }
 
@@ -373,7 +380,21 @@ public sealed class SignatureEngine : IDisposable
         }
     }
 
-    private static string Canonical(string buffer) => buffer == "file.data" ? RuleBuilder.PayloadBuffer : buffer;
+    private static void ScanValues(MultiPatternMatcher matcher, List<ReadOnlyMemory<byte>>? values, PrefilterMatches found, List<int> candidates, bool[] seen)
+    {
+        if (values is null)
+        {
+            return;
+        }
+
+        foreach (ReadOnlyMemory<byte> value in values)
+        {
+            ScanInto(matcher, value.Span, found, candidates, seen);
+        }
+    }
+
+    /// <summary>The buffer as the engine fills it: <c>file.data</c> is the HTTP body in HTTP rules, the payload elsewhere.</summary>
+    private static string Canonical(string buffer, string? l7) => buffer == "file.data" && l7 != "http" ? RuleBuilder.PayloadBuffer : buffer;
 
     /// <summary>The content marked fast_pattern, else the longest positive content; null when the rule has none.</summary>
     private static (BufferPlan, ContentMatch)? FastPattern(CompiledRule rule)
@@ -414,6 +435,7 @@ public sealed class SignatureEngine : IDisposable
             case "http" or "http1": spec = new ProtocolSpec(Transport.Tcp, false, "http"); break;
             case "tls" or "ssl": spec = new ProtocolSpec(Transport.Tcp, false, "tls"); break;
             case "dns": spec = new ProtocolSpec(Transport.Other, true, "dns"); break;
+            case "ssh": spec = new ProtocolSpec(Transport.Tcp, false, "ssh"); break;
             default: return "protocol " + rule.Protocol;
         }
 
@@ -437,6 +459,8 @@ public sealed class SignatureEngine : IDisposable
                 case XbitsOption:
                     return "xbits track tx";
                 case NumericRangeOption n when n.Keyword == "dsize":
+                    break;
+                case KeptOption k when AppLayerKeywords.Compile(k) is not null:
                     break;
                 default:
                     return o.Keyword;
@@ -530,6 +554,7 @@ public sealed class SignatureEngine : IDisposable
             {
                 case "http" when flow.Http is null:
                 case "tls" when flow.Tls is null:
+                case "ssh" when flow.Ssh is null:
                 case "dns" when flow.Dns is null || (flow.Transport != Transport.Udp && flow.Transport != Transport.Tcp):
                     return false;
             }
@@ -574,6 +599,29 @@ public sealed class SignatureEngine : IDisposable
             }
         }
 
+        foreach (Func<FlowEvent, bool> check in r.AppKeywords)
+        {
+            if (!check(flow))
+            {
+                return false;
+            }
+        }
+
+        // A rule inspecting a side-bound buffer on both sides tries the request side, then the response side.
+        bool side = r.Side ?? true;
+        if (!BuffersMatch(r, flow, s, side, payloadToServer, out explanation) && (r.Side is not null || !r.HasSidedBuffer
+            || !BuffersMatch(r, flow, s, false, payloadToServer, out explanation)))
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool BuffersMatch(CompiledRule r, FlowEvent flow, Scratch s, bool toServer, bool? payloadToServer, out string? explanation)
+    {
+        explanation = null;
+        Rule rule = r.Rule;
         StringBuilder? why = null;
         foreach (BufferPlan b in r.Plans)
         {
@@ -592,9 +640,20 @@ public sealed class SignatureEngine : IDisposable
             else
             {
                 // An app-layer buffer that is present but empty (an empty User-Agent) is inspected: bsize:0 and
-                // negated contents match it, as in Suricata; an absent one is not.
-                byte[]? bytes = s.Get(b);
-                matched = bytes is not null && MatchBuffer(b.Options, bytes, s, inspectEmpty: true);
+                // negated contents match it, as in Suricata; an absent one is not. A multi-buffer matches when one
+                // of its values satisfies all of the buffer's options.
+                matched = false;
+                if (s.Get(b, toServer) is { } values)
+                {
+                    foreach (ReadOnlyMemory<byte> value in values)
+                    {
+                        if (MatchBuffer(b.Options, value.Span, s, inspectEmpty: true))
+                        {
+                            matched = true;
+                            break;
+                        }
+                    }
+                }
             }
 
             if (!matched)
@@ -883,24 +942,34 @@ public sealed class SignatureEngine : IDisposable
         /// <summary><c>tcp-stream</c> or <c>flow:only_stream</c>: inspects the reassembled stream, not single packets.</summary>
         public bool StreamOnly { get; } = rule.Protocol == "tcp-stream" || rule.Flow?.Stream == true;
 
-        /// <summary>True when the rule inspects an app-layer buffer (http.*, dns.query, tls.* ...), not only the payload.</summary>
-        public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer) != RuleBuilder.PayloadBuffer);
+        /// <summary>True when the rule inspects an app-layer buffer (http.*, dns.query, tls.* ...) or fact (dns.opcode, tls.version), not only the payload.</summary>
+        public bool UsesAppBuffers { get; } = rule.Buffers.Any(b => Canonical(b.Buffer, spec.L7) != RuleBuilder.PayloadBuffer)
+            || rule.Options.OfType<KeptOption>().Any(k => AppLayerKeywords.Compile(k) is not null);
+
+        /// <summary>The side of a transaction the rule inspects (true to_server, false to_client, null both).</summary>
+        public bool? Side { get; } = AppLayerBuffers.SideOf(rule);
+
+        public bool HasSidedBuffer { get; } = rule.Buffers.Any(b => AppLayerBuffers.IsSided(Canonical(b.Buffer, spec.L7)));
+
+        /// <summary>Checks of value keywords on app-layer facts (dns.opcode, tls.version).</summary>
+        public Func<FlowEvent, bool>[] AppKeywords { get; } =
+            [.. rule.Options.OfType<KeptOption>().Select(AppLayerKeywords.Compile).OfType<Func<FlowEvent, bool>>()];
 
         public IEventCondition[] EventConditions { get; } = [.. rule.Options.OfType<IEventCondition>()];
 
-        public BufferPlan[] Plans { get; } = [.. rule.Buffers.Select(b => new BufferPlan(b))];
+        public BufferPlan[] Plans { get; } = [.. rule.Buffers.Select(b => new BufferPlan(b, spec.L7))];
     }
 
     /// <summary>One buffer of a rule as the engine runs it: the canonical buffer, its transforms and its options.</summary>
-    private sealed class BufferPlan(BufferMatches matches)
+    private sealed class BufferPlan(BufferMatches matches, string? l7)
     {
-        public string Buffer { get; } = Canonical(matches.Buffer);
+        public string Buffer { get; } = Canonical(matches.Buffer, l7);
 
         public TransformOption[] Transforms { get; } = [.. matches.Transforms];
 
         /// <summary>Buffer and transforms: equal keys mean equal bytes for one event.</summary>
-        public string Key { get; } = matches.Transforms.Count == 0 ? Canonical(matches.Buffer)
-            : Canonical(matches.Buffer) + "|" + string.Join("|", matches.Transforms.Select(t => t.Key));
+        public string Key { get; } = matches.Transforms.Count == 0 ? Canonical(matches.Buffer, l7)
+            : Canonical(matches.Buffer, l7) + "|" + string.Join("|", matches.Transforms.Select(t => t.Key));
 
         public string DisplayName { get; } = matches.Key;
 
@@ -921,7 +990,8 @@ public sealed class SignatureEngine : IDisposable
     /// <summary>Per-thread state of one evaluation: buffers extracted once per event, prefilter results.</summary>
     private sealed class Scratch
     {
-        private readonly Dictionary<string, byte[]?> _buffers = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<ReadOnlyMemory<byte>>?> _toServer = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<ReadOnlyMemory<byte>>?> _toClient = new(StringComparer.Ordinal);
         private readonly Dictionary<string, byte[]> _payloads = new(StringComparer.Ordinal);
         private FlowEvent? _flow;
 
@@ -964,44 +1034,51 @@ public sealed class SignatureEngine : IDisposable
         public void Reset(FlowEvent flow)
         {
             _flow = flow;
-            _buffers.Clear();
+            _toServer.Clear();
+            _toClient.Clear();
             _payloads.Clear();
             SourceKey = AddressRanges.Key.Of(flow.Source.Ip);
             DestinationKey = AddressRanges.Key.Of(flow.Destination.Ip);
         }
 
-        /// <summary>The (transformed) bytes of a non-payload buffer, or null when the event lacks it. Cached per event.</summary>
-        public byte[]? Get(BufferPlan plan)
+        /// <summary>
+        /// The (transformed) values of a non-payload buffer on one side (one value unless a multi-buffer), or null when
+        /// the event lacks it. Cached per event under the plan's key (buffer and transforms).
+        /// </summary>
+        public List<ReadOnlyMemory<byte>>? Get(BufferPlan plan, bool toServer)
         {
-            if (_buffers.TryGetValue(plan.Key, out byte[]? bytes))
+            var cache = toServer || !AppLayerBuffers.IsSided(plan.Buffer) ? _toServer : _toClient;
+            if (cache.TryGetValue(plan.Key, out List<ReadOnlyMemory<byte>>? values))
             {
-                return bytes;
+                return values;
             }
 
-            if (plan.Transforms.Length == 0)
+            List<ReadOnlyMemory<byte>>? raw = Raw(plan.Buffer, toServer);
+            if (plan.Transforms.Length > 0 && raw is not null)
             {
-                bytes = Raw(plan.Buffer);
-            }
-            else
-            {
-                byte[]? raw = Raw(plan.Buffer);
-                bytes = raw is null ? null : plan.Transform(raw);
-                _buffers[plan.Key] = bytes;
+                values = new List<ReadOnlyMemory<byte>>(raw.Count);
+                foreach (ReadOnlyMemory<byte> value in raw)
+                {
+                    values.Add(plan.Transform(value.Span));
+                }
+
+                cache[plan.Key] = values;
+                return values;
             }
 
-            return bytes;
+            return raw;
         }
 
-        /// <summary>The untransformed buffer, cached under its own name (a buffer's name is its key without transforms).</summary>
-        private byte[]? Raw(string buffer)
+        /// <summary>The untransformed values, cached under the buffer's own name (its key without transforms).</summary>
+        private List<ReadOnlyMemory<byte>>? Raw(string buffer, bool toServer)
         {
-            if (!_buffers.TryGetValue(buffer, out byte[]? bytes))
+            var cache = toServer || !AppLayerBuffers.IsSided(buffer) ? _toServer : _toClient;
+            if (!cache.TryGetValue(buffer, out List<ReadOnlyMemory<byte>>? values))
             {
-                string? text = Extract(_flow!, buffer);
-                _buffers[buffer] = bytes = text is null ? null : Encoding.Latin1.GetBytes(text);
+                cache[buffer] = values = AppLayerBuffers.Extract(_flow!, buffer, toServer);
             }
 
-            return bytes;
+            return values;
         }
 
         /// <summary>One direction of the payload after the plan's transforms (cached per event), or the payload itself.</summary>
@@ -1027,15 +1104,5 @@ public sealed class SignatureEngine : IDisposable
 
             return bytes;
         }
-
-        private static string? Extract(FlowEvent f, string buffer) => buffer switch
-        {
-            // dns.query inspects requests; in packet inspection an answer is a transaction of its own and has none.
-            "dns.query" => f.Kind == FlowEventKind.Transaction && f.Dns is { IsResponse: true } ? null : f.Dns?.Query,
-            "tls.sni" => f.Tls?.Sni,
-            "ja3.hash" => f.Tls?.Ja3,
-            _ when buffer.StartsWith("http.", StringComparison.Ordinal) => HttpBuffers.Extract(f.Http, buffer),
-            _ => null,
-        };
     }
 }

@@ -28,6 +28,42 @@ public sealed class EcsReadFlowTests
     }
 
     [Fact]
+    public void ReadFlow_L7Transaction_UsesEcsNamesAndRoundTrips()
+    {
+        var flow = EcsSamples.L7Transaction();
+        byte[] json = EcsJson.SerializeFlow(flow);
+        var doc = JsonNode.Parse(json)!;
+
+        var read = EcsJson.ReadFlow(json);
+
+        Assert.True(read.IsSuccess, read.Error);
+        EcsSamples.AssertSameFlow(flow, read.Event!);
+        Assert.Equal("name=value", (string?)doc["http"]!["request"]!["body"]!["content"]);
+        Assert.Null(doc["http"]!["response"]!["body"]);
+        Assert.Equal(Convert.ToBase64String(new byte[] { 0x1f, 0x8b, 0xff, 0x00 }), (string?)doc["netsec"]!["http"]!["response_body"]);
+        Assert.Equal("Found", (string?)doc["netsec"]!["http"]!["status_message"]);
+        Assert.Equal("C=US, O=Example, CN=example.com", (string?)doc["tls"]!["server"]!["x509"]!["subject"]!["distinguished_name"]);
+        Assert.Equal("C=US, O=DigiCert Inc, CN=DigiCert TLS RSA SHA256 2020 CA1", (string?)doc["tls"]!["server"]!["x509"]!["issuer"]!["distinguished_name"]);
+        Assert.Equal("0C1FCB18", (string?)doc["tls"]!["server"]!["x509"]!["serial_number"]);
+        Assert.Equal("AABBCCDD", (string?)doc["tls"]!["server"]!["hash"]!["sha1"]);
+        Assert.Equal("http/1.1", (string?)doc["tls"]!["next_protocol"]);
+        Assert.Equal("NOTIFY", (string?)doc["dns"]!["op_code"]);
+        Assert.Equal("OpenSSH_9.6", (string?)doc["netsec"]!["ssh"]!["client_software"]);
+        Assert.Equal("2.0", (string?)doc["netsec"]!["ssh"]!["client_proto"]);
+    }
+
+    [Fact]
+    public void ReadFlow_UnknownDnsOpcodeName_IsRejected()
+    {
+        string json = Encoding.UTF8.GetString(EcsJson.SerializeFlow(EcsSamples.L7Transaction())).Replace("\"NOTIFY\"", "\"BOGUS\"", StringComparison.Ordinal);
+
+        var read = EcsJson.ReadFlow(Encoding.UTF8.GetBytes(json));
+
+        Assert.False(read.IsSuccess);
+        Assert.Contains("dns.op_code", read.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReadFlow_EveryVerdictDirectionAndTcpFlag_RoundTrips()
     {
         foreach (var verdict in Enum.GetValues<DataplaneVerdict>())

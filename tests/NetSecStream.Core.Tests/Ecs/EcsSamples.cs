@@ -114,6 +114,55 @@ internal static class EcsSamples
         CommunityId = "1:tls",
     };
 
+    /// <summary>An L7 transaction with every fact the pcap collector's parsers add: bodies, status line, certificates, ALPN, SSH, DNS opcode.</summary>
+    public static FlowEvent L7Transaction() => new()
+    {
+        Timestamp = Time,
+        Source = new FlowEndpoint { Ip = IPAddress.Parse("10.0.1.5"), Port = 40000 },
+        Destination = new FlowEndpoint { Ip = IPAddress.Parse("93.184.216.34"), Port = 443 },
+        IpProtocol = 6,
+        Http = new HttpFacts
+        {
+            Method = "POST",
+            Uri = "/upload",
+            Protocol = "HTTP/1.1",
+            StatusCode = 302,
+            Headers = [new("Host", "example.com")],
+            RequestLine = "POST /upload HTTP/1.1",
+            ResponseLine = "HTTP/1.1 302 Found",
+            StatusMessage = "Found",
+            ResponseProtocol = "HTTP/1.1",
+            ResponseHeaders = [new("Server", "ng1nx"), new("Location", "/done")],
+            RequestBody = "name=value"u8.ToArray(),
+            ResponseBody = new byte[] { 0x1f, 0x8b, 0xff, 0x00 },
+        },
+        Tls = new TlsFacts
+        {
+            Sni = "example.com",
+            Version = "1.2",
+            ClientAlpn = ["h2", "http/1.1"],
+            ServerAlpn = ["http/1.1"],
+            Certificates =
+            [
+                new TlsCertificate
+                {
+                    Der = new byte[] { 0x30, 0x82, 0x01, 0x0a },
+                    Subject = "C=US, O=Example, CN=example.com",
+                    Issuer = "C=US, O=DigiCert Inc, CN=DigiCert TLS RSA SHA256 2020 CA1",
+                    Serial = "0C:1F:CB:18",
+                    Sha1Fingerprint = "aa:bb:cc:dd",
+                    SubjectAltNames = ["example.com", "www.example.com"],
+                    NotBefore = new DateTimeOffset(2025, 1, 15, 0, 0, 0, TimeSpan.Zero),
+                    NotAfter = new DateTimeOffset(2026, 2, 15, 23, 59, 59, TimeSpan.Zero),
+                },
+            ],
+        },
+        Ssh = new SshFacts { ClientProto = "2.0", ClientSoftware = "OpenSSH_9.6" },
+        Dns = new DnsFacts { Query = "example.com", QueryTypes = ["SOA"], Opcode = 4 },
+        CollectorId = "pcap",
+        CommunityId = "1:l7",
+    };
+
     public static FlowEvent IcmpEchoV4() => new()
     {
         Timestamp = Time,
@@ -179,6 +228,7 @@ internal static class EcsSamples
             Dns = random.Next(4) == 0 ? RandomDns(random) : null,
             Http = random.Next(4) == 0 ? RandomHttp(random) : null,
             Tls = random.Next(4) == 0 ? RandomTls(random) : null,
+            Ssh = random.Next(6) == 0 ? RandomSsh(random) : null,
             Payload = random.Next(5) == 0
                 ? new PayloadBuffers { ToServer = RandomBytes(random, 40), ToClient = random.Next(3) == 0 ? default : RandomBytes(random, 40) }
                 : null,
@@ -237,6 +287,7 @@ internal static class EcsSamples
             Rcode = response ? random.Next(25) : null,
             Answers = response && random.Next(3) > 0 ? ["203.0.113." + random.Next(256), "2001:db8::" + random.Next(1000), "cname.example.net"] : null,
             IsResponse = response,
+            Opcode = random.Next(3) switch { 0 => null, 1 => 0, _ => random.Next(16) },
         };
     }
 
@@ -261,8 +312,36 @@ internal static class EcsSamples
             StatusCode = random.Next(3) == 0 ? null : 200 + random.Next(400),
             Protocol = random.Next(4) switch { 0 => null, 1 => "HTTP/1.1", 2 => "HTTP/2", _ => "HTTP/1.0" },
             IsResponse = random.Next(2) == 0,
+            Headers = random.Next(3) == 0 ? null : [new("Host", "cart"), new("X-Ünïcode", "välue \"q\"")],
+            RequestLine = random.Next(3) == 0 ? null : "GET " + (uri ?? "/") + " HTTP/1.1",
+            ResponseLine = random.Next(3) == 0 ? null : "HTTP/1.1 404 Not Found",
+            StatusMessage = random.Next(3) switch { 0 => null, 1 => "", _ => "Not Found" },
+            ResponseProtocol = random.Next(3) == 0 ? null : "HTTP/1.0",
+            ResponseHeaders = random.Next(3) == 0 ? null : [new("Server", "nginx"), new("Location", "/x?a=1")],
+            RequestBody = random.Next(3) switch { 0 => null, 1 => "a=1&b=ü"u8.ToArray(), _ => RandomBytes(random, 60) },
+            ResponseBody = random.Next(3) switch { 0 => null, 1 => "<html>\n\"ok\"</html>"u8.ToArray(), _ => RandomBytes(random, 60) },
         };
     }
+
+    private static SshFacts RandomSsh(Random random) => new()
+    {
+        ClientProto = random.Next(3) == 0 ? null : "2.0",
+        ClientSoftware = random.Next(3) == 0 ? null : "OpenSSH_for_Windows_7.7",
+        ServerProto = random.Next(3) == 0 ? null : "1.99",
+        ServerSoftware = random.Next(3) == 0 ? null : "OpenSSH_7.4",
+    };
+
+    private static TlsCertificate RandomCertificate(Random random) => new()
+    {
+        Der = RandomBytes(random, 80),
+        Subject = random.Next(4) == 0 ? null : "C=US, O=Example Ünï, CN=www.example.com",
+        Issuer = random.Next(4) == 0 ? null : "C=US, O=Let's Encrypt, CN=R3",
+        Serial = random.Next(4) == 0 ? null : "0C:1F:" + random.Next(256).ToString("X2", System.Globalization.CultureInfo.InvariantCulture),
+        Sha1Fingerprint = random.Next(4) == 0 ? null : "aa:bb:cc:" + random.Next(256).ToString("x2", System.Globalization.CultureInfo.InvariantCulture),
+        SubjectAltNames = random.Next(3) == 0 ? null : ["www.example.com", "*.example.com"],
+        NotBefore = random.Next(4) == 0 ? null : new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero),
+        NotAfter = random.Next(4) == 0 ? null : new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(random.Next(1000)),
+    };
 
     private static TlsFacts RandomTls(Random random)
     {
@@ -270,7 +349,15 @@ internal static class EcsSamples
         string? ja3 = random.Next(3) == 0 ? null : "e7d705a3286e19ea42f587b344ee6865";
         // Versions in the form ECS keeps ("1.3"), so they read back unchanged; at least one fact, or no section is written.
         string? version = random.Next(3) == 0 && (sni is not null || ja3 is not null) ? null : random.Next(2) == 0 ? "1.2" : "1.3";
-        return new TlsFacts { Sni = sni, Version = version, Ja3 = ja3 };
+        return new TlsFacts
+        {
+            Sni = sni,
+            Version = version,
+            Ja3 = ja3,
+            ClientAlpn = random.Next(3) == 0 ? null : ["h2", "http/1.1"],
+            ServerAlpn = random.Next(3) == 0 ? null : ["http/1.1"],
+            Certificates = random.Next(3) == 0 ? null : [RandomCertificate(random), RandomCertificate(random)],
+        };
     }
 
     private static byte[] RandomBytes(Random random, int maxLength, bool exact = false)
@@ -332,6 +419,7 @@ internal static class EcsSamples
             Assert.Equal(dns.Rcode, actual.Dns.Rcode);
             Assert.Equal(dns.Answers, actual.Dns.Answers);
             Assert.Equal(dns.IsResponse, actual.Dns.IsResponse);
+            Assert.Equal(dns.Opcode, actual.Dns.Opcode);
         }
 
         Assert.Equal(expected.Http is null, actual.Http is null);
@@ -345,6 +433,14 @@ internal static class EcsSamples
             Assert.Equal(http.StatusCode, actual.Http.StatusCode);
             Assert.Equal(http.Protocol, actual.Http.Protocol);
             Assert.Equal(http.IsResponse, actual.Http.IsResponse);
+            Assert.Equal(http.Headers, actual.Http.Headers);
+            Assert.Equal(http.RequestLine, actual.Http.RequestLine);
+            Assert.Equal(http.ResponseLine, actual.Http.ResponseLine);
+            Assert.Equal(http.StatusMessage, actual.Http.StatusMessage);
+            Assert.Equal(http.ResponseProtocol, actual.Http.ResponseProtocol);
+            Assert.Equal(http.ResponseHeaders, actual.Http.ResponseHeaders);
+            Assert.Equal(http.RequestBody?.ToArray(), actual.Http.RequestBody?.ToArray());
+            Assert.Equal(http.ResponseBody?.ToArray(), actual.Http.ResponseBody?.ToArray());
         }
 
         Assert.Equal(expected.Tls is null, actual.Tls is null);
@@ -353,6 +449,33 @@ internal static class EcsSamples
             Assert.Equal(tls.Sni, actual.Tls!.Sni);
             Assert.Equal(tls.Version, actual.Tls.Version);
             Assert.Equal(tls.Ja3, actual.Tls.Ja3);
+            Assert.Equal(tls.ClientAlpn, actual.Tls.ClientAlpn);
+            Assert.Equal(tls.ServerAlpn, actual.Tls.ServerAlpn);
+            Assert.Equal(tls.Certificates is null, actual.Tls.Certificates is null);
+            for (int i = 0; i < (tls.Certificates?.Count ?? 0); i++)
+            {
+                var want = tls.Certificates![i];
+                var got = actual.Tls.Certificates![i];
+                Assert.Equal(want.Der.ToArray(), got.Der.ToArray());
+                Assert.Equal(want.Subject, got.Subject);
+                Assert.Equal(want.Issuer, got.Issuer);
+                Assert.Equal(want.Serial, got.Serial);
+                Assert.Equal(want.Sha1Fingerprint, got.Sha1Fingerprint);
+                Assert.Equal(want.SubjectAltNames, got.SubjectAltNames);
+                Assert.Equal(want.NotBefore, got.NotBefore);
+                Assert.Equal(want.NotAfter, got.NotAfter);
+            }
+
+            Assert.Equal(tls.Certificates?.Count, actual.Tls.Certificates?.Count);
+        }
+
+        Assert.Equal(expected.Ssh is null, actual.Ssh is null);
+        if (expected.Ssh is { } ssh)
+        {
+            Assert.Equal(ssh.ClientProto, actual.Ssh!.ClientProto);
+            Assert.Equal(ssh.ClientSoftware, actual.Ssh.ClientSoftware);
+            Assert.Equal(ssh.ServerProto, actual.Ssh.ServerProto);
+            Assert.Equal(ssh.ServerSoftware, actual.Ssh.ServerSoftware);
         }
 
         Assert.Equal(expected.Payload is null, actual.Payload is null);

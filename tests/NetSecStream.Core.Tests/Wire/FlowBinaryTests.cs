@@ -79,10 +79,37 @@ public sealed class FlowBinaryTests
     }
 
     [Fact]
+    public void Binary_L7Transaction_RoundTripsEveryParserFact()
+    {
+        var flow = EcsSamples.L7Transaction();
+
+        var read = new FlowWireDecoder().Decode(FlowBinary.Serialize(flow));
+
+        Assert.True(read.IsSuccess, read.Error);
+        EcsSamples.AssertSameFlow(flow, read.Event!);
+        Assert.Equal(Encoding.UTF8.GetString(EcsJson.SerializeFlow(flow)), Encoding.UTF8.GetString(EcsJson.SerializeFlow(read.Event!)));
+    }
+
+    [Fact]
+    public void Decoder_Version1Message_StillDecodes()
+    {
+        // Version 2 only added presence bits; a flow without the new facts is the same bytes but for the version.
+        var flow = EcsSamples.HttpFlowV4();
+        byte[] binary = FlowBinary.Serialize(flow);
+        Assert.Equal(FlowBinary.Version, binary[1]);
+        binary[1] = 1;
+
+        var read = new FlowWireDecoder().Decode(binary);
+
+        Assert.True(read.IsSuccess, read.Error);
+        EcsSamples.AssertSameFlow(flow, read.Event!);
+    }
+
+    [Fact]
     public void Decoder_EveryTruncationOfEverySample_IsRejectedWithTheFieldItBrokeAt()
     {
         var decoder = new FlowWireDecoder();
-        foreach (var flow in Samples())
+        foreach (var flow in Samples().Append(EcsSamples.L7Transaction()))
         {
             byte[] binary = FlowBinary.Serialize(flow);
             for (int length = 1; length < binary.Length; length++)
@@ -100,7 +127,7 @@ public sealed class FlowBinaryTests
     {
         var decoder = new FlowWireDecoder();
         var random = new Random(7);
-        var seeds = Samples().Select(FlowBinary.Serialize).ToArray();
+        var seeds = Samples().Append(EcsSamples.L7Transaction()).Select(FlowBinary.Serialize).ToArray();
         int rejected = 0;
         for (int i = 0; i < 1_000_000; i++)
         {
@@ -125,10 +152,12 @@ public sealed class FlowBinaryTests
     }
 
     [Theory]
-    [InlineData(new byte[] { 0x00, 0x02 }, "version: unsupported version 2")]
+    [InlineData(new byte[] { 0x00, 0x03 }, "version: unsupported version 3")]
     [InlineData(new byte[] { 0x00 }, "version: message ends early")]
     [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, "fields: varint too long")]
     [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, "fields: unknown field bits")] // bit 35
+    [InlineData(new byte[] { 0x00, 0x01, 0x80, 0x80, 0x08 }, "fields: unknown field bits")] // bit 17 (ssh) is version 2's
+    [InlineData(new byte[] { 0x00, 0x02, 0x80, 0x80, 0x10 }, "fields: unknown field bits")] // bit 18
     public void Decoder_BrokenHeader_IsRejectedWithReason(byte[] message, string reason)
     {
         var result = new FlowWireDecoder().Decode(message);

@@ -187,7 +187,7 @@ public sealed class SignatureEngineTests
             alert tcp any any -> any any (msg:"bt"; content:"A"; byte_test:1,>,5,0,dce; sid:2;)
             alert tcp any any -> any any (msg:"xbits on a transaction"; xbits:isset,x,track tx; content:"A"; sid:3;)
             alert tcp any any -> any any (msg:"size"; content:"A"; stream_size:server,>,5; sid:4;)
-            alert http any any -> any any (msg:"body"; http.request_body; content:"A"; sid:5;)
+            alert tls any any -> any any (msg:"ja3s"; ja3s.hash; content:"A"; sid:5;)
             alert smb any any -> any any (msg:"smb"; content:"A"; sid:6;)
             """);
         Assert.Equal(1, engine.EvaluableCount);
@@ -195,7 +195,7 @@ public sealed class SignatureEngineTests
         Assert.Equal("byte_test dce", reasons[2]);
         Assert.Equal("xbits track tx", reasons[3]);
         Assert.Equal("stream_size", reasons[4]);
-        Assert.Equal("http.request_body", reasons[5]);
+        Assert.Equal("ja3s.hash", reasons[5]);
         Assert.Equal("protocol smb", reasons[6]);
         Assert.Equal([1L], Sids(engine, Flow(toServer: "A")));
     }

@@ -15,6 +15,9 @@ internal sealed class DnsMessage
 
     public int Rcode { get; init; }
 
+    /// <summary>Header OPCODE (bits 11-14 of the flags).</summary>
+    public int Opcode { get; init; }
+
     /// <summary>First question's name, lower case, without the trailing dot; labels decoded as UTF-8.</summary>
     public string? Query { get; init; }
 
@@ -57,7 +60,7 @@ internal static class DnsMessageParser
             int length = ReadName(message, ref offset, name);
             if (length < 0 || offset + 4 > message.Length)
             {
-                return query is null ? null : new DnsMessage { Id = id, IsResponse = isResponse, Rcode = flags & 0x0F, Query = query, QueryTypes = types };
+                return query is null ? null : new DnsMessage { Id = id, IsResponse = isResponse, Rcode = flags & 0x0F, Opcode = (flags >> 11) & 0x0F, Query = query, QueryTypes = types };
             }
 
             query ??= NameToString(name[..length]);
@@ -73,7 +76,7 @@ internal static class DnsMessageParser
             {
                 if (ReadName(message, ref offset, name) < 0 || offset + 4 > message.Length)
                 {
-                    return new DnsMessage { Id = id, IsResponse = isResponse, Rcode = flags & 0x0F, Query = query, QueryTypes = types };
+                    return new DnsMessage { Id = id, IsResponse = isResponse, Rcode = flags & 0x0F, Opcode = (flags >> 11) & 0x0F, Query = query, QueryTypes = types };
                 }
 
                 offset += 4;
@@ -113,6 +116,7 @@ internal static class DnsMessageParser
             Id = id,
             IsResponse = isResponse,
             Rcode = flags & 0x0F,
+            Opcode = (flags >> 11) & 0x0F,
             Query = query,
             QueryTypes = types,
             Answers = answerList,

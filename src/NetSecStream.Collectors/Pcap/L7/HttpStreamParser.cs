@@ -5,9 +5,11 @@ using NetSecStream.Core.Events;
 namespace NetSecStream.Collectors.Pcap.L7;
 
 /// <summary>
-/// HTTP/1.x over one TCP connection (RFC 9112): request and response heads, bodies skipped by Content-Length, chunked
+/// HTTP/1.x over one TCP connection (RFC 9112): request and response heads, bodies delimited by Content-Length, chunked
 /// coding or connection close, pipelined requests paired with responses in order, 1xx interim responses skipped.
-/// Each request becomes one <see cref="L7Transaction"/> when its response head arrives (or when the flow ends).
+/// A bounded prefix of each body is kept (<see cref="L7Session.HttpBodyLimit"/>), chunked coding removed, and a response
+/// body's gzip or deflate content coding decoded into at most that many bytes (<see cref="HttpBodyDecoder"/>).
+/// Each request becomes one <see cref="L7Transaction"/> when its response ends (or when the flow ends).
 /// After a gap in the stream a direction looks for the next line that starts a message.
 /// </summary>
 internal sealed class HttpStreamParser
@@ -64,13 +66,19 @@ internal sealed class HttpStreamParser
             int used = direction.State switch
             {
                 ParseState.Head => ParseHead(rest, toServer, direction, ticks),
-                ParseState.Body => SkipBody(rest, direction),
+                ParseState.Body => ReadBody(rest, direction),
+                ParseState.BodyToClose => ReadBodyToClose(rest, direction),
                 ParseState.ChunkSize => ParseChunkSize(rest, direction),
-                ParseState.ChunkData => SkipChunkData(rest, direction),
+                ParseState.ChunkData => ReadChunkData(rest, direction),
                 ParseState.Trailer => ParseTrailer(rest, direction),
                 ParseState.Resync => Resync(rest, toServer, direction),
                 _ => rest.Length,
             };
+            if (direction.Current is not null && direction.State is ParseState.Head or ParseState.Resync or ParseState.Stopped)
+            {
+                EndMessage(direction);
+            }
+
             if (used == 0 && direction.State != before)
             {
                 continue;
@@ -107,6 +115,24 @@ internal sealed class HttpStreamParser
         direction.State = ParseState.Head;
     }
 
+    /// <summary>
+    /// The connection closed with <paramref name="rest"/> not yet parsed in this direction: a message head without its
+    /// blank line is ended there and parsed (a server may close right after its header lines).
+    /// </summary>
+    public void ParseAtClose(ReadOnlySpan<byte> rest, bool toServer)
+    {
+        var direction = toServer ? _requests : _responses;
+        if (rest.IsEmpty || rest.Length > MaxHeadBytes || direction.State != ParseState.Head)
+        {
+            return;
+        }
+
+        byte[] closed = new byte[rest.Length + 4];
+        rest.CopyTo(closed);
+        "\r\n\r\n"u8.CopyTo(closed.AsSpan(rest.Length));
+        Parse(closed, toServer, 0);
+    }
+
     /// <summary>Bytes were lost in this direction: drop the message in progress and look for the next one.</summary>
     public void OnGap(bool toServer)
     {
@@ -115,14 +141,18 @@ internal sealed class HttpStreamParser
         {
             direction.State = ParseState.Resync;
         }
+
+        EndMessage(direction);
     }
 
-    /// <summary>The flow ends: requests still waiting for a response are reported without one.</summary>
+    /// <summary>The flow ends: a response body read to the connection's end is done; requests still waiting are reported without a response.</summary>
     public void Finish()
     {
+        EndMessage(_requests);
+        EndMessage(_responses);
         while (_pending.Count > 0)
         {
-            Complete(_pending.Dequeue(), null);
+            Complete(_pending.Dequeue());
         }
     }
 
@@ -218,6 +248,7 @@ internal sealed class HttpStreamParser
 
         var exchange = new Exchange { Ticks = ticks };
         exchange.Method = MethodName(startLine[..firstSpace]);
+        exchange.RequestLine = Text(startLine);
         if (lastSpace > firstSpace && startLine[(lastSpace + 1)..].StartsWith("HTTP/"u8))
         {
             // Spaces around the target are tolerated (as Suricata and most servers do); spaces inside it are kept.
@@ -247,7 +278,7 @@ internal sealed class HttpStreamParser
         _pending.Enqueue(exchange);
         if (_pending.Count > _session.MaxPendingTransactions)
         {
-            Complete(_pending.Dequeue(), null);
+            Complete(_pending.Dequeue());
         }
 
         if (chunked)
@@ -262,6 +293,13 @@ internal sealed class HttpStreamParser
         else
         {
             direction.State = ParseState.Head;
+        }
+
+        if (direction.State != ParseState.Head && _session.HttpBodyLimit > 0)
+        {
+            exchange.RequestBody = new BodyBuffer(_session.HttpBodyLimit);
+            direction.Current = exchange;
+            direction.Body = exchange.RequestBody;
         }
 
         if (exchange.Method == "CONNECT")
@@ -289,10 +327,19 @@ internal sealed class HttpStreamParser
         var headers = ReadHeaders(headerBlock, out long contentLength, out bool chunked, out bool hasLength);
         bool interim = status is >= 100 and < 200 && status != 101;
         Exchange? request = null;
+        Exchange? exchange = null;
         if (!interim)
         {
             request = _pending.Count > 0 ? _pending.Dequeue() : null;
-            Complete(request ?? new Exchange { Ticks = 0 }, (status, Text(startLine[..firstSpace]), headers));
+            exchange = request ?? new Exchange { Ticks = 0 };
+            exchange.Response = new ResponseHead
+            {
+                Status = status,
+                Protocol = Text(startLine[..firstSpace]),
+                Line = Text(startLine),
+                Message = startLine.Length > firstSpace + 4 ? Text(startLine[(firstSpace + 5)..]) : "",
+                Headers = headers,
+            };
         }
 
         if (status == 101 || (request?.Method == "CONNECT" && status is >= 200 and < 300))
@@ -316,15 +363,58 @@ internal sealed class HttpStreamParser
         else
         {
             // The body runs to the end of the connection.
-            direction.State = ParseState.Stopped;
+            direction.State = ParseState.BodyToClose;
+        }
+
+        if (exchange is not null)
+        {
+            if (direction.State is ParseState.Body or ParseState.BodyToClose or ParseState.ChunkSize && _session.HttpBodyLimit > 0)
+            {
+                exchange.ResponseBody = new BodyBuffer(_session.HttpBodyLimit);
+                direction.Current = exchange;
+                direction.Body = exchange.ResponseBody;
+            }
+            else
+            {
+                Complete(exchange);
+            }
         }
 
         return true;
     }
 
-    private void Complete(Exchange exchange, (int Status, string Protocol, List<KeyValuePair<string, string>> Headers)? response)
+    /// <summary>The message whose body this direction was reading ends (fully, cut by a gap, or with the flow).</summary>
+    private void EndMessage(Direction direction)
+    {
+        var exchange = direction.Current;
+        direction.Current = null;
+        direction.Body = null;
+        if (exchange is not null && direction == _responses)
+        {
+            Complete(exchange);
+        }
+    }
+
+    private void Complete(Exchange exchange)
     {
         bool hasRequest = exchange.Method is not null;
+        var response = exchange.Response;
+        ReadOnlyMemory<byte>? responseBody = null;
+        if (exchange.ResponseBody is { } raw)
+        {
+            var (decoded, limited) = HttpBodyDecoder.Decode(raw.Written, ContentEncoding(response?.Headers), _session.HttpBodyLimit);
+            responseBody = decoded;
+            if (limited || raw.Truncated)
+            {
+                _session.HttpBodiesTruncated++;
+            }
+        }
+
+        if (exchange.RequestBody is { Truncated: true })
+        {
+            _session.HttpBodiesTruncated++;
+        }
+
         _session.AddTransaction(new L7Transaction
         {
             Ticks = exchange.Ticks,
@@ -338,13 +428,39 @@ internal sealed class HttpStreamParser
                 StatusCode = response?.Status,
                 Headers = hasRequest ? exchange.Headers : response?.Headers,
                 IsResponse = !hasRequest,
+                RequestLine = exchange.RequestLine,
+                ResponseLine = response?.Line,
+                StatusMessage = response?.Message,
+                ResponseProtocol = response?.Protocol,
+                ResponseHeaders = response?.Headers,
+                RequestBody = exchange.RequestBody is { Length: > 0 } requestBody ? (ReadOnlyMemory<byte>?)requestBody.Written.ToArray() : null,
+                ResponseBody = responseBody is { Length: > 0 } ? responseBody : null,
             },
         });
     }
 
-    private static int SkipBody(ReadOnlySpan<byte> data, Direction direction)
+    private static string? ContentEncoding(List<KeyValuePair<string, string>>? headers)
+    {
+        if (headers is null)
+        {
+            return null;
+        }
+
+        foreach (var (name, value) in headers)
+        {
+            if (name.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    private static int ReadBody(ReadOnlySpan<byte> data, Direction direction)
     {
         int take = (int)Math.Min(direction.Remaining, data.Length);
+        direction.Body?.Append(data[..take]);
         direction.Remaining -= take;
         if (direction.Remaining == 0)
         {
@@ -352,6 +468,12 @@ internal sealed class HttpStreamParser
         }
 
         return take;
+    }
+
+    private static int ReadBodyToClose(ReadOnlySpan<byte> data, Direction direction)
+    {
+        direction.Body?.Append(data);
+        return data.Length;
     }
 
     private static int ParseChunkSize(ReadOnlySpan<byte> data, Direction direction)
@@ -388,9 +510,13 @@ internal sealed class HttpStreamParser
         return newline + 1;
     }
 
-    private static int SkipChunkData(ReadOnlySpan<byte> data, Direction direction)
+    private static int ReadChunkData(ReadOnlySpan<byte> data, Direction direction)
     {
         int take = (int)Math.Min(direction.Remaining, data.Length);
+
+        // Remaining counts the chunk's closing CRLF too; that is not body.
+        int body = (int)Math.Clamp(direction.Remaining - 2, 0, take);
+        direction.Body?.Append(data[..body]);
         direction.Remaining -= take;
         if (direction.Remaining == 0)
         {
@@ -506,6 +632,9 @@ internal sealed class HttpStreamParser
         Trailer,
         Resync,
         Stopped,
+
+        /// <summary>A response without length or chunking: its body runs to the end of the connection.</summary>
+        BodyToClose,
     }
 
     private sealed class Direction
@@ -513,6 +642,24 @@ internal sealed class HttpStreamParser
         public ParseState State { get; set; }
 
         public long Remaining { get; set; }
+
+        /// <summary>The exchange whose body this direction is reading, if its body is kept.</summary>
+        public Exchange? Current { get; set; }
+
+        public BodyBuffer? Body { get; set; }
+    }
+
+    private sealed class ResponseHead
+    {
+        public int Status { get; init; }
+
+        public required string Protocol { get; init; }
+
+        public required string Line { get; init; }
+
+        public required string Message { get; init; }
+
+        public required List<KeyValuePair<string, string>> Headers { get; init; }
     }
 
     private sealed class Exchange
@@ -530,5 +677,49 @@ internal sealed class HttpStreamParser
         public string? UserAgent { get; set; }
 
         public List<KeyValuePair<string, string>>? Headers { get; set; }
+
+        public string? RequestLine { get; set; }
+
+        public BodyBuffer? RequestBody { get; set; }
+
+        public ResponseHead? Response { get; set; }
+
+        public BodyBuffer? ResponseBody { get; set; }
+    }
+}
+
+/// <summary>The first bytes of a message body, up to a limit; what does not fit is only noted.</summary>
+internal sealed class BodyBuffer(int limit)
+{
+    private byte[] _data = [];
+
+    public int Length { get; private set; }
+
+    /// <summary>True when the body had more bytes than the limit.</summary>
+    public bool Truncated { get; private set; }
+
+    public ReadOnlySpan<byte> Written => _data.AsSpan(0, Length);
+
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        int room = limit - Length;
+        if (bytes.Length > room)
+        {
+            Truncated = true;
+            bytes = bytes[..room];
+        }
+
+        if (bytes.IsEmpty)
+        {
+            return;
+        }
+
+        if (Length + bytes.Length > _data.Length)
+        {
+            Array.Resize(ref _data, Math.Min(limit, Math.Max(Length + bytes.Length, Math.Max(1024, _data.Length * 2))));
+        }
+
+        bytes.CopyTo(_data.AsSpan(Length));
+        Length += bytes.Length;
     }
 }

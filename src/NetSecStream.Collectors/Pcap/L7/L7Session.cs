@@ -12,11 +12,12 @@ internal enum L7Protocol : byte
     Dns,
     Http,
     Tls,
+    Ssh,
 }
 
 /// <summary>
 /// The application-layer state of one flow: picks the parser (DNS by port 53/5353/5355; HTTP and TLS by the first
-/// bytes the client sends, on any port), buffers what a parser could not use yet (bounded), and collects finished
+/// bytes the client sends, SSH by either side's <c>SSH-</c> identification string, on any port), buffers what a parser could not use yet (bounded), and collects finished
 /// <see cref="L7Transaction"/>s for the flow table to report.
 /// </summary>
 internal sealed class L7Session
@@ -29,10 +30,12 @@ internal sealed class L7Session
     private readonly List<(ushort Id, L7Transaction Transaction, DnsMessage Query)> _dnsPending = [];
     private HttpStreamParser? _http;
     private TlsHelloParser? _tls;
+    private SshBannerParser? _ssh;
 
-    public L7Session(int maxPendingTransactions, bool dnsPort, bool ssdpPort = false)
+    public L7Session(int maxPendingTransactions, bool dnsPort, bool ssdpPort = false, int httpBodyLimit = DefaultHttpBodyLimit)
     {
         MaxPendingTransactions = maxPendingTransactions;
+        HttpBodyLimit = httpBodyLimit;
         Protocol = dnsPort ? L7Protocol.Dns : ssdpPort ? L7Protocol.Http : L7Protocol.Undecided;
         if (ssdpPort)
         {
@@ -48,7 +51,15 @@ internal sealed class L7Session
     /// </summary>
     public bool EarlyQueries { get; init; }
 
+    public const int DefaultHttpBodyLimit = 64 * 1024;
+
     public int MaxPendingTransactions { get; }
+
+    /// <summary>Bytes kept of each HTTP body, after decoding; 0: bodies are skipped.</summary>
+    public int HttpBodyLimit { get; }
+
+    /// <summary>HTTP bodies cut at <see cref="HttpBodyLimit"/> (sent or inflated past it); the flow table adds them up.</summary>
+    public int HttpBodiesTruncated { get; set; }
 
     /// <summary>Finished transactions not yet reported.</summary>
     public List<L7Transaction> Transactions => _transactions;
@@ -148,6 +159,9 @@ internal sealed class L7Session
             case L7Protocol.Tls:
                 _tls!.OnGap(toServer);
                 break;
+            case L7Protocol.Ssh:
+                _ssh!.OnGap(toServer);
+                break;
             case L7Protocol.Dns:
                 // Length-prefixed DNS cannot find its framing again.
                 buffer.Failed = true;
@@ -165,6 +179,15 @@ internal sealed class L7Session
     /// <summary>The flow ends: transactions still waiting for an answer are finished without one.</summary>
     public void Finish()
     {
+        if (_http is not null)
+        {
+            // A head the connection's close cut short is read as far as it goes (as libhtp does).
+            _http.ParseAtClose(_toServer.Span, toServer: true);
+            _http.ParseAtClose(_toClient.Span, toServer: false);
+            _toServer.Clear();
+            _toClient.Clear();
+        }
+
         _http?.Finish();
         _tls?.Finish();
         foreach (var (_, transaction, query) in _dnsPending)
@@ -195,6 +218,11 @@ internal sealed class L7Session
         {
             found = L7Protocol.Tls;
         }
+        else if (SshBannerParser.LooksLikeBanner(start))
+        {
+            // SSH is told by either side's identification string; the server usually speaks first.
+            found = L7Protocol.Ssh;
+        }
         else if (toServer ? HttpStreamParser.LooksLikeRequest(start) : HttpStreamParser.LooksLikeResponse(start))
         {
             found = L7Protocol.Http;
@@ -222,6 +250,10 @@ internal sealed class L7Session
         {
             _http = new HttpStreamParser(this);
         }
+        else if (found == L7Protocol.Ssh)
+        {
+            _ssh = new SshBannerParser(this);
+        }
         else
         {
             _tls = new TlsHelloParser(this);
@@ -242,6 +274,7 @@ internal sealed class L7Session
     {
         L7Protocol.Http => _http!.Parse(data, toServer, ticks),
         L7Protocol.Tls => _tls!.Parse(data, toServer, ticks),
+        L7Protocol.Ssh => _ssh!.Parse(data, toServer, ticks),
         L7Protocol.Dns => ParseDnsStream(data, ticks),
         _ => data.Length,
     };
@@ -324,13 +357,14 @@ internal sealed class L7Session
     }
 
     /// <summary>True while a transaction in <see cref="Transactions"/> still waits for its answer.</summary>
-    public static bool IsPending(L7Transaction transaction) => transaction.Dns is null && transaction.Http is null && transaction.Tls is null;
+    public static bool IsPending(L7Transaction transaction) => transaction.Dns is null && transaction.Http is null && transaction.Tls is null && transaction.Ssh is null;
 
     private static DnsFacts QueryFacts(DnsMessage query) => new()
     {
         Query = query.Query,
         QueryTypes = query.QueryTypes,
         IsResponse = false,
+        Opcode = query.Opcode,
     };
 
     private static DnsFacts ResponseFacts(DnsMessage response, DnsMessage? query) => new()
@@ -340,6 +374,7 @@ internal sealed class L7Session
         Rcode = response.Rcode,
         Answers = response.Answers,
         IsResponse = true,
+        Opcode = query?.Opcode ?? response.Opcode,
     };
 }
 

@@ -8,10 +8,11 @@ namespace NetSecStream.Collectors.Pcap.L7;
 
 /// <summary>
 /// Reads the TLS handshake's first messages from a connection's two streams: the ClientHello (RFC 8446 4.1.2;
-/// RFC 5246 7.4.1.2) for the server name (RFC 6066 section 3), the highest offered version and the JA3 fingerprint,
-/// and the ServerHello for the version the server chose (its <c>supported_versions</c> extension for TLS 1.3).
-/// Handshake messages may span records and records may span segments; both are reassembled up to a bound.
-/// After the hellos the rest of the connection is encrypted and is not read.
+/// RFC 5246 7.4.1.2) for the server name (RFC 6066 section 3), the highest offered version, the ALPN list (RFC 7301)
+/// and the JA3 fingerprint; the ServerHello for the version the server chose (its <c>supported_versions</c> extension
+/// for TLS 1.3) and the protocol it selected; and up to TLS 1.2 the server's Certificate message (RFC 5246 7.4.2),
+/// which is still cleartext there (<see cref="TlsCertificateReader"/>). Handshake messages may span records and records
+/// may span segments; both are reassembled up to a bound. After that the connection is encrypted and is not read.
 /// </summary>
 internal sealed class TlsHelloParser
 {
@@ -21,7 +22,11 @@ internal sealed class TlsHelloParser
     private readonly Side _client = new();
     private readonly Side _server = new();
     private L7Transaction? _transaction;
+    private TlsFacts? _clientFacts;
     private string? _serverVersion;
+    private IReadOnlyList<string>? _serverAlpn;
+    private IReadOnlyList<TlsCertificate>? _certificates;
+    private bool _serverHelloSeen;
     private bool _retryRequested;
 
     public TlsHelloParser(L7Session session) => _session = session;
@@ -71,7 +76,9 @@ internal sealed class TlsHelloParser
             }
 
             side.Handshake.AddRange(rest.Slice(5, length));
-            TryReadHello(side, toServer, ticks);
+            while (!side.Done && TryReadHello(side, toServer, ticks))
+            {
+            }
         }
 
         return side.Done ? data.Length : consumed;
@@ -81,18 +88,27 @@ internal sealed class TlsHelloParser
 
     public void Finish()
     {
-        if (_transaction is not null && _serverVersion is not null && _transaction.Tls is { } tls)
+        if (_transaction is not null && _clientFacts is { } tls)
         {
-            _transaction.Tls = new TlsFacts { Sni = tls.Sni, Ja3 = tls.Ja3, Version = _serverVersion };
+            _transaction.Tls = new TlsFacts
+            {
+                Sni = tls.Sni,
+                Ja3 = tls.Ja3,
+                Version = _serverVersion ?? tls.Version,
+                ClientAlpn = tls.ClientAlpn,
+                ServerAlpn = _serverAlpn,
+                Certificates = _certificates,
+            };
         }
     }
 
-    private void TryReadHello(Side side, bool toServer, long ticks)
+    /// <summary>Reads one whole handshake message if there is one; false when more bytes are needed.</summary>
+    private bool TryReadHello(Side side, bool toServer, long ticks)
     {
         var bytes = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(side.Handshake);
         if (bytes.Length < 4)
         {
-            return;
+            return false;
         }
 
         int bodyLength = (bytes[1] << 16) | (bytes[2] << 8) | bytes[3];
@@ -103,7 +119,7 @@ internal sealed class TlsHelloParser
                 side.Done = true;
             }
 
-            return;
+            return false;
         }
 
         var body = bytes.Slice(4, bodyLength);
@@ -113,6 +129,7 @@ internal sealed class TlsHelloParser
             var facts = ReadClientHello(body);
             if (facts is not null)
             {
+                _clientFacts = facts;
                 _transaction = new L7Transaction { Ticks = ticks, Tls = facts };
                 _session.AddTransaction(_transaction);
                 Finish();
@@ -121,7 +138,7 @@ internal sealed class TlsHelloParser
             // After a HelloRetryRequest the client sends a second ClientHello (RFC 8446 4.1.4): one more exchange.
             side.Done = side.Hellos++ > 0;
         }
-        else if (!toServer && bytes[0] == 2)
+        else if (!toServer && bytes[0] == 2 && !_serverHelloSeen)
         {
             if (body.Length >= 34 && body.Slice(2, 32).SequenceEqual(HelloRetryRandom) && !_retryRequested)
             {
@@ -130,12 +147,27 @@ internal sealed class TlsHelloParser
             }
             else
             {
-                _serverVersion = ReadServerHelloVersion(body);
+                (_serverVersion, _serverAlpn) = ReadServerHello(body);
+                _serverHelloSeen = true;
                 Finish();
+
+                // Up to TLS 1.2 the Certificate message follows in the clear; TLS 1.3 encrypts it.
+                side.Done = _serverVersion is null or "TLS 1.3";
             }
+        }
+        else if (!toServer && bytes[0] == 11 && _serverHelloSeen)
+        {
+            _certificates = TlsCertificateReader.ReadCertificateMessage(body);
+            Finish();
+        }
+        else if (!toServer && _serverHelloSeen && bytes[0] is not 14)
+        {
+            // Another message before the certificate (none is expected there): keep looking, within the bound.
+            side.Done = false;
         }
 
         side.Handshake!.RemoveRange(0, Math.Min(side.Handshake.Count, 4 + bodyLength));
+        return !side.Done;
     }
 
     internal static TlsFacts? ReadClientHello(ReadOnlySpan<byte> body)
@@ -155,6 +187,7 @@ internal sealed class TlsHelloParser
         int highest = legacyVersion;
         ReadOnlySpan<byte> groups = default;
         ReadOnlySpan<byte> pointFormats = default;
+        List<string>? alpn = null;
         bool firstExtension = true;
         if (reader.TryVector16(out var extensions))
         {
@@ -176,6 +209,9 @@ internal sealed class TlsHelloParser
                 {
                     case 0:
                         sni ??= ReadServerName(data);
+                        break;
+                    case 16:
+                        alpn ??= ReadAlpn(data);
                         break;
                     case 10:
                         if (new Reader(data).TryVector16(out var list))
@@ -213,17 +249,21 @@ internal sealed class TlsHelloParser
         AppendList(ja3, groups, 2);
         ja3.Append(',');
         AppendList(ja3, pointFormats, 1);
-        return new TlsFacts { Sni = sni, Version = VersionName(highest), Ja3 = Ja3Hash(ja3.ToString()) };
+        return new TlsFacts { Sni = sni, Version = VersionName(highest), Ja3 = Ja3Hash(ja3.ToString()), ClientAlpn = alpn };
     }
 
-    internal static string? ReadServerHelloVersion(ReadOnlySpan<byte> body)
+    internal static string? ReadServerHelloVersion(ReadOnlySpan<byte> body) => ReadServerHello(body).Version;
+
+    /// <summary>The version the server chose and the ALPN protocol it selected (RFC 7301 3.1: exactly one name).</summary>
+    internal static (string? Version, IReadOnlyList<string>? Alpn) ReadServerHello(ReadOnlySpan<byte> body)
     {
         var reader = new Reader(body);
         if (!reader.TryU16(out int version) || !reader.Skip(32) || !reader.TryVector8(out _) || !reader.Skip(3))
         {
-            return null;
+            return (null, null);
         }
 
+        List<string>? alpn = null;
         if (reader.TryVector16(out var extensions))
         {
             var ext = new Reader(extensions);
@@ -233,10 +273,33 @@ internal sealed class TlsHelloParser
                 {
                     version = BinaryPrimitives.ReadUInt16BigEndian(data);
                 }
+                else if (type == 16)
+                {
+                    alpn ??= ReadAlpn(data);
+                }
             }
         }
 
-        return VersionName(version);
+        return (VersionName(version), alpn);
+    }
+
+    /// <summary>An ALPN ProtocolNameList: a 16-bit length, then names each with an 8-bit length; bounded in count.</summary>
+    private static List<string>? ReadAlpn(ReadOnlySpan<byte> data)
+    {
+        const int MaxNames = 32;
+        if (!new Reader(data).TryVector16(out var list))
+        {
+            return null;
+        }
+
+        var names = new List<string>();
+        var reader = new Reader(list);
+        while (names.Count < MaxNames && reader.TryVector8(out var name))
+        {
+            names.Add(Encoding.UTF8.GetString(name));
+        }
+
+        return names.Count == 0 ? null : names;
     }
 
     /// <summary>JA3 (Salesforce): the MD5 of the fingerprint string, lower-case hex; MD5 is what the JA3 spec defines.</summary>
