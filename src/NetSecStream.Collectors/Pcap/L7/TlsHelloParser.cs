@@ -130,8 +130,18 @@ internal sealed class TlsHelloParser
             if (facts is not null)
             {
                 _clientFacts = facts;
-                _transaction = new L7Transaction { Ticks = ticks, Tls = facts };
-                _session.AddTransaction(_transaction);
+                if (_transaction is null)
+                {
+                    _transaction = new L7Transaction { Ticks = ticks, Tls = facts };
+                    _session.AddTransaction(_transaction);
+                }
+                else
+                {
+                    // The second ClientHello after a HelloRetryRequest belongs to the same handshake: one transaction,
+                    // as Suricata keeps one TLS session (its rules are not inspected again).
+                    _transaction.Tls = facts;
+                }
+
                 Finish();
             }
 
