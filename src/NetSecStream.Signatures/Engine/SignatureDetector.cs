@@ -420,9 +420,10 @@ public static class SignatureAlerts
             : "";
         string tuple = flow.CommunityId
             ?? $"{flow.IpProtocol}:{flow.Source.Ip}:{flow.Source.Port}-{flow.Destination.Ip}:{flow.Destination.Port}";
+        string id = Guid.CreateVersion7().ToString("N");
         return new Alert
         {
-            Id = Guid.CreateVersion7().ToString("N"),
+            Id = id,
             Timestamp = flow.Timestamp,
             Detector = DetectorKinds.Signature,
             RuleId = sid,
@@ -433,10 +434,12 @@ public static class SignatureAlerts
             Severity = severity,
             RiskScore = RiskFromSeverity(severity),
             Explanation = $"Suricata rule {rule.Gid}:{sid}:{rule.Rev} {match.Explanation}.{block}",
-            // Packets and transactions alert one by one, as Suricata does; thresholds, not dedupe, limit them.
             RequestsBlock = block.Length > 0,
-            DedupeKey = flow.PacketNumber is { } packet && flow.Kind is FlowEventKind.Packet or FlowEventKind.Transaction
-                ? $"sid:{sid}:{tuple}:{flow.Kind}:{packet}"
+
+            // Packets and transactions alert one by one, as Suricata does (two requests finished by one packet too);
+            // thresholds, not dedupe, limit them.
+            DedupeKey = flow.Kind is FlowEventKind.Packet or FlowEventKind.Transaction
+                ? $"sid:{sid}:{tuple}:{flow.Kind}:{flow.PacketNumber}:{id}"
                 : $"sid:{sid}:{tuple}",
             Flow = flow,
         };

@@ -115,4 +115,15 @@ public sealed class PacketEventTests
         Assert.Null(flow.PacketNumber);
         Assert.True(flow.Established);
     }
+
+    [Fact]
+    public void HttpOnTheDnsPort_IsReadAsHttp_ContentWinsOverThePortOnTcp()
+    {
+        var table = Table();
+        Feed(table, T0, Packets.Tcp("10.0.0.1", 6666, "10.0.0.2", 53, 1, Packets.Ack | Packets.Psh, "POST /one HTTP/1.0\r\nHost: h\r\n\r\n"u8));
+        table.FlushAll(0);
+        var transaction = Assert.Single(Take(table), e => e.Kind == FlowEventKind.Transaction);
+        Assert.Equal(("POST", "/one"), (transaction.Http!.Method, transaction.Http.Uri));
+        Assert.Null(transaction.Dns);
+    }
 }

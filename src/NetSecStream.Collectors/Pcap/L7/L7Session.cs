@@ -37,6 +37,7 @@ internal sealed class L7Session
         MaxPendingTransactions = maxPendingTransactions;
         HttpBodyLimit = httpBodyLimit;
         Protocol = dnsPort ? L7Protocol.Dns : ssdpPort ? L7Protocol.Http : L7Protocol.Undecided;
+        _dnsByPort = dnsPort;
         if (ssdpPort)
         {
             _http = new HttpStreamParser(this);
@@ -44,6 +45,8 @@ internal sealed class L7Session
     }
 
     public L7Protocol Protocol { get; private set; }
+
+    private bool _dnsByPort;
 
     /// <summary>
     /// Packet inspection: a DNS query is a finished transaction at once (its facts are the query's), so rules on the
@@ -92,6 +95,17 @@ internal sealed class L7Session
         if (data.IsEmpty)
         {
             return;
+        }
+
+        if (_dnsByPort)
+        {
+            // On TCP a DNS port is a hint: content that is plainly HTTP, TLS or SSH wins, as Suricata's probing does.
+            _dnsByPort = false;
+            if (Protocol == L7Protocol.Dns && (TlsHelloParser.LooksLikeHandshake(data) || SshBannerParser.LooksLikeBanner(data)
+                || (toServer ? HttpStreamParser.LooksLikeRequest(data) : HttpStreamParser.LooksLikeResponse(data))))
+            {
+                Protocol = L7Protocol.Undecided;
+            }
         }
 
         if (Protocol == L7Protocol.None)
