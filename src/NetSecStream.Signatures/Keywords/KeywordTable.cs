@@ -41,7 +41,7 @@ public static class KeywordTable
             new XbitsKeyword(),
 
             // Header.
-            new IcmpTypeCodeKeyword("itype"), new IcmpTypeCodeKeyword("icode"), new FlagsKeyword("flags"), new FlagsKeyword("tcp.flags"),
+            new IcmpTypeCodeKeyword("itype"), new IcmpTypeCodeKeyword("icode"), new IpProtoKeyword(), new FlagsKeyword("flags"), new FlagsKeyword("tcp.flags"),
         };
 
         // Sticky buffers.
@@ -156,7 +156,6 @@ public static class KeywordTable
             ("app-layer-event", "Match an application-layer decoder event.", "app-layer.html#app-layer-event", KeywordValue.Required, false),
             ("decode-event", "Match a packet decoder event.", "decode-layer.html", KeywordValue.Required, false),
             ("stream-event", "Match a stream engine event.", "intro.html", KeywordValue.Required, false),
-            ("ip_proto", "Match the IP protocol number or name.", "header-keywords.html#ip-proto", KeywordValue.Required, false),
             ("ttl", "Match the IP time-to-live.", "header-keywords.html#ttl", KeywordValue.Required, false),
             ("id", "Match the IP identification field.", "header-keywords.html#id", KeywordValue.Required, false),
             ("tos", "Match the IP type of service.", "header-keywords.html#tos", KeywordValue.Required, false),

@@ -254,6 +254,23 @@ public sealed class KeywordMatchTests
     }
 
     [Fact]
+    public void Ip_proto_by_number_name_and_comparison()
+    {
+        const string rules = """
+            alert ip any any -> any any (ip_proto:6; sid:1;)
+            alert ip any any -> any any (ip_proto:tcp; sid:2;)
+            alert ip any any -> any any (ip_proto:!6; sid:3;)
+            alert ip any any -> any any (ip_proto:<17; sid:4;)
+            alert ip any any -> any any (ip_proto:>6; sid:5;)
+            alert ip any any -> any any (ip_proto:ipv6-icmp; sid:6;)
+            """;
+        BothPaths(rules, Event(proto: 6), 1, 2, 4);
+        BothPaths(rules, Event(proto: 17), 3, 5);
+        BothPaths(rules, Event(proto: 58), 3, 5, 6);
+        Assert.Single(RuleSetLoader.LoadText("alert ip any any -> any any (ip_proto:nope; sid:7;)").Diagnostics);
+    }
+
+    [Fact]
     public void Tcp_flags_with_modifiers_and_ignore_mask()
     {
         const string rules = """
