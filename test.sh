@@ -62,7 +62,7 @@ VERIFY_TOOL="$NETSEC_TESTDATA/../tools/suricata-verify.py"
 [ -f "$VERIFY_TOOL" ] || VERIFY_TOOL="$(cd .. && pwd)/shared/tools/suricata-verify.py"
 if [ -d "$NETSEC_TESTDATA/suricata-verify/tests" ] && [ -f "$VERIFY_TOOL" ]; then
   echo "test.sh: suricata-verify cases through the CLI"
-  NETSEC="dotnet src/NetSecStream.Cli/bin/Release/net10.0/netsec.dll" MIN_PASS_RATE="${SURICATA_VERIFY_MIN_PASS:-0.60}" \
+  NETSEC="dotnet src/NetSecStream.Cli/bin/Release/net10.0/netsec.dll" MIN_PASS_RATE="${SURICATA_VERIFY_MIN_PASS:-0.85}" \
     python3 "$VERIFY_TOOL" "$NETSEC_TESTDATA/suricata-verify/tests"
 else
   echo "test.sh: WARNING: suricata-verify not run: no cases under $NETSEC_TESTDATA/suricata-verify/tests or no $VERIFY_TOOL"
