@@ -84,4 +84,32 @@ public sealed class AddressRangesTests
         Assert.Equal([3L], Sids("198.51.100.77", "8.8.8.8"));
         Assert.Equal([2L, 3], Sids("10.9.9.9", "203.0.113.5"));
     }
+
+    [Fact]
+    public void Port_rules_without_patterns_are_found_by_port_and_still_match_as_before()
+    {
+        const string rules = """
+            alert tcp $EXTERNAL_NET any -> $HOME_NET 22 (msg:"ssh scan"; flags:S; sid:1;)
+            alert tcp any any <> any [5900:5920,443] (msg:"vnc or tls either way"; sid:2;)
+            alert tcp any any -> any !80 (msg:"negated port"; sid:3;)
+            """;
+        using var engine = new SignatureEngine(RuleSetLoader.LoadText(rules), usePrefilter: true);
+        Assert.Equal(2, engine.PortIndexedCount);
+        Assert.Equal(1, engine.HeaderOnlyCount);
+
+        long[] Sids(string src, ushort sport, string dst, ushort dport, Core.Events.TcpFlags flags = Core.Events.TcpFlags.Syn)
+        {
+            var flow = Engine.SignatureEngineTests.Flow(src: src, sport: sport, dst: dst, dport: dport);
+            var withFlags = new Core.Events.FlowEvent
+            {
+                Timestamp = flow.Timestamp, Source = flow.Source, Destination = flow.Destination, IpProtocol = 6, TcpFlags = flags,
+            };
+            return [.. engine.Match(withFlags).Select(m => m.Rule.Sid).Order()];
+        }
+
+        Assert.Equal([1L, 3], Sids("198.51.100.1", 40000, "10.0.0.1", 22));
+        Assert.Equal([2L, 3], Sids("10.0.0.1", 5901, "198.51.100.1", 40000));
+        Assert.Equal([2L, 3], Sids("10.0.0.1", 40000, "198.51.100.1", 443));
+        Assert.Equal([], Sids("10.0.0.1", 40000, "198.51.100.1", 80));
+    }
 }

@@ -54,6 +54,7 @@ public sealed class SignatureEngine : IDisposable
     private readonly int[] _alwaysEvaluate;
     private readonly int _streamRules;
     private readonly AddressIndex _addressIndex;
+    private readonly PortIndex _portIndex;
     private readonly ThreadLocal<Scratch> _scratch;
     private readonly DetectionState? _state;
 
@@ -131,7 +132,11 @@ public sealed class SignatureEngine : IDisposable
         // Header-only rules with a bounded address side (IP reputation lists) are looked up by address, not run on every event.
         var unindexed = new List<int>();
         _addressIndex = AddressIndex.Build(always.Select(i => (i, _rules[i].Rule)), unindexed);
-        _alwaysEvaluate = [.. unindexed];
+
+        // The rest with a short list of destination ports (scan and service rules) are looked up by port.
+        var portless = new List<int>();
+        _portIndex = PortIndex.Build(unindexed.Select(i => (i, _rules[i].Rule)), portless);
+        _alwaysEvaluate = [.. portless];
         if (usePrefilter)
         {
             foreach ((string buffer, List<PrefilterPattern> list) in patterns)
@@ -194,6 +199,9 @@ public sealed class SignatureEngine : IDisposable
     /// <summary>Rules without a fast pattern found by address instead (IP reputation lists).</summary>
     public int AddressIndexedCount => _addressIndex.RuleCount;
 
+    /// <summary>Rules without a fast pattern or a bounded address side found by destination port instead.</summary>
+    public int PortIndexedCount => _portIndex.RuleCount;
+
     /// <summary>The flowbits, xbits and threshold state; null when no rule needs any.</summary>
     public DetectionState? State => _state;
 
@@ -225,10 +233,18 @@ public sealed class SignatureEngine : IDisposable
             candidates.AddRange(_alwaysEvaluate);
             _addressIndex.Lookup(s.SourceKey, candidates, s.Seen);
             _addressIndex.Lookup(s.DestinationKey, candidates, s.Seen);
+            _portIndex.Lookup(flow.Destination.Port, candidates, s.Seen);
+            _portIndex.Lookup(flow.Source.Port, candidates, s.Seen);
             foreach ((string buffer, MultiPatternMatcher matcher) in _matchers)
             {
-                PrefilterMatches found = s.Found[buffer];
                 BufferPlan plan = _prefilterBuffers[buffer];
+                if (!plan.MayExist(flow))
+                {
+                    // The event has no facts of the buffer's protocol: nothing to extract or scan.
+                    continue;
+                }
+
+                PrefilterMatches found = s.Found[buffer];
                 if (plan.Buffer == RuleBuilder.PayloadBuffer)
                 {
                     if (flow.Payload is not null)
@@ -550,12 +566,12 @@ public sealed class SignatureEngine : IDisposable
         }
         else
         {
-            switch (r.Spec.L7)
+            switch (r.L7)
             {
-                case "http" when flow.Http is null:
-                case "tls" when flow.Tls is null:
-                case "ssh" when flow.Ssh is null:
-                case "dns" when flow.Dns is null || (flow.Transport != Transport.Udp && flow.Transport != Transport.Tcp):
+                case L7Need.Http when flow.Http is null:
+                case L7Need.Tls when flow.Tls is null:
+                case L7Need.Ssh when flow.Ssh is null:
+                case L7Need.Dns when flow.Dns is null || (flow.Transport != Transport.Udp && flow.Transport != Transport.Tcp):
                     return false;
             }
         }
@@ -924,6 +940,16 @@ public sealed class SignatureEngine : IDisposable
 
     private readonly record struct ProtocolSpec(Transport Transport, bool AnyTransport, string? L7);
 
+    private enum L7Need
+    {
+        None,
+        Http,
+        Tls,
+        Ssh,
+        Dns,
+        Other,
+    }
+
     private sealed class CompiledRule(Rule rule, ProtocolSpec spec, int index, FlowbitNames bitNames, ThresholdConfig? thresholdConfig)
     {
         public Rule Rule { get; } = rule;
@@ -935,6 +961,17 @@ public sealed class SignatureEngine : IDisposable
         public int Index { get; } = index;
 
         public NumericRange? Dsize { get; } = rule.Options.OfType<NumericRangeOption>().FirstOrDefault(o => o.Keyword == "dsize")?.Range;
+
+        /// <summary>The app-layer protocol the rule's protocol requires, as an enum for the per-candidate check.</summary>
+        public L7Need L7 { get; } = spec.L7 switch
+        {
+            "http" => L7Need.Http,
+            "tls" => L7Need.Tls,
+            "ssh" => L7Need.Ssh,
+            "dns" => L7Need.Dns,
+            null => L7Need.None,
+            _ => L7Need.Other,
+        };
 
         /// <summary><c>tcp-pkt</c> or <c>flow:no_stream</c>: inspects single packets only, never the stream.</summary>
         public bool PacketOnly { get; } = rule.Protocol == "tcp-pkt" || rule.Flow?.Stream == false;
@@ -972,6 +1009,25 @@ public sealed class SignatureEngine : IDisposable
             : Canonical(matches.Buffer, l7) + "|" + string.Join("|", matches.Transforms.Select(t => t.Key));
 
         public string DisplayName { get; } = matches.Key;
+
+        private readonly char _source = Canonical(matches.Buffer, l7) switch
+        {
+            var b when b.StartsWith("http.", StringComparison.Ordinal) || b == "file.data" => 'h',
+            var b when b.StartsWith("dns.", StringComparison.Ordinal) => 'd',
+            var b when b.StartsWith("tls.", StringComparison.Ordinal) || b.StartsWith("ja3", StringComparison.Ordinal) => 't',
+            var b when b.StartsWith("ssh.", StringComparison.Ordinal) => 's',
+            _ => 'o',
+        };
+
+        /// <summary>False when the event lacks the facts this buffer is made from (an HTTP buffer on a flow without HTTP).</summary>
+        public bool MayExist(FlowEvent flow) => _source switch
+        {
+            'h' => flow.Http is not null,
+            'd' => flow.Dns is not null,
+            't' => flow.Tls is not null,
+            's' => flow.Ssh is not null,
+            _ => true,
+        };
 
         public RuleOption[] Options { get; } = [.. matches.Options];
 

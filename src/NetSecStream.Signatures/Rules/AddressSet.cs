@@ -19,6 +19,7 @@ public sealed class AddressSet
         Network = network;
         Items = items ?? [];
         Text = text;
+        IsAny = network is null && Items.Count == 0 && !negated;
     }
 
     public bool Negated { get; }
@@ -29,7 +30,7 @@ public sealed class AddressSet
     /// <summary>Members of a list; empty otherwise.</summary>
     public IReadOnlyList<AddressSet> Items { get; }
 
-    public bool IsAny => Network is null && Items.Count == 0 && !Negated;
+    public bool IsAny { get; }
 
     /// <summary>The text as written in the rule (before variables were expanded).</summary>
     public string Text { get; }

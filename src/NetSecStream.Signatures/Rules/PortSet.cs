@@ -17,6 +17,7 @@ public sealed class PortSet
         High = high;
         Items = items ?? [];
         Text = text;
+        IsAny = Items.Count == 0 && !negated && low == 0 && high == 65535;
     }
 
     public bool Negated { get; }
@@ -29,12 +30,17 @@ public sealed class PortSet
 
     public IReadOnlyList<PortSet> Items { get; }
 
-    public bool IsAny => Items.Count == 0 && !Negated && Low == 0 && High == 65535;
+    public bool IsAny { get; }
 
     public string Text { get; }
 
     public bool Matches(int port)
     {
+        if (IsAny)
+        {
+            return true;
+        }
+
         bool inner;
         if (Items.Count == 0)
         {
