@@ -457,6 +457,11 @@ public sealed class SignatureEngine : IDisposable
 
         foreach (RuleOption o in rule.Options)
         {
+            if (o is DatasetOption dataset && dataset.Bind(rule.File) is { } unbound)
+            {
+                return unbound;
+            }
+
             switch (o)
             {
                 case INotEvaluableReason { NotEvaluableReason: { } why }:
