@@ -67,3 +67,18 @@ if [ -d "$NETSEC_TESTDATA/suricata-verify/tests" ] && [ -f "$VERIFY_TOOL" ]; the
 else
   echo "test.sh: WARNING: suricata-verify not run: no cases under $NETSEC_TESTDATA/suricata-verify/tests or no $VERIFY_TOOL"
 fi
+
+# The behaviour model's loop as data scientists run it (issue 6): the committed NSL-KDD model evaluates, and a small
+# training run (first 3,000 rows, 3 folds) writes a model folder that evaluates too.
+if [ -f "$NETSEC_TESTDATA/datasets/nsl-kdd/KDDTrain+_20Percent.txt" ]; then
+  echo "test.sh: netsec evaluate and a small netsec train on NSL-KDD"
+  NSL="$NETSEC_TESTDATA/datasets/nsl-kdd/KDDTrain+_20Percent.txt"
+  dotnet src/NetSecStream.Cli/bin/Release/net10.0/netsec.dll evaluate --model models/nsl-kdd --data "$NSL" --json
+  TRAIN_OUT="$(mktemp -d)"
+  dotnet src/NetSecStream.Cli/bin/Release/net10.0/netsec.dll train --dataset nsl-kdd --data "$NSL" --out "$TRAIN_OUT" --max-rows 3000 --folds 3
+  dotnet src/NetSecStream.Cli/bin/Release/net10.0/netsec.dll evaluate --model "$TRAIN_OUT" --data "$NSL" > /dev/null
+  rm -rf "$TRAIN_OUT"
+else
+  echo "test.sh: no NSL-KDD training data under $NETSEC_TESTDATA/datasets/nsl-kdd"
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+fi
