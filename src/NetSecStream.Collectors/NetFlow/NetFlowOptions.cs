@@ -16,7 +16,7 @@ public sealed class NetFlowOptions
     /// <summary>Address to listen on (<c>0.0.0.0</c> all IPv4, <c>::</c> all IPv4 and IPv6).</summary>
     public string Listen { get; set; } = "0.0.0.0";
 
-    /// <summary>UDP port (2055 is customary for NetFlow, 4739 for IPFIX).</summary>
+    /// <summary>UDP port (2055 is customary for NetFlow, 4739 for IPFIX); 0 lets the system pick a free one (logged).</summary>
     public int Port { get; set; } = 2055;
 
     /// <summary>Socket receive buffer requested from the kernel (bursts beyond it are dropped by the kernel).</summary>
@@ -66,9 +66,9 @@ public sealed class NetFlowOptionsValidator : IValidateOptions<NetFlowOptions>
             failures.Add($"{Prefix}Listen must be an IP address such as 0.0.0.0 or :: (was '{options.Listen}')");
         }
 
-        if (options.Port is < 1 or > 65535)
+        if (options.Port is < 0 or > 65535)
         {
-            failures.Add($"{Prefix}Port must be 1-65535 (was {options.Port})");
+            failures.Add($"{Prefix}Port must be 0-65535, 0 for any free port (was {options.Port})");
         }
 
         Range(failures, Prefix + "ReceiveBufferBytes", options.ReceiveBufferBytes, 64 * 1024, 1024 * 1024 * 1024);

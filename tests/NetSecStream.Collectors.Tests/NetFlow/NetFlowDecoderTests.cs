@@ -304,14 +304,14 @@ public sealed class NetFlowDecoderTests
     {
         var result = new NetFlowOptionsValidator().Validate(null, new NetFlowOptions
         {
-            Port = 0,
+            Port = -1,
             Listen = "nowhere",
             QueueDatagrams = 0,
             TemplateTimeout = TimeSpan.Zero,
         });
 
         Assert.True(result.Failed);
-        Assert.Contains("Collectors:NetFlow:Port must be 1-65535 (was 0)", result.Failures);
+        Assert.Contains("Collectors:NetFlow:Port must be 0-65535, 0 for any free port (was -1)", result.Failures);
         Assert.All(result.Failures, f => Assert.StartsWith("Collectors:NetFlow:", f, StringComparison.Ordinal));
         Assert.Equal(4, result.Failures.Count());
         Assert.True(new NetFlowOptionsValidator().Validate(null, new NetFlowOptions()).Succeeded);

@@ -15,7 +15,7 @@ public sealed class NetFlowSourceTests(ITestOutputHelper output)
     [Fact]
     public async Task UdpSource_StartThenStopWithNoData_Succeeds()
     {
-        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = FreeUdpPort() });
+        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = 0 });
 
         await source.StartAsync(CancellationToken.None);
         Assert.NotNull(source.LocalEndPoint);
@@ -31,7 +31,7 @@ public sealed class NetFlowSourceTests(ITestOutputHelper output)
         using var metrics = new NetSecMetrics();
         var counts = new Dictionary<string, long>();
         using var listener = Listen(metrics, counts);
-        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = FreeUdpPort() }, metrics);
+        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = 0 }, metrics);
         var rejected = new List<DeadLetter>();
         ((IFlowEventSource)source).Rejected += rejected.Add; // as the pipeline's adapter subscribes
         await source.StartAsync(CancellationToken.None);
@@ -72,7 +72,7 @@ public sealed class NetFlowSourceTests(ITestOutputHelper output)
     [Fact]
     public async Task UdpSource_StopWhileReading_EndsTheRead()
     {
-        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = FreeUdpPort() });
+        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = 0 });
         await source.StartAsync(CancellationToken.None);
         var reading = Task.Run(async () =>
         {
@@ -221,12 +221,5 @@ public sealed class NetFlowSourceTests(ITestOutputHelper output)
         });
         listener.Start();
         return listener;
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }

@@ -83,10 +83,12 @@ public sealed partial class SoftflowdComparisonTests(ITestOutputHelper output)
 
     private static async Task<Totals> ExportToSourceAsync(List<string> pcaps, int version, long expectedFlows)
     {
-        int port = FreeUdpPort();
         using var metrics = new NetSecMetrics();
-        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = port }, metrics);
+
+        // Port 0: the kernel picks a free port at bind, so no other test can take it between a probe and the bind.
+        await using var source = new NetFlowUdpSource(new NetFlowOptions { Listen = "127.0.0.1", Port = 0 }, metrics);
         await source.StartAsync(CancellationToken.None);
+        int port = source.LocalEndPoint!.Port;
         using var stop = new CancellationTokenSource();
         long flows = 0, packets = 0, bytes = 0;
         var reader = Task.Run(async () =>
