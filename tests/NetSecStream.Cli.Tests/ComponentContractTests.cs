@@ -340,7 +340,7 @@ public sealed partial class ComponentContractTests : IDisposable
             }),
         [NetFlowUdpSource.ComponentId] = new(
             () => new NetFlowOptions { Listen = "127.0.0.1", Port = FreeUdpPort() },
-            () => new NetFlowOptions { Port = 0 },
+            () => new NetFlowOptions { Port = 70000 },
             async (d, o, s) =>
             {
                 var source = (NetFlowUdpSource)d.Create(o, s);
