@@ -34,6 +34,10 @@ internal sealed class Flow : ITcpStreamReceiver
     public bool IsIPv6;
     public bool ClientIsLow;
 
+    /// <summary>The addresses as reported in events, built on first use (see FlowTable.Addresses).</summary>
+    public System.Net.IPAddress? ClientIp;
+    public System.Net.IPAddress? ServerIp;
+
     public long FirstTicks;
     public long LastTicks;
 

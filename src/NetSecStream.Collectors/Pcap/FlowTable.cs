@@ -351,8 +351,7 @@ internal sealed class FlowTable
     /// <summary>Packet inspection: one event for this packet, its sender as source, its payload in its direction.</summary>
     private void EmitPacket(Flow flow, in DecodedPacket packet, ReadOnlySpan<byte> payload, bool fromClient, bool established, long ticks, long position)
     {
-        var client = ToAddress(flow.ClientAddress, flow.IsIPv6);
-        var server = ToAddress(flow.ServerAddress, flow.IsIPv6);
+        var (client, server) = Addresses(flow);
         byte[] bytes = payload.ToArray();
         bool icmp = packet.Protocol is 1 or 58;
 
@@ -511,8 +510,7 @@ internal sealed class FlowTable
             Statistics.TcpGaps += flow.Gaps;
         }
 
-        var client = ToAddress(flow.ClientAddress, flow.IsIPv6);
-        var server = ToAddress(flow.ServerAddress, flow.IsIPv6);
+        var (client, server) = Addresses(flow);
         string summary = Summary(flow, reason);
         PayloadBuffers? payload = null;
         if (flow.PayloadPending && (flow.ToServerPayload is not null || flow.ToClientPayload is not null))
@@ -576,8 +574,7 @@ internal sealed class FlowTable
     private void ReportTransactions(Flow flow, long position)
     {
         var l7 = flow.L7!;
-        var client = ToAddress(flow.ClientAddress, flow.IsIPv6);
-        var server = ToAddress(flow.ServerAddress, flow.IsIPv6);
+        var (client, server) = Addresses(flow);
         string summary = Summary(flow, FlowEndReason.TransactionLimit);
         var transactions = l7.Transactions;
         int kept = 0;
@@ -652,6 +649,14 @@ internal sealed class FlowTable
         return gaps == 0
             ? string.Create(CultureInfo.InvariantCulture, $"pcap flow {why} after {seconds:0.###} s")
             : string.Create(CultureInfo.InvariantCulture, $"pcap flow {why} after {seconds:0.###} s, {gaps} tcp gaps");
+    }
+
+    /// <summary>The flow's two addresses as <see cref="IPAddress"/>, made once per flow (packet events ask on every packet).</summary>
+    private static (IPAddress Client, IPAddress Server) Addresses(Flow flow)
+    {
+        flow.ClientIp ??= ToAddress(flow.ClientAddress, flow.IsIPv6);
+        flow.ServerIp ??= ToAddress(flow.ServerAddress, flow.IsIPv6);
+        return (flow.ClientIp, flow.ServerIp);
     }
 
     private static IPAddress ToAddress(UInt128 address, bool isIPv6)
