@@ -39,6 +39,8 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
     private readonly ConcurrentDictionary<string, TopicPartition> _origins = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TopicPartition, string> _originNames = new();
     private readonly ConcurrentDictionary<TopicPartition, long> _lag = new();
+    // Next offset after the last record handed to the pipeline, per origin; only the consume thread touches it.
+    private readonly Dictionary<string, long> _handedNext = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private volatile HashSet<TopicPartition> _assigned = [];
     private IConsumer<Ignore, byte[]>? _consumer;
@@ -197,6 +199,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
     {
         var consumer = _consumer!;
         var nextCommit = DateTime.UtcNow + _options.CommitInterval;
+        var lastCommit = DateTime.UtcNow;
         var nextLag = DateTime.UtcNow + _options.LagInterval;
         List<RawRecord>? chunk = null;
         int chunkEpoch = 0;
@@ -209,6 +212,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
                 if (now >= nextCommit)
                 {
                     CommitDone(consumer, _assigned);
+                    lastCommit = now;
                     nextCommit = now + _options.CommitInterval;
                 }
 
@@ -240,10 +244,15 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
                     continue;
                 }
 
-                // The first record of a chunk is waited for up to 100 ms; after it, the chunk takes what librdkafka has
-                // already fetched and lingers for more at most the linger time, then goes to the pipeline.
+                // The first record of a chunk is waited for up to 100 ms (a few ms while handed records are still in the
+                // pipeline, so their offsets are committed soon after it finishes them); after it, the chunk takes what
+                // librdkafka has already fetched and lingers for more at most the linger time, then goes to the pipeline.
                 TimeSpan wait = TimeSpan.FromMilliseconds(100);
-                if (chunk is not null)
+                if (chunk is null && HasUncommittedWork())
+                {
+                    wait = IdlePoll;
+                }
+                else if (chunk is not null)
                 {
                     long left = Interlocked.Read(ref _lingerTicks) - Stopwatch.GetElapsedTime(chunkStarted).Ticks;
                     wait = left > 0 ? TimeSpan.FromTicks(Math.Min(left, TimeSpan.TicksPerMillisecond)) : TimeSpan.Zero;
@@ -266,6 +275,13 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
                     {
                         Hand(chunk, chunkEpoch);
                         chunk = null;
+                    }
+                    else if (chunk is null && DateTime.UtcNow >= lastCommit + IdlePoll)
+                    {
+                        // Nothing new to read: commit what the pipeline finished now instead of at the next interval.
+                        CommitDone(consumer, _assigned);
+                        lastCommit = DateTime.UtcNow;
+                        nextCommit = lastCommit + _options.CommitInterval;
                     }
 
                     continue;
@@ -322,9 +338,42 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
 
     private void Hand(List<RawRecord> chunk, int epoch)
     {
+        string? origin = null;
+        for (int i = chunk.Count - 1; i >= 0; i--)
+        {
+            // Chunks hold runs of one partition's records in offset order: the last record of each run is its highest.
+            var record = chunk[i];
+            if (!ReferenceEquals(record.Origin, origin))
+            {
+                origin = record.Origin;
+                if (!_handedNext.TryGetValue(origin, out long next) || record.Position + 1 > next)
+                {
+                    _handedNext[origin] = record.Position + 1;
+                }
+            }
+        }
+
+
         _metrics.EventsIn(ComponentId, chunk.Count);
         Interlocked.Add(ref _buffered, chunk.Count);
         _buffer.Writer.TryWrite(new Chunk(chunk, epoch));
+    }
+
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>True while records handed to the pipeline are not all committed (consume thread only).</summary>
+    private bool HasUncommittedWork()
+    {
+        foreach (var (origin, next) in _handedNext)
+        {
+            if (_origins.TryGetValue(origin, out var partition) && _assigned.Contains(partition)
+                && (!_committed.TryGetValue(partition, out long committed) || committed < next))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void OnAssigned(List<TopicPartition> partitions)
@@ -360,6 +409,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
         {
             _done.TryRemove(partition, out _);
             _lag.TryRemove(partition, out _);
+            _handedNext.Remove(OriginOf(partition));
         }
 
         if (_logger.IsEnabled(LogLevel.Information))
