@@ -43,7 +43,7 @@ public static class FeatureSchema
         new("flow.dropped", FlowGroup, "1 when the dataplane dropped an event of the connection."),
 
         // Per flow, added in version 1 after the fixed names.
-        new("flow.error", FlowGroup, "1 when the connection saw an error: RST, ICMP unreachable, DNS rcode ≠ 0, HTTP status ≥ 400 or a drop."),
+        new("flow.error", FlowGroup, "1 when this event shows an error: RST, ICMP unreachable, DNS rcode ≠ 0, HTTP status ≥ 400 or a drop."),
         new("flow.dns_query_length", FlowGroup, "Length of this event's DNS query name (0 without one)."),
         new("flow.dns_query_entropy", FlowGroup, "Shannon entropy (bits per character) of this event's DNS query name, dots excluded."),
         new("flow.dst_new", FlowGroup, "1 when the responder (host and port) was not in the originator workload's destination history when the connection began."),
@@ -53,7 +53,7 @@ public static class FeatureSchema
         new("src.connections", SourceGroup, "Connections the source opened in the window."),
         new("src.distinct_dst_hosts", SourceGroup, "Distinct responder addresses of those connections (exact up to the cap)."),
         new("src.distinct_dst_ports", SourceGroup, "Distinct responder ports of those connections (exact up to the cap)."),
-        new("src.error_rate", SourceGroup, "Connections with an error / connections, in the window (capped at 1)."),
+        new("src.error_rate", SourceGroup, "Error events / (connections + L7 transactions + error events) in the window."),
         new("src.dns_query_length_max", SourceGroup, "Longest DNS query name the source sent in the window."),
         new("src.dns_entropy_max", SourceGroup, "Highest DNS query name entropy the source sent in the window."),
 
@@ -61,7 +61,7 @@ public static class FeatureSchema
         new("wl.connections", WorkloadGroup, "Connections the workload opened in the window."),
         new("wl.distinct_dst_hosts", WorkloadGroup, "Distinct responder addresses of those connections (exact up to the cap)."),
         new("wl.distinct_dst_ports", WorkloadGroup, "Distinct responder ports of those connections (exact up to the cap)."),
-        new("wl.error_rate", WorkloadGroup, "Connections with an error / connections, in the window (capped at 1)."),
+        new("wl.error_rate", WorkloadGroup, "Error events / (connections + L7 transactions + error events) in the window."),
         new("wl.new_dst_fraction", WorkloadGroup, "Fraction of the window's connections whose destination was new for the workload's history."),
         new("wl.dns_query_length_max", WorkloadGroup, "Longest DNS query name the workload sent in the window."),
         new("wl.dns_entropy_max", WorkloadGroup, "Highest DNS query name entropy the workload sent in the window."),

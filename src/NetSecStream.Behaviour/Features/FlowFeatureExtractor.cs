@@ -196,8 +196,8 @@ public sealed class FlowFeatureExtractor
         conn.Tls |= flow.Tls is not null || string.Equals(flow.AppProtocol, "tls", StringComparison.OrdinalIgnoreCase);
         conn.Dropped |= flow.Verdict == DataplaneVerdict.Dropped;
         AddCounters(flow, conn, fromOriginator);
-        bool wasError = conn.Error;
-        conn.Error |= IsError(flow);
+        bool error = IsError(flow);
+        bool transaction = flow.Dns is not null || flow.Http is not null;
 
         var source = state.Sources.GetOrAdd(conn.SourceKey, () => new WindowState());
         var workload = state.Workloads.GetOrAdd(conn.WorkloadKey, () => new WindowState());
@@ -219,10 +219,10 @@ public sealed class FlowFeatureExtractor
             state.Pairs.TryGet(pairKey, out pair);
         }
 
-        if (conn.Error && !wasError)
+        if (error || transaction)
         {
-            source.AddError(now, _options.MaxWindowEntries, state);
-            workload.AddError(now, _options.MaxWindowEntries, state);
+            source.AddActivity(now, error, _options.MaxWindowEntries, state);
+            workload.AddActivity(now, error, _options.MaxWindowEntries, state);
         }
 
         float dnsLength = 0, dnsEntropy = 0;
@@ -235,7 +235,7 @@ public sealed class FlowFeatureExtractor
         }
 
         var v = new float[FeatureSchema.Count];
-        WriteFlow(v, flow, conn, dnsLength, dnsEntropy);
+        WriteFlow(v, flow, conn, error, dnsLength, dnsEntropy);
         source.Write(v, FeatureSchema.Index.SourceConnections, FeatureSchema.Index.SourceDistinctHosts, FeatureSchema.Index.SourceDistinctPorts,
             FeatureSchema.Index.SourceErrorRate, -1, FeatureSchema.Index.SourceDnsLengthMax, FeatureSchema.Index.SourceDnsEntropyMax);
         workload.Write(v, FeatureSchema.Index.WorkloadConnections, FeatureSchema.Index.WorkloadDistinctHosts, FeatureSchema.Index.WorkloadDistinctPorts,
@@ -322,7 +322,7 @@ public sealed class FlowFeatureExtractor
         return !history.Add(destinationKey, _options.MaxHistoryPerWorkload, state);
     }
 
-    private static void WriteFlow(float[] v, FlowEvent flow, ConnectionState conn, float dnsLength, float dnsEntropy)
+    private static void WriteFlow(float[] v, FlowEvent flow, ConnectionState conn, bool error, float dnsLength, float dnsEntropy)
     {
         v[FeatureSchema.Index.DurationSeconds] = (float)TimeSpan.FromTicks(conn.LastTicks - conn.FirstTicks).TotalSeconds;
         v[FeatureSchema.Index.BytesOut] = conn.BytesOut;
@@ -345,7 +345,7 @@ public sealed class FlowFeatureExtractor
         v[FeatureSchema.Index.L7Http] = conn.Http ? 1 : 0;
         v[FeatureSchema.Index.L7Tls] = conn.Tls ? 1 : 0;
         v[FeatureSchema.Index.Dropped] = conn.Dropped ? 1 : 0;
-        v[FeatureSchema.Index.Error] = conn.Error ? 1 : 0;
+        v[FeatureSchema.Index.Error] = error ? 1 : 0;
         v[FeatureSchema.Index.DnsQueryLength] = dnsLength;
         v[FeatureSchema.Index.DnsQueryEntropy] = dnsEntropy;
         v[FeatureSchema.Index.DestinationNew] = conn.NewDestination ? 1 : 0;
@@ -455,12 +455,13 @@ public sealed class FlowFeatureExtractor
         public bool External;
         public long BytesOut, BytesIn, PacketsOut, PacketsIn;
         public TcpFlags Flags;
-        public bool Dns, Http, Tls, Dropped, Error, NewDestination;
+        public bool Dns, Http, Tls, Dropped, NewDestination;
     }
 
     private enum EntryKind : byte
     {
         Connection,
+        Transaction,
         Error,
     }
 
@@ -473,7 +474,7 @@ public sealed class FlowFeatureExtractor
         private readonly Queue<(long Ticks, float Length, float Entropy)> _dns = new();
         private readonly Dictionary<int, int> _hosts = [];
         private readonly Dictionary<ushort, int> _ports = [];
-        private int _connections, _errors, _newDestinations;
+        private int _connections, _activity, _errors, _newDestinations;
 
         public void Expire(long before)
         {
@@ -498,11 +499,13 @@ public sealed class FlowFeatureExtractor
             _ports[port] = _ports.GetValueOrDefault(port) + 1;
         }
 
-        public void AddError(long ticks, int cap, OwnerState owner)
+        /// <summary>An L7 transaction or an error event: what the error rate is taken over, besides connection starts.</summary>
+        public void AddActivity(long ticks, bool error, int cap, OwnerState owner)
         {
             Make(cap, owner);
-            _entries.Enqueue(new WindowEntry(ticks, EntryKind.Error, 0, 0, false));
-            _errors++;
+            _entries.Enqueue(new WindowEntry(ticks, error ? EntryKind.Error : EntryKind.Transaction, 0, 0, false));
+            _activity++;
+            _errors += error ? 1 : 0;
         }
 
         public void AddDns(long ticks, float length, float entropy, int cap, OwnerState owner)
@@ -521,7 +524,7 @@ public sealed class FlowFeatureExtractor
             v[connections] = _connections;
             v[hosts] = _hosts.Count;
             v[ports] = _ports.Count;
-            v[errorRate] = _connections == 0 ? (_errors > 0 ? 1 : 0) : Math.Min(1f, (float)_errors / _connections);
+            v[errorRate] = _errors == 0 ? 0 : Math.Min(1f, (float)_errors / (_connections + _activity));
             if (newFraction >= 0)
             {
                 v[newFraction] = _connections == 0 ? 0 : (float)_newDestinations / _connections;
@@ -549,9 +552,10 @@ public sealed class FlowFeatureExtractor
 
         private void Remove(WindowEntry e)
         {
-            if (e.Kind == EntryKind.Error)
+            if (e.Kind != EntryKind.Connection)
             {
-                _errors--;
+                _activity--;
+                _errors -= e.Kind == EntryKind.Error ? 1 : 0;
                 return;
             }
 
