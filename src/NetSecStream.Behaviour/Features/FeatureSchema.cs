@@ -46,7 +46,7 @@ public static class FeatureSchema
         new("flow.error", FlowGroup, "1 when this event shows an error: RST, ICMP unreachable, DNS rcode ≠ 0, HTTP status ≥ 400 or a drop."),
         new("flow.dns_query_length", FlowGroup, "Length of this event's DNS query name (0 without one)."),
         new("flow.dns_query_entropy", FlowGroup, "Shannon entropy (bits per character) of this event's DNS query name, dots excluded."),
-        new("flow.dst_new", FlowGroup, "1 when the responder (host and port) was not in the originator workload's destination history when the connection began."),
+        new("flow.dst_new", FlowGroup, "1 when the destination (the DNS name queried, else the responder's workload or address and port) was not in the originator workload's history when the connection began."),
         new("flow.dst_external", FlowGroup, "1 when the responder has no Kubernetes identity and a public (non-RFC 1918/4193, non-loopback) address."),
 
         // Per source endpoint (the originator's address), sliding window in event time.

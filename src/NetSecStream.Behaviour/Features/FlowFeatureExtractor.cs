@@ -176,7 +176,7 @@ public sealed class FlowFeatureExtractor
                 Responder = responder,
                 SourceKey = AddressKey(origin.Ip),
                 WorkloadKey = WorkloadKey(origin),
-                DestinationKey = WorkloadKey(responder) + ":" + responder.Port.ToString(CultureInfo.InvariantCulture),
+                DestinationKey = DestinationKeyOf(flow, responder),
                 ResponderHost = AddressKey(responder.Ip),
                 External = responder.Namespace is null && responder.Workload is null && IsPublic(responder.Ip),
             };
@@ -310,6 +310,15 @@ public sealed class FlowFeatureExtractor
         ArgumentNullException.ThrowIfNull(endpoint);
         return endpoint.Workload is { Length: > 0 } w ? (endpoint.Namespace ?? "") + "/" + w : AddressKey(endpoint.Ip);
     }
+
+    /// <summary>
+    /// What the destination history remembers: the name a DNS query asks for (the place the workload is really going),
+    /// else the responder's workload (or address) and port.
+    /// </summary>
+    private static string DestinationKeyOf(FlowEvent flow, FlowEndpoint responder) =>
+        flow.Dns?.Query is { Length: > 0 } query
+            ? "dns:" + query.TrimEnd('.').ToLowerInvariant()
+            : WorkloadKey(responder) + ":" + responder.Port.ToString(CultureInfo.InvariantCulture);
 
     private bool IsKnown(OwnerState state, string workloadKey, string destinationKey)
     {

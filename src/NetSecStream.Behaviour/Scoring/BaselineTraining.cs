@@ -40,7 +40,10 @@ public static class BaselineTraining
             }
         }
 
-        var sets = counts.ToDictionary(k => k.Key, k => (IReadOnlySet<string>)k.Value.Keys.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        // Address-keyed originators (outside clients, nodes) get no trained history: a new client address starts with an
+        // empty one when scored too, so training must see that cold start.
+        var sets = counts.Where(k => !WorkloadBaseline.IsAddressKey(k.Key))
+            .ToDictionary(k => k.Key, k => (IReadOnlySet<string>)k.Value.Keys.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
         var seeded = new FlowFeatureExtractor(Copy(extractor, sets));
         var rows = seeded.ExtractRows(flows()).Where(r => r.Label == FlowInput.NormalLabel).ToList();
         return (WorkloadBaseline.Fit(rows, Readonly(counts), options), rows.Count);

@@ -24,7 +24,7 @@ public sealed class BaselineOptions
     /// Weight of the source and workload window features against the per-flow and pair features: windows are shared by
     /// every flow of a pod, so without a lower weight an attack makes the pod's normal flows look as unusual as its own.
     /// </summary>
-    public double WindowWeight { get; set; } = 1.0;
+    public double WindowWeight { get; set; } = 0.5;
 
     /// <summary>Smallest tail probability a feature can be given, whatever the profile's size.</summary>
     public double MinTailProbability { get; set; } = 1e-4;
