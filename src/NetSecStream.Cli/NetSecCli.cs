@@ -32,6 +32,7 @@ public static class NetSecCli
         root.Subcommands.Add(RulesCommand.Create());
         root.Subcommands.Add(ModelCommands.Train());
         root.Subcommands.Add(ModelCommands.Evaluate());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 

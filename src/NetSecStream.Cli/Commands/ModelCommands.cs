@@ -2,39 +2,221 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using NetSecStream.Behaviour.Features;
 using NetSecStream.Behaviour.NslKdd;
+using NetSecStream.Behaviour.Scoring;
 
 namespace NetSecStream.Cli.Commands;
 
 /// <summary>
-/// <c>netsec train --dataset nsl-kdd --data &lt;file&gt; --out &lt;dir&gt;</c> and <c>netsec evaluate --model &lt;dir&gt; --data
-/// &lt;file&gt; [--json]</c>: the supervised behaviour model's training loop. A malformed dataset row stops with its file and
-/// line (exit code 2).
+/// <c>netsec train</c> and <c>netsec evaluate</c>: the supervised NSL-KDD model (<c>--dataset nsl-kdd --data FILE</c>;
+/// a malformed dataset row stops with its file and line, exit code 2) and the unsupervised workload baseline
+/// (<c>--dataset generator</c>: trained on the generator's normal traffic, evaluated on its labelled attacks; or
+/// <c>--dataset features-csv --data FILE</c>: trained on the normal rows of a <c>netsec export</c> CSV).
 /// </summary>
 public static class ModelCommands
 {
     public static Command Train()
     {
-        var dataset = new Option<string>("--dataset") { Description = "Dataset format: nsl-kdd.", Required = true };
-        dataset.AcceptOnlyFromAmong("nsl-kdd");
-        var data = new Option<string>("--data") { Description = "Training data (e.g. KDDTrain+_20Percent.txt).", Required = true };
-        var output = new Option<string>("--out") { Description = "Model folder to write (model.zip, metrics.json, MODEL_CARD.md).", Required = true };
-        var folds = new Option<int>("--folds") { Description = "Cross-validation folds used to choose the trainer.", DefaultValueFactory = _ => 5 };
-        var trainers = new Option<string[]>("--trainers") { Description = "Candidate trainers (fasttree, lightgbm); default both.", AllowMultipleArgumentsPerToken = true };
-        var rows = new Option<int>("--max-rows") { Description = "Train on the first N rows only (a small training run).", DefaultValueFactory = _ => NslKddReader.MaxRows };
-        var command = new Command("train", "Train a behaviour model (NSL-KDD: attack vs normal), choosing the trainer by cross-validation.") { dataset, data, output, folds, trainers, rows };
-        command.SetAction(parse => RunTrain(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(folds), parse.GetValue(trainers), parse.GetValue(rows)));
+        var dataset = new Option<string>("--dataset") { Description = "Dataset: nsl-kdd (supervised), generator or features-csv (workload baseline).", Required = true };
+        dataset.AcceptOnlyFromAmong("nsl-kdd", "generator", "features-csv");
+        var data = new Option<string?>("--data") { Description = "Training data (nsl-kdd: e.g. KDDTrain+_20Percent.txt; features-csv: a netsec export CSV)." };
+        var output = new Option<string>("--out") { Description = "Model folder to write (model files, metrics.json, MODEL_CARD.md).", Required = true };
+        var folds = new Option<int>("--folds") { Description = "nsl-kdd: cross-validation folds used to choose the trainer.", DefaultValueFactory = _ => 5 };
+        var trainers = new Option<string[]>("--trainers") { Description = "nsl-kdd: candidate trainers (fasttree, lightgbm); default both.", AllowMultipleArgumentsPerToken = true };
+        var rows = new Option<int>("--max-rows") { Description = "nsl-kdd: train on the first N rows only (a small training run).", DefaultValueFactory = _ => NslKddReader.MaxRows };
+        var events = new Option<long>("--events", "-n") { Description = "generator: events of normal traffic to train on.", DefaultValueFactory = _ => 200_000 };
+        var seed = new Option<int>("--seed") { Description = "generator: seed of the training run.", DefaultValueFactory = _ => 1 };
+        var scenario = new Option<string>("--scenario") { Description = "generator: training scenario (its normal events are used).", DefaultValueFactory = _ => "quiet" };
+        var evalScenario = new Option<string>("--eval-scenario") { Description = "Labelled run the card's metrics come from.", DefaultValueFactory = _ => "attack-heavy" };
+        var evalEvents = new Option<long>("--eval-events") { Description = "Events of the evaluation run.", DefaultValueFactory = _ => 100_000 };
+        var evalSeed = new Option<int>("--eval-seed") { Description = "Seed of the evaluation run (must differ from --seed).", DefaultValueFactory = _ => 2 };
+        var aggregation = new Option<string>("--aggregation") { Description = "Baseline score: sum, top3 or max of per-feature surprise.", DefaultValueFactory = _ => "sum" };
+        aggregation.AcceptOnlyFromAmong("sum", "top3", "max");
+        var windowWeight = new Option<double>("--window-weight") { Description = "Baseline: weight of the source/workload window features in the score.", DefaultValueFactory = _ => new BaselineOptions().WindowWeight };
+        var command = new Command("train", "Train a behaviour model: NSL-KDD attack vs normal (trainer chosen by cross-validation), or the unsupervised workload baseline.")
+        {
+            dataset, data, output, folds, trainers, rows, events, seed, scenario, evalScenario, evalEvents, evalSeed, aggregation, windowWeight,
+        };
+        command.SetAction(parse => parse.GetValue(dataset) switch
+        {
+            "nsl-kdd" => parse.GetValue(data) is { } file
+                ? RunTrain(file, parse.GetValue(output)!, parse.GetValue(folds), parse.GetValue(trainers), parse.GetValue(rows))
+                : Fail("train", "--dataset nsl-kdd needs --data"),
+            _ => RunTrainBaseline(parse.GetValue(dataset)!, parse.GetValue(data), parse.GetValue(output)!, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!,
+                new EvaluationRun(parse.GetValue(evalScenario)!, parse.GetValue(evalEvents), parse.GetValue(evalSeed)), parse.GetValue(aggregation)!, parse.GetValue(windowWeight)),
+        });
         return command;
     }
 
     public static Command Evaluate()
     {
         var model = new Option<string>("--model") { Description = "Model folder written by netsec train.", Required = true };
-        var data = new Option<string>("--data") { Description = "Labelled data in the model's dataset format.", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object: accuracy, precision, recall, f1, false_positive_rate, roc_auc, confusion_matrix, recall_by_family." };
-        var command = new Command("evaluate", "Score labelled data with a trained model and print detection metrics.") { model, data, json };
-        command.SetAction(parse => RunEvaluate(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json)));
+        var data = new Option<string?>("--data") { Description = "nsl-kdd: labelled data in the model's format. Workload baseline: a Hubble JSON flow file (with --labels); without it the generator is used." };
+        var labels = new Option<string?>("--labels") { Description = "Workload baseline with --data: triage outcomes or a generator .labels.jsonl." };
+        var events = new Option<long>("--events", "-n") { Description = "Workload baseline: generator events.", DefaultValueFactory = _ => 100_000 };
+        var seed = new Option<int>("--seed") { Description = "Workload baseline: generator seed (use one the model was not trained on).", DefaultValueFactory = _ => 2 };
+        var scenario = new Option<string>("--scenario") { Description = "Workload baseline: generator scenario.", DefaultValueFactory = _ => "attack-heavy" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (nsl-kdd: accuracy ... recall_by_family; baseline: roc_auc, recall_at_1pct_fpr, by_attack_type ...)." };
+        var command = new Command("evaluate", "Score labelled data with a trained model and print detection metrics.") { model, data, labels, events, seed, scenario, json };
+        command.SetAction(parse =>
+        {
+            string dir = parse.GetValue(model)!;
+            if (File.Exists(Path.Combine(dir, WorkloadBaseline.ModelFile)))
+            {
+                return RunEvaluateBaseline(dir, parse.GetValue(data), parse.GetValue(labels), new EvaluationRun(parse.GetValue(scenario)!, parse.GetValue(events), parse.GetValue(seed)), parse.GetValue(json));
+            }
+
+            return parse.GetValue(data) is { } file ? RunEvaluate(dir, file, parse.GetValue(json)) : Fail("evaluate", "an nsl-kdd model needs --data");
+        });
         return command;
+    }
+
+    private sealed record EvaluationRun(string Scenario, long Events, int Seed)
+    {
+        public string Describe() => string.Create(CultureInfo.InvariantCulture, $"generator scenario {Scenario}, seed {Seed}, {Events:N0} events");
+    }
+
+    private static int Fail(string command, string message)
+    {
+        Console.Error.WriteLine($"netsec {command}: {message}");
+        return NetSecCli.ConfigurationErrorExitCode;
+    }
+
+    private static int RunTrainBaseline(string dataset, string? data, string output, long events, int seed, string scenario, EvaluationRun evaluation, string aggregation, double windowWeight)
+    {
+        if (events < 1 || evaluation.Events < 1)
+        {
+            return Fail("train", "--events and --eval-events must be at least 1");
+        }
+
+        if (!FeatureInputs.ValidScenario(scenario, "train") || !FeatureInputs.ValidScenario(evaluation.Scenario, "train"))
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        if (dataset == "generator" && seed == evaluation.Seed)
+        {
+            return Fail("train", "--eval-seed must differ from --seed: the evaluation must be traffic the model did not see");
+        }
+
+        if (windowWeight is < 0 or > 10)
+        {
+            return Fail("train", "--window-weight must be in [0, 10]");
+        }
+
+        var options = new BaselineOptions { Aggregation = aggregation, WindowWeight = windowWeight };
+        WorkloadBaseline baseline;
+        long trainingRows;
+        string trainingData;
+        try
+        {
+            if (dataset == "features-csv")
+            {
+                if (data is null || !File.Exists(data))
+                {
+                    return Fail("train", "--dataset features-csv needs --data with an existing netsec export CSV");
+                }
+
+                var errors = new InputErrorCounter();
+                using var reader = new StreamReader(data);
+                var rows = FeatureFiles.ReadCsv(reader, Path.GetFileName(data), e => errors.Report("train", e)).ToList();
+                baseline = BaselineTraining.Train(rows, options);
+                trainingRows = rows.Count(r => r.Label == FlowInput.NormalLabel);
+                trainingData = $"{Path.GetFileName(data)} ({errors.Count:N0} malformed lines skipped)";
+            }
+            else
+            {
+                Console.Error.WriteLine($"[train] extracting features of {events:N0} generated events ({scenario}, seed {seed}), two passes ...");
+                (baseline, trainingRows) = BaselineTraining.Train(() => FeatureInputs.Generated(scenario, events, seed), options);
+                trainingData = string.Create(CultureInfo.InvariantCulture, $"generator scenario {scenario}, seed {seed}, {events:N0} events (normal events only)");
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidDataException or IOException)
+        {
+            return Fail("train", ex.Message);
+        }
+
+        Console.Error.WriteLine($"[train] {trainingRows:N0} normal rows, {baseline.Profiles.Count} profiles; evaluating on {evaluation.Describe()} ...");
+        var metrics = BaselineTraining.Evaluate(baseline, FeatureInputs.Generated(evaluation.Scenario, evaluation.Events, evaluation.Seed));
+        baseline.Save(output);
+        File.WriteAllText(Path.Combine(output, "metrics.json"), BaselineTraining.MetricsJson(baseline, trainingData, trainingRows, evaluation.Describe(), metrics));
+        File.WriteAllText(Path.Combine(output, "MODEL_CARD.md"), BaselineTraining.ModelCard(baseline, trainingData, trainingRows, evaluation.Describe(), metrics));
+        PrintBaseline(metrics);
+        Console.WriteLine($"model, metrics.json and MODEL_CARD.md in {output}");
+        return 0;
+    }
+
+    private static int RunEvaluateBaseline(string dir, string? data, string? labels, EvaluationRun run, bool asJson)
+    {
+        WorkloadBaseline baseline;
+        try
+        {
+            baseline = WorkloadBaseline.Load(dir);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or System.Text.Json.JsonException)
+        {
+            return Fail("evaluate", ex.Message);
+        }
+
+        var errors = new InputErrorCounter();
+        IEnumerable<LabelledFlow> flows;
+        if (data is not null)
+        {
+            if (!File.Exists(data) || (labels is not null && !File.Exists(labels)))
+            {
+                return Fail("evaluate", $"'{(File.Exists(data) ? labels : data)}' not found");
+            }
+
+            flows = FeatureInputs.FromFile(data, labels, errors, "evaluate");
+        }
+        else if (!FeatureInputs.ValidScenario(run.Scenario, "evaluate") || run.Events < 1)
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+        else
+        {
+            flows = FeatureInputs.Generated(run.Scenario, run.Events, run.Seed);
+        }
+
+        var metrics = BaselineTraining.Evaluate(baseline, flows);
+        if (asJson)
+        {
+            using var stream = new MemoryStream();
+            using (var w = new Utf8JsonWriter(stream))
+            {
+                w.WriteStartObject();
+                w.WriteString("model", "workload-baseline");
+                w.WriteString("data", data ?? run.Describe());
+                w.WriteNumber("malformed_lines", errors.Count);
+                BaselineTraining.WriteMetrics(w, metrics);
+                w.WriteEndObject();
+            }
+
+            Console.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+        }
+        else
+        {
+            PrintBaseline(metrics);
+        }
+
+        return 0;
+    }
+
+    private static void PrintBaseline(BaselineMetrics m)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{m.Rows:N0} rows ({m.NormalRows:N0} normal, {m.AttackRows:N0} attack): ROC AUC {m.RocAuc:F4}, recall at 1% FPR {m.RecallAtOnePercentFpr:P1}"));
+        foreach (var t in m.ByType)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {t.Label,-18} {t.Rows,8:N0} rows {t.Episodes,3} episodes  ROC AUC {t.RocAuc:F4}  recall at 1% FPR {t.RecallAtOnePercentFpr:P1}"));
+        }
+
+        foreach (string e in m.Examples)
+        {
+            Console.WriteLine("  e.g. " + e);
+        }
     }
 
     private static int RunTrain(string data, string output, int folds, string[]? trainers, int maxRows)
