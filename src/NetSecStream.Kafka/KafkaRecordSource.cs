@@ -20,7 +20,7 @@ namespace NetSecStream.Kafka;
 /// and closes, so the group rebalances at once. <see cref="RawRecord.Origin"/> is <c>topic/partition</c> and
 /// <see cref="RawRecord.Position"/> the offset.
 /// </summary>
-public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposable
+public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocableOriginSource, IDisposable
 {
     public const string ComponentId = "kafka";
 
@@ -58,6 +58,9 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
     }
 
     public string Id => ComponentId;
+
+    /// <inheritdoc />
+    public event Action<IReadOnlyCollection<string>>? OriginsRevoked;
 
     public ComponentKind Kind => ComponentKind.Source;
 
@@ -411,6 +414,8 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IDisposab
             _lag.TryRemove(partition, out _);
             _handedNext.Remove(OriginOf(partition));
         }
+
+        OriginsRevoked?.Invoke([.. revoked.Select(OriginOf)]);
 
         if (_logger.IsEnabled(LogLevel.Information))
         {

@@ -77,6 +77,15 @@ public sealed partial class FlowPipeline
                 started.Add(component);
             }
 
+            // Detectors with per-origin state forget a revoked partition's state; its new owner builds its own.
+            if (_components.Source is IRevocableOriginSource revocable)
+            {
+                foreach (var owner in _components.Detectors.OfType<IOriginStateOwner>())
+                {
+                    revocable.OriginsRevoked += owner.DropOrigins;
+                }
+            }
+
             system = ActorSystem.Create("netsec", ActorConfig);
             using var materializer = system.Materializer();
             using var readCts = CancellationTokenSource.CreateLinkedTokenSource(stopToken);
@@ -99,6 +108,14 @@ public sealed partial class FlowPipeline
         finally
         {
             IsRunning = false;
+            if (_components.Source is IRevocableOriginSource revocable)
+            {
+                foreach (var owner in _components.Detectors.OfType<IOriginStateOwner>())
+                {
+                    revocable.OriginsRevoked -= owner.DropOrigins;
+                }
+            }
+
             started.Reverse();
             foreach (var component in started)
             {
@@ -192,6 +209,7 @@ public sealed partial class FlowPipeline
 
             if (result.Event is { } flow)
             {
+                flow.Origin = record.Origin;
                 events.Add(flow);
                 continue;
             }

@@ -218,6 +218,36 @@ public sealed class WorkloadBaseline
         return new BaselineScore(score, profile.Key, parts);
     }
 
+    /// <summary>
+    /// The score of <see cref="Score"/> alone, without the explanation and without allocating: what batched scoring
+    /// runs for every row (explanations are worked out only for the rows that cross a threshold).
+    /// </summary>
+    public double ScoreOnly(ReadOnlySpan<float> values, string workloadKey, string? destinationKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(workloadKey);
+        if (values.Length != Features.Length)
+        {
+            throw new ArgumentException($"{values.Length} values for {Features.Length} features (schema version {SchemaVersion})", nameof(values));
+        }
+
+        Weights ??= [.. FeatureSchema.Features.Select(d => d.Group is FeatureSchema.SourceGroup or FeatureSchema.WorkloadGroup ? Options.WindowWeight : 1.0)];
+        var profile = ProfileFor(workloadKey);
+        double floor = Math.Max(Options.MinTailProbability, 1.0 / (profile.Rows + 1));
+        Span<double> surprise = Features.Length <= 256 ? stackalloc double[Features.Length] : new double[Features.Length];
+        for (int f = 0; f < Features.Length; f++)
+        {
+            surprise[f] = Used[f] ? Weights[f] * Surprise(profile, f, values[f], floor, out _) : 0;
+        }
+
+        double score = Aggregate(surprise);
+        if (destinationKey is not null && KnownDestinations.TryGetValue(workloadKey, out string[]? known) && Array.BinarySearch(known, destinationKey, StringComparer.Ordinal) < 0)
+        {
+            score += -Math.Log10(Math.Max(Options.MinTailProbability, UnseenDestinationRate.GetValueOrDefault(workloadKey, 1.0)));
+        }
+
+        return score;
+    }
+
     public void Save(string directory)
     {
         Directory.CreateDirectory(directory);

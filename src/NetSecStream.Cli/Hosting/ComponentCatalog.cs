@@ -9,6 +9,7 @@ using NetSecStream.Core.Configuration;
 using NetSecStream.Core.Ecs;
 using NetSecStream.Core.Wire;
 using NetSecStream.Kafka;
+using NetSecStream.Behaviour.Detection;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
@@ -36,6 +37,8 @@ public static class ComponentCatalog
         ComponentDescriptor.WithoutOptions(CommunityIdEnricher.ComponentId, ComponentKind.Enricher, _ => new CommunityIdEnricher()),
         ComponentDescriptor.For<IntelOptions>(IntelDetector.ComponentId, ComponentKind.Detector, IntelOptions.Section, new IntelOptionsValidator(),
             (options, services) => new IntelDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<IntelDetector>())),
+        ComponentDescriptor.For<BehaviourOptions>(BehaviourDetector.ComponentId, ComponentKind.Detector, BehaviourOptions.Section, new BehaviourOptionsValidator(),
+            (options, services) => new BehaviourDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<BehaviourDetector>())),
         ComponentDescriptor.For<SignatureOptions>("signatures", ComponentKind.Detector, "Detectors:Signatures", new SignatureOptionsValidator(),
             (options, services) => new SignatureDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<SignatureDetector>())),
         ComponentDescriptor.For<FileSinkOptions>(FileSink.ComponentId, ComponentKind.Sink, FileSinkOptions.SectionName, new FileSinkOptionsValidator(),

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using NetSecStream.Behaviour.Detection;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
@@ -46,6 +47,12 @@ public static class PipelineAssembler
         if (intelOptions.Enabled)
         {
             detectors.Add((IDetector)Create(ComponentCatalog.Get(IntelDetector.ComponentId), intelOptions, services));
+        }
+
+        var behaviour = (BehaviourOptions)settings.ComponentOptions(ComponentCatalog.Get(BehaviourDetector.ComponentId));
+        if (behaviour.Enabled)
+        {
+            detectors.Add((IDetector)Create(ComponentCatalog.Get(BehaviourDetector.ComponentId), behaviour, services));
         }
 
         var signatures = (SignatureOptions)settings.ComponentOptions(ComponentCatalog.Get("signatures"));

@@ -82,6 +82,23 @@ public interface IDetector : INetSecComponent
     void Detect(IReadOnlyList<FlowEvent> batch, ICollection<Alert> alerts);
 }
 
+/// <summary>
+/// A source whose records come from origins that can be taken away while it runs (Kafka partitions revoked in a
+/// rebalance); it says which, so stages holding per-origin state can drop it (the new owner builds its own).
+/// </summary>
+public interface IRevocableOriginSource
+{
+    /// <summary>Raised with the revoked origins (as in <see cref="RawRecord.Origin"/>), on the source's own thread.</summary>
+    event Action<IReadOnlyCollection<string>>? OriginsRevoked;
+}
+
+/// <summary>A detector that keeps state per origin and forgets an origin's state when the origin is revoked.</summary>
+public interface IOriginStateOwner
+{
+    /// <summary>May be called from any thread; the state goes before the detector's next batch.</summary>
+    void DropOrigins(IReadOnlyCollection<string> origins);
+}
+
 /// <summary>Receives decided alerts (and optionally flows). Returning means the data is accepted durably.</summary>
 public interface IAlertSink : INetSecComponent
 {

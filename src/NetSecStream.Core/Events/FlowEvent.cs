@@ -81,6 +81,12 @@ public sealed class FlowEvent
 
     /// <summary>Free-text summary from the dataplane (Hubble <c>Summary</c>).</summary>
     public string? Summary { get; init; }
+
+    /// <summary>
+    /// Where the processor read the event from (the record's origin, e.g. <c>netsec.flows/3</c> for a Kafka partition);
+    /// set by the pipeline's decode stage, never serialised. Detectors key per-partition state by it.
+    /// </summary>
+    public string? Origin { get; set; }
 }
 
 /// <summary>One side of a flow, with whatever Kubernetes identity the collector knows.</summary>

@@ -27,6 +27,7 @@ public sealed class NetSecMetrics : IDisposable
     private readonly Counter<long> _componentReloads;
     private readonly Counter<long> _sourceErrors;
     private readonly Counter<long> _stateEvicted;
+    private readonly Counter<long> _behaviourScored;
     private readonly Dictionary<string, Func<long>> _queueDepths = [];
     private readonly Dictionary<string, Func<IEnumerable<(string Topic, int Partition, long Lag)>>> _consumerLags = [];
     private readonly Lock _queueLock = new();
@@ -47,6 +48,7 @@ public sealed class NetSecMetrics : IDisposable
         _deadLetters = _meter.CreateCounter<long>("netsec_dead_letters", "{record}", "Records written to the dead-letter path, by stage.");
         _componentReloads = _meter.CreateCounter<long>("netsec_component_reloads", "{reload}", "Reloads of component data (indicator lists, rules), by component and outcome.");
         _sourceErrors = _meter.CreateCounter<long>("netsec_source_errors", "{error}", "Failures of a source's connection or stream (each one is retried), by component and reason.");
+        _behaviourScored = _meter.CreateCounter<long>("netsec_behaviour_scored", "{event}", "Events scored by a behaviour model, by model, role (live or shadow) and outcome (above or below its threshold).");
         _stateEvicted = _meter.CreateCounter<long>("netsec_state_evicted", "{entry}", "Entries dropped from a bounded detection state table (flowbits, thresholds), by component, table and reason (capacity, expired).");
         _alertLatency = _meter.CreateHistogram<double>(
             "netsec_event_to_alert_latency",
@@ -105,9 +107,13 @@ public sealed class NetSecMetrics : IDisposable
         _sourceErrors.Add(1, new KeyValuePair<string, object?>("component", component), new KeyValuePair<string, object?>("reason", reason));
 
     /// <summary>A bounded state table dropped an entry: <paramref name="reason"/> <c>capacity</c> (full) or <c>expired</c> (event time).</summary>
-    public void StateEvicted(string component, string table, string reason) =>
-        _stateEvicted.Add(1, new KeyValuePair<string, object?>("component", component), new KeyValuePair<string, object?>("table", table),
+    public void StateEvicted(string component, string table, string reason, long count = 1) =>
+        _stateEvicted.Add(count, new KeyValuePair<string, object?>("component", component), new KeyValuePair<string, object?>("table", table),
             new KeyValuePair<string, object?>("reason", reason));
+
+    public void BehaviourScored(string model, string role, bool aboveThreshold, long count) => _behaviourScored.Add(count,
+        new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("role", role),
+        new KeyValuePair<string, object?>("outcome", aboveThreshold ? "above" : "below"));
 
     public void AlertLatency(double seconds) => _alertLatency.Record(seconds);
 

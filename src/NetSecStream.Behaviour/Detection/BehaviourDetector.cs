@@ -1,0 +1,418 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetSecStream.Behaviour.Features;
+using NetSecStream.Behaviour.Scoring;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Events;
+using NetSecStream.Core.Telemetry;
+
+namespace NetSecStream.Behaviour.Detection;
+
+/// <summary>
+/// The behaviour scoring stage (component id <c>behaviour</c>): every event's features are extracted in order with the
+/// streaming extractor (state per origin, so a revoked Kafka partition's state is dropped), the whole batch is scored
+/// by the live workload baseline (in parallel, score only), and only the events at or above their namespace's threshold
+/// are explained and raised. A shadow model scores beside it without alerting. Both models are reloaded when their
+/// files change; a model that fails to load is reported and the one in force stays.
+/// </summary>
+public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, IDisposable
+{
+    public const string ComponentId = "behaviour";
+    private const double FallbackThreshold = 25;
+
+    private readonly BehaviourOptions _options;
+    private readonly NetSecMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly ConcurrentQueue<string> _revoked = new();
+    private readonly Lock _reloadLock = new();
+    private volatile LoadedModel? _live;
+    private volatile LoadedModel? _shadow;
+    private FlowFeatureExtractor? _extractor;
+    private ExtractorEvictions? _reportedEvictions;
+    private Timer? _timer;
+    private FlowFeatures[] _features = [];
+    private double[] _scores = [];
+    private double[] _shadowScores = [];
+    private long _shadowAgree;
+    private long _shadowOnly;
+    private long _liveOnly;
+
+    public BehaviourDetector(BehaviourOptions options, NetSecMetrics metrics, ILogger<BehaviourDetector>? logger = null)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public string Id => ComponentId;
+
+    public ComponentKind Kind => ComponentKind.Detector;
+
+    public string DetectorKind => DetectorKinds.Behaviour;
+
+    /// <summary>The live model in force (null until started, or when disabled).</summary>
+    public LoadedModel? Live => _live;
+
+    /// <summary>The shadow model in force, if one is configured.</summary>
+    public LoadedModel? Shadow => _shadow;
+
+    /// <summary>The origins (Kafka partitions) the feature state holds now.</summary>
+    public IReadOnlyCollection<string> Origins => _extractor?.Owners ?? [];
+
+    /// <summary>Shadow mode's tally so far: events both models flag, only the shadow flags, only the live model flags.</summary>
+    public (long Both, long ShadowOnly, long LiveOnly) ShadowComparison =>
+        (Interlocked.Read(ref _shadowAgree), Interlocked.Read(ref _shadowOnly), Interlocked.Read(ref _liveOnly));
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.Enabled)
+        {
+            return Task.CompletedTask;
+        }
+
+        // A model that cannot be loaded at start is a configuration error: the detector would otherwise run blind.
+        _live = LoadedModel.Load(_options.ModelPath, _options.Threshold);
+        _shadow = _options.ShadowModelPath is { } shadow ? LoadedModel.Load(shadow, _options.Threshold) : null;
+        var extractorOptions = _options.ExtractorOptions();
+        extractorOptions.KnownDestinations = _live.Model.KnownDestinationSets();
+        _extractor = new FlowFeatureExtractor(extractorOptions);
+        LogModelLoaded(_logger, "live", _live.Name, _live.Version, _live.DefaultThreshold);
+        if (_shadow is not null)
+        {
+            LogModelLoaded(_logger, "shadow", _shadow.Name, _shadow.Version, _shadow.DefaultThreshold);
+        }
+
+        _timer = new Timer(_ => ReloadChanged(), null, _options.ReloadInterval, _options.ReloadInterval);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        _timer = null;
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _timer?.Dispose();
+
+    /// <inheritdoc />
+    public void DropOrigins(IReadOnlyCollection<string> origins)
+    {
+        ArgumentNullException.ThrowIfNull(origins);
+        foreach (string origin in origins)
+        {
+            _revoked.Enqueue(origin);
+        }
+    }
+
+    public void Detect(IReadOnlyList<FlowEvent> batch, ICollection<Alert> alerts)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(alerts);
+        var live = _live;
+        var extractor = _extractor;
+        if (live is null || extractor is null || batch.Count == 0)
+        {
+            return;
+        }
+
+        while (_revoked.TryDequeue(out string? origin))
+        {
+            extractor.DropOwner(origin);
+        }
+
+        int n = batch.Count;
+        if (_features.Length < n)
+        {
+            _features = new FlowFeatures[n];
+            _scores = new double[n];
+            _shadowScores = new double[n];
+        }
+
+        // Features in event order on this thread (the state is sequential); scores are independent of each other.
+        for (int i = 0; i < n; i++)
+        {
+            var flow = batch[i];
+            _features[i] = extractor.Extract(flow, flow.Origin ?? "");
+        }
+
+        ScoreAll(live.Model, _features, _scores, n);
+        var shadow = _shadow;
+        if (shadow is not null)
+        {
+            ScoreAll(shadow.Model, _features, _shadowScores, n);
+        }
+
+        int above = 0, shadowAbove = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var features = _features[i];
+            bool liveHit = _scores[i] >= ThresholdFor(live, features.WorkloadKey, batch[i]);
+            if (liveHit)
+            {
+                above++;
+                alerts.Add(CreateAlert(live, batch[i], features, _scores[i], ThresholdFor(live, features.WorkloadKey, batch[i])));
+            }
+
+            if (shadow is not null)
+            {
+                bool shadowHit = _shadowScores[i] >= ThresholdFor(shadow, features.WorkloadKey, batch[i]);
+                if (shadowHit)
+                {
+                    shadowAbove++;
+                    if (!liveHit && _logger.IsEnabled(LogLevel.Debug))
+                    {
+                        LogShadowOnly(_logger, shadow.Name, features.WorkloadKey, features.DestinationKey, _shadowScores[i]);
+                    }
+                }
+
+                if (shadowHit && liveHit)
+                {
+                    Interlocked.Increment(ref _shadowAgree);
+                }
+                else if (shadowHit)
+                {
+                    Interlocked.Increment(ref _shadowOnly);
+                }
+                else if (liveHit)
+                {
+                    Interlocked.Increment(ref _liveOnly);
+                }
+            }
+        }
+
+        Array.Clear(_features, 0, n);
+        _metrics.BehaviourScored(live.Name, "live", aboveThreshold: true, above);
+        _metrics.BehaviourScored(live.Name, "live", aboveThreshold: false, n - above);
+        if (shadow is not null)
+        {
+            _metrics.BehaviourScored(shadow.Name, "shadow", aboveThreshold: true, shadowAbove);
+            _metrics.BehaviourScored(shadow.Name, "shadow", aboveThreshold: false, n - shadowAbove);
+        }
+
+        ReportEvictions(extractor);
+    }
+
+    /// <summary>The threshold for the workload's namespace, else the configured or the model's own.</summary>
+    public double ThresholdFor(LoadedModel model, string workloadKey, FlowEvent flow)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(flow);
+        if (_options.NamespaceThresholds.Count > 0)
+        {
+            int slash = workloadKey.IndexOf('/', StringComparison.Ordinal);
+            string? ns = slash > 0 ? workloadKey[..slash] : (flow.IsReply == true ? flow.Destination : flow.Source).Namespace;
+            if (ns is not null && _options.NamespaceThresholds.TryGetValue(ns, out double threshold))
+            {
+                return threshold;
+            }
+        }
+
+        return model.DefaultThreshold;
+    }
+
+    /// <summary>Checks both model folders now and takes a model whose files changed (the timer calls this).</summary>
+    public void ReloadChanged()
+    {
+        lock (_reloadLock)
+        {
+            _live = Reload("live", _live) ?? _live;
+            if (_shadow is not null)
+            {
+                _shadow = Reload("shadow", _shadow) ?? _shadow;
+            }
+        }
+    }
+
+    private LoadedModel? Reload(string role, LoadedModel? current)
+    {
+        if (current is null || current.Stamp == LoadedModel.StampOf(current.Path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var next = LoadedModel.Load(current.Path, _options.Threshold);
+            _metrics.ComponentReloaded(ComponentId, success: true);
+            LogModelLoaded(_logger, role, next.Name, next.Version, next.DefaultThreshold);
+            return next;
+        }
+#pragma warning disable CA1031 // A bad model file must leave the model in force scoring, whatever went wrong.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _metrics.ComponentReloaded(ComponentId, success: false);
+            LogReloadFailed(_logger, role, current.Path, ex.Message);
+            return null;
+        }
+    }
+
+    private void ScoreAll(WorkloadBaseline model, FlowFeatures[] features, double[] scores, int n)
+    {
+        int parallelism = Math.Min(_options.ScoringParallelism, n / 256);
+        if (parallelism <= 1)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                var f = features[i];
+                scores[i] = model.ScoreOnly(f.Values, f.WorkloadKey, f.DestinationKey);
+            }
+
+            return;
+        }
+
+        int chunk = (n + parallelism - 1) / parallelism;
+        Parallel.For(0, parallelism, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, part =>
+        {
+            int end = Math.Min(n, (part + 1) * chunk);
+            for (int i = part * chunk; i < end; i++)
+            {
+                var f = features[i];
+                scores[i] = model.ScoreOnly(f.Values, f.WorkloadKey, f.DestinationKey);
+            }
+        });
+    }
+
+    private Alert CreateAlert(LoadedModel model, FlowEvent flow, FlowFeatures features, double score, double threshold)
+    {
+        var explained = model.Model.Score(features.Values, features.WorkloadKey, features.DestinationKey, _options.ExplainTop);
+        double ratio = score / threshold;
+        int severity = ratio >= 2 ? 2 : 3;
+        var text = new StringBuilder(256);
+        text.Append(CultureInfo.InvariantCulture, $"unusual for workload {features.WorkloadKey} (profile {explained.Profile}) going to {features.DestinationKey}: ");
+        text.Append(CultureInfo.InvariantCulture, $"score {score:F1} >= threshold {threshold:F1} of model {model.Name}; ");
+        for (int i = 0; i < explained.Top.Count; i++)
+        {
+            var c = explained.Top[i];
+            if (i > 0)
+            {
+                text.Append("; ");
+            }
+
+            if (c.Feature == WorkloadBaseline.UnseenDestinationFeature)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"destination never seen for this workload in training (new destinations: {c.TailProbability:P2} of its flows)");
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{c.Feature} = {c.Observed:G4} (typical {c.Typical:G4}, robust z {c.ZScore:F1}, {c.TailProbability:P2} of normal flows as far)");
+            }
+        }
+
+        return new Alert
+        {
+            Id = Guid.CreateVersion7().ToString("N"),
+            Timestamp = flow.Timestamp,
+            Detector = DetectorKinds.Behaviour,
+            RuleId = "behaviour:" + model.Name,
+            RuleName = $"Unusual traffic for workload {features.WorkloadKey}",
+            RuleCategory = "anomaly",
+            Ruleset = model.Name,
+            RuleVersion = model.Version,
+            Severity = severity,
+            RiskScore = Math.Round(Math.Min(99, 50 + (49 * Math.Min(1, ratio - 1))), 1),
+            Explanation = text.ToString(),
+            DedupeKey = $"behaviour|{model.Name}|{features.WorkloadKey}|{features.DestinationKey}",
+            Flow = flow,
+        };
+    }
+
+    private void ReportEvictions(FlowFeatureExtractor extractor)
+    {
+        var now = extractor.Evictions;
+        var before = _reportedEvictions;
+        if (before is not null && now.Total == before.Total)
+        {
+            return;
+        }
+
+        Report("connections", now.Connections - (before?.Connections ?? 0));
+        Report("sources", now.Sources - (before?.Sources ?? 0));
+        Report("workloads", now.Workloads - (before?.Workloads ?? 0));
+        Report("pairs", now.Pairs - (before?.Pairs ?? 0));
+        Report("window_entries", now.WindowEntries - (before?.WindowEntries ?? 0));
+        Report("dns_entries", now.DnsEntries - (before?.DnsEntries ?? 0));
+        Report("destination_history", now.HistoryEntries - (before?.HistoryEntries ?? 0));
+        _reportedEvictions = now;
+
+        void Report(string table, long count)
+        {
+            if (count > 0)
+            {
+                _metrics.StateEvicted(ComponentId, table, "capacity", count);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "behaviour: {Role} model {Model} version {Version} in force (default threshold {Threshold})")]
+    private static partial void LogModelLoaded(ILogger logger, string role, string model, string version, double threshold);
+
+    [LoggerMessage(EventId = 601, Level = LogLevel.Error, Message = "behaviour: {Role} model at {Path} changed but failed to load; keeping the model in force: {Reason}")]
+    private static partial void LogReloadFailed(ILogger logger, string role, string path, string reason);
+
+    [LoggerMessage(EventId = 602, Level = LogLevel.Debug, Message = "behaviour: shadow model {Model} would alert on {Workload} -> {Destination} (score {Score:F1}); the live model does not")]
+    private static partial void LogShadowOnly(ILogger logger, string model, string workload, string destination, double score);
+
+    /// <summary>A model as loaded from its folder, with its name, version (content hash) and default threshold.</summary>
+    public sealed record LoadedModel(string Name, string Path, string Version, WorkloadBaseline Model, double DefaultThreshold, (DateTime, long) Stamp)
+    {
+        public static LoadedModel Load(string directory, double? configuredThreshold)
+        {
+            string full = System.IO.Path.GetFullPath(directory);
+            string file = System.IO.Path.Combine(full, WorkloadBaseline.ModelFile);
+            if (!File.Exists(file))
+            {
+                throw new InvalidOperationException($"behaviour: no model at {file} (train one with: netsec train --dataset generator --out {directory})");
+            }
+
+            var stamp = StampOf(full);
+            WorkloadBaseline model;
+            try
+            {
+                model = WorkloadBaseline.Load(full);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidDataException or IOException or NotSupportedException)
+            {
+                throw new InvalidOperationException($"behaviour: {file}: {ex.Message}", ex);
+            }
+
+            string version = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)))[..12];
+            double threshold = configuredThreshold ?? ThresholdFromMetrics(System.IO.Path.Combine(full, "metrics.json")) ?? FallbackThreshold;
+            return new LoadedModel(System.IO.Path.GetFileName(full.TrimEnd(System.IO.Path.DirectorySeparatorChar)), full, version, model, threshold, stamp);
+        }
+
+        public static (DateTime, long) StampOf(string directory)
+        {
+            var info = new FileInfo(System.IO.Path.Combine(directory, WorkloadBaseline.ModelFile));
+            return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
+        }
+
+        private static double? ThresholdFromMetrics(string path)
+        {
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+                return document.RootElement.TryGetProperty("evaluation", out var evaluation)
+                    && evaluation.TryGetProperty("threshold_at_1pct_fpr", out var threshold)
+                    && threshold.TryGetDouble(out double value) && value > 0
+                    ? value
+                    : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+    }
+}
