@@ -31,8 +31,8 @@ public static class BenchCommand
         var keep = new Option<string?>("--keep-output") { Description = "Keep the alert files in this directory instead of a deleted temporary one." };
         var transport = new Option<string>("--transport") { Description = "in-process (default): decode-only baseline; kafka: through librdkafka's mock cluster, raw-consume baseline.", DefaultValueFactory = _ => "in-process" };
         transport.AcceptOnlyFromAmong("in-process", "kafka");
-        var collector = new Option<string?>("--collector") { Description = "Measure a component instead of the pipeline: prefilter (the signature engine's multi-pattern matchers over ET Open's contents, MB/s each beside a naive scan; --events patterns), netflow (records/s decoded from the NetFlow/IPFIX captures in the test data; --events records) or pcap (packets/s through flow assembly and L7 extraction of --pcap, beside tshark)." };
-        collector.AcceptOnlyFromAmong("netflow", "pcap", "prefilter", "signatures");
+        var collector = new Option<string?>("--collector") { Description = "Measure a component instead of the pipeline: prefilter (the signature engine's multi-pattern matchers over ET Open's contents, MB/s each beside a naive scan; --events patterns), netflow (records/s decoded from the NetFlow/IPFIX captures in the test data; --events records) or pcap (packets/s through flow assembly and L7 extraction of --pcap, beside tshark), signatures (the signature engine with ET Open, beside the naive engine), behaviour (the behaviour scoring stage with Detectors:Behaviour:ModelPath, beside one-at-a-time scoring)." };
+        collector.AcceptOnlyFromAmong("netflow", "pcap", "prefilter", "signatures", "behaviour");
         var rules = new Option<string[]>("--rules") { Description = "Rule files or directories for --collector signatures (default: ET Open under NETSEC_TESTDATA or ../shared/data)." };
         var pcap = new Option<string?>("--pcap") { Description = "Capture file for --collector pcap." };
         var repeat = new Option<int>("--repeat") { Description = "Passes over the capture for --collector pcap.", DefaultValueFactory = _ => 20 };
@@ -41,7 +41,9 @@ public static class BenchCommand
             events, seed, scenario, json, keep, transport, collector, pcap, repeat, rules,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => parse.GetValue(collector) == "signatures"
+        command.SetAction((parse, token) => parse.GetValue(collector) == "behaviour"
+            ? Task.FromResult(RunBehaviour(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json)))
+            : parse.GetValue(collector) == "signatures"
             ? Task.FromResult(RunSignatures(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(rules) ?? [], parse.GetValue(json)))
             : parse.GetValue(collector) is { } which
             ? Task.FromResult(RunCollector(which, parse.GetValue(events), parse.GetValue(pcap), parse.GetValue(repeat), parse.GetValue(json)))
@@ -114,6 +116,64 @@ public static class BenchCommand
         else
         {
             Console.WriteLine(run.ToString());
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--collector behaviour</c>: the behaviour scoring stage with the configured model (<c>Detectors:Behaviour:ModelPath</c>,
+    /// default models/workload-baseline) over the generator's flows, beside one-at-a-time scoring in the same run.
+    /// </summary>
+    private static int RunBehaviour(ParseResult parse, long count, int seed, string scenario, bool asJson)
+    {
+        if (count is < 1 or > 5_000_000)
+        {
+            Console.Error.WriteLine("netsec bench: --events must be between 1 and 5000000 with --collector behaviour");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        var settings = NetSecCli.LoadSettings(parse);
+        if (settings is null)
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        var options = (Behaviour.Detection.BehaviourOptions)settings.ComponentOptions(ComponentCatalog.Get(Behaviour.Detection.BehaviourDetector.ComponentId));
+        if (!Directory.Exists(options.ModelPath))
+        {
+            Console.Error.WriteLine($"netsec bench: no behaviour model at {options.ModelPath} (set Detectors:Behaviour:ModelPath, or train one: netsec train --dataset generator --out {options.ModelPath})");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        Console.Error.WriteLine($"[bench] behaviour: generating {count:N0} flows (scenario {scenario}, seed {seed}) ...");
+        using var loggerFactory = NetSecCli.CreateLoggerFactory(settings, LogLevel.Warning);
+        using var metrics = new NetSecMetrics();
+        var decoder = (IFlowDecoder)PipelineAssembler.Create(settings, HubbleFlowDecoder.ComponentId, PipelineAssembler.Services(metrics, loggerFactory));
+        var flows = new List<Core.Events.FlowEvent>((int)count);
+        foreach (var generated in new TrafficGenerator().Generate(new GeneratorOptions(scenario, count, seed)))
+        {
+            if (decoder.Decode(generated.Json).Event is { } flow)
+            {
+                flows.Add(flow);
+            }
+        }
+
+        var run = Behaviour.Detection.BehaviourBench.Run(flows, options.ModelPath, settings.Pipeline.BatchSize, options.ScoringParallelism, m => Console.Error.WriteLine("[bench] " + m));
+        var result = new BenchResult(run.Events, Math.Round(run.BatchedPerSecond, 0), Math.Round(run.OneAtATimePerSecond, 0), null, null,
+            Math.Round(PeakRssMegabytes(), 1), 0, run.BatchedAlerts,
+            Math.Round(run.BatchedSeconds, 3),
+            string.Create(CultureInfo.InvariantCulture,
+                $"events/s through the behaviour scoring stage (model {run.Model}, threshold {run.Threshold:F2}; streaming features in order, batches of {run.BatchSize} scored score-only on {run.Parallelism} threads, explanations for the {run.BatchedAlerts:N0} alerts only); baseline: one event at a time (features, then the model's full Score with its explanation) over the same events in the same run, which found {run.OneAtATimeAlerts:N0} events at or above the threshold ({(run.BatchedAlerts == run.OneAtATimeAlerts ? "the same" : "DIFFERENT")})"),
+            Environment.ProcessorCount, Environment.Version.ToString());
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.BenchResult));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"behaviour: {result.EventsPerSecond:N0} events/s batched, {result.BaselineEventsPerSecond:N0} events/s one at a time; {run.BatchedAlerts:N0} alerts\n{result.Baseline}"));
         }
 
         return 0;
