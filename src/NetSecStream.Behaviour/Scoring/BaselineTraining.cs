@@ -208,6 +208,8 @@ public static class BaselineTraining
             w.WriteString("model", "workload-baseline");
             w.WriteString("feature_schema_version", model.SchemaVersion);
             w.WriteString("aggregation", model.Options.Aggregation);
+            w.WriteNumber("window_weight", model.Options.WindowWeight);
+            w.WriteNumber("unseen_destination_weight", model.Options.UnseenDestinationWeight);
             w.WriteString("training_data", trainingData);
             w.WriteNumber("training_rows", trainingRows);
             w.WriteNumber("workload_profiles", model.Profiles.Count);
@@ -229,7 +231,7 @@ public static class BaselineTraining
         sb.AppendLine("# Workload baseline (unsupervised)").AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Data**: trained on normal traffic only: {trainingData}, {trainingRows:N0} feature rows (one per flow event). Two passes: the first learns each workload's destinations, the second extracts features with that history and fits the profiles.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Features**: feature schema version {model.SchemaVersion} (`docs/specs/features.md`), {model.Features.Length} features, of which {model.Used.Count(u => u)} are scored (left out: {string.Join(", ", model.Features.Where((_, i) => !model.Used[i]))}).");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model**: per workload ({model.Profiles.Count(p => !p.Key.StartsWith('@'))} workloads with at least {model.Options.MinRowsPerProfile} normal rows; address-keyed originators fall back to `@external`/`@internal`, the rest to `@global`): each feature's median and the quantiles of |x − median|. Score = {model.Options.Aggregation} over features of −log10(share of normal rows at least as far from the median), floored at {model.Options.MinTailProbability:G2}, plus a small bonus past the largest deviation seen. The explanation lists the top features with observed value, typical value (median), robust z-score and tail probability.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model**: per workload ({model.Profiles.Count(p => !p.Key.StartsWith('@'))} workloads with at least {model.Options.MinRowsPerProfile} normal rows; address-keyed originators fall back to `@external`/`@internal`, the rest to `@global`): each feature's median and the quantiles of |x − median|. Score = {model.Options.Aggregation} over features of −log10(share of normal rows at least as far from the median), floored at {model.Options.MinTailProbability:G2}, plus a small bonus past the largest deviation seen; the source and workload window features weigh {model.Options.WindowWeight:G3} (in full for address-keyed originators), and a destination outside the workload's trained history adds {model.Options.UnseenDestinationWeight:G3} × −log10(the workload's Good-Turing chance of a new destination). Weights chosen on attack-heavy seed 2; the figures below are from another seed. The explanation lists the top features with observed value, typical value (median), robust z-score and tail probability.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Evaluation**: {evaluationData}: {m.Rows:N0} rows ({m.NormalRows:N0} normal, {m.AttackRows:N0} attack), every flow event scored on its own (not per episode).");
         sb.AppendLine().AppendLine("| attack type | rows | episodes | ROC AUC | recall at 1% FPR |").AppendLine("|---|---|---|---|---|");
         foreach (var t in m.ByType)
