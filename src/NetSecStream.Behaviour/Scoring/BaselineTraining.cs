@@ -19,7 +19,6 @@ public sealed record BaselineMetrics(
 /// <summary>Trains a <see cref="WorkloadBaseline"/> from flows or feature rows and evaluates it on labelled flows.</summary>
 public static class BaselineTraining
 {
-    internal static TextWriter? DebugDump = Environment.GetEnvironmentVariable("NETSEC_DEBUG_SCORES") is { } p ? new StreamWriter(p) { AutoFlush = true } : null;
 
     /// <summary>
     /// Two passes over normal flows: the first learns each workload's destinations, the second extracts features with
@@ -79,8 +78,11 @@ public static class BaselineTraining
     private static Dictionary<string, IReadOnlyDictionary<string, long>> Readonly(Dictionary<string, Dictionary<string, long>> counts) =>
         counts.ToDictionary(k => k.Key, k => (IReadOnlyDictionary<string, long>)k.Value, StringComparer.Ordinal);
 
-    /// <summary>Scores labelled flows; rows labelled <c>unknown</c> are scored but left out of the figures.</summary>
-    public static BaselineMetrics Evaluate(WorkloadBaseline model, IEnumerable<LabelledFlow> flows, FlowFeatureExtractorOptions? extractor = null, int examples = 3)
+    /// <summary>
+    /// Scores labelled flows; rows labelled <c>unknown</c> are left out of the figures. With <paramref name="examples"/>,
+    /// the explanation of the highest-scoring row of each label (normal included: the worst false positive) is kept.
+    /// </summary>
+    public static BaselineMetrics Evaluate(WorkloadBaseline model, IEnumerable<LabelledFlow> flows, FlowFeatureExtractorOptions? extractor = null, bool examples = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(flows);
@@ -96,15 +98,14 @@ public static class BaselineTraining
 
             var s = model.Score(row.Values, row.WorkloadKey, row.DestinationKey, top: 0);
             scored.Add((row.Label, row.Episode, s.Score));
-            DebugDump?.WriteLine(Explain(row, model.Score(row.Values, row.WorkloadKey, row.DestinationKey, top: 4)));
-            if (examples > 0 && (!best.TryGetValue(row.Label, out var b) || s.Score > b.Score))
+            if (examples && (!best.TryGetValue(row.Label, out var b) || s.Score > b.Score))
             {
                 // The highest-scoring row of each attack type, and of normal traffic: the worst false positive.
                 best[row.Label] = (s.Score, Explain(row, model.Score(row.Values, row.WorkloadKey, row.DestinationKey, top: 3)));
             }
         }
 
-        return Metrics(scored, x.Evictions, [.. best.OrderBy(b => b.Key, StringComparer.Ordinal).Take(examples * 8).Select(b => b.Value.Text)]);
+        return Metrics(scored, x.Evictions, [.. best.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => b.Value.Text)]);
     }
 
     /// <summary>One line: who, the score and the features that drove it.</summary>
@@ -241,7 +242,7 @@ public static class BaselineTraining
 
         sb.AppendLine(CultureInfo.InvariantCulture, $"| **all** | {m.AttackRows:N0} | {m.ByType.Sum(t => t.Episodes)} | **{m.RocAuc:F4}** | {m.RecallAtOnePercentFpr:P1} |");
         sb.AppendLine().AppendLine("- **Metrics file**: `metrics.json` (the same evaluation, plus the extractor's eviction counts and example explanations).");
-        sb.AppendLine("- **Limits**: trained and evaluated on the synthetic generator (`netsec generate`), whose Hubble flows carry no byte counters, so the byte features are 0 here and untested against real traffic. Scores rank events, they are not probabilities; the 1% FPR threshold is the evaluation's, set on its normal rows. A workload whose normal behaviour changes (new dependency, deploy) scores high until retrained. Workload and destination identities are names (namespace/workload, or addresses for outside peers), so a renamed workload falls back to the global profile. Attacks that look like the workload's normal traffic (same destination, same rate) are not found by a baseline: that is what the signature and policy detectors are for.");
+        sb.AppendLine("- **Limits**: trained and evaluated on the synthetic generator (`netsec generate`), whose Hubble flows carry no byte counters, so the byte features are 0 here and untested against real traffic. Scores rank events, they are not probabilities; the 1% FPR threshold is the evaluation's, set on its normal rows. A workload whose normal behaviour changes (new dependency, deploy) scores high until retrained; the generator's normal traffic never takes up a new destination, which flatters the unseen-destination term (weighted 3) here: expect more false positives from it on a real cluster. Workload and destination identities are names (namespace/workload, or addresses for outside peers), so a renamed workload falls back to the global profile. Attacks that look like the workload's normal traffic (same destination, same rate) are not found by a baseline: that is what the signature and policy detectors are for.");
         return sb.ToString();
     }
 
