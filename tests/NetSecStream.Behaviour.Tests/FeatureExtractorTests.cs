@@ -22,7 +22,7 @@ public sealed class FeatureSchemaTests
         Assert.All(FeatureSchema.Features, f => Assert.False(string.IsNullOrWhiteSpace(f.Group) || string.IsNullOrWhiteSpace(f.Description)));
         Assert.All(names, n => Assert.Equal(n, names[FeatureSchema.IndexOf(n)]));
         Assert.Equal(-1, FeatureSchema.IndexOf("no.such"));
-        Assert.Equal(FeatureSchema.Count - 1, FeatureSchema.Index.PairMeanSeconds);
+        Assert.Equal(FeatureSchema.Count - 1, FeatureSchema.Index.PairErrorRate);
     }
 
     [Fact]
@@ -128,6 +128,7 @@ public sealed class FeatureExtractorTests
         var rst = x.Extract(Tcp(0.1, Server, Client, TcpFlags.Rst | TcpFlags.Ack, reply: true, communityId: "e1"));
         Assert.Equal((1f, 1f), (rst.Get("flow.tcp_rst"), rst.Get("flow.error")));
         Assert.Equal(0.5f, rst.Get("src.error_rate"));
+        Assert.Equal(0.5f, rst.Get("pair.error_rate"), 2); // one error in two events, 0.1 s apart: hardly decayed
         var dropped = x.Extract(Tcp(1, Pod("10.0.1.5", 41010), Pod("10.0.4.4", 5432, "postgres", "data"), communityId: "e2", verdict: DataplaneVerdict.Dropped));
         Assert.Equal((1f, 1f), (dropped.Get("flow.dropped"), dropped.Get("flow.error")));
     }

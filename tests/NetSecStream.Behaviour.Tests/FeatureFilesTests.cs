@@ -58,7 +58,7 @@ public sealed class FeatureFilesTests
         Assert.Contains("4 columns", errors[0].Reason, StringComparison.Ordinal);
         Assert.Contains("quotes", errors[1].Reason, StringComparison.Ordinal);
         Assert.Contains("schema_version '2'", errors[2].Reason, StringComparison.Ordinal);
-        Assert.Equal("f.csv:6: column 48 (pair.interarrival_mean_s): 'x' is not a number", errors[3].ToString());
+        Assert.Equal("f.csv:6: column 49 (pair.error_rate): 'x' is not a number", errors[3].ToString());
         Assert.Throws<InvalidDataException>(() => FeatureFiles.ReadCsv(new StringReader("a,b\n"), "f.csv", errors.Add).ToList());
     }
 

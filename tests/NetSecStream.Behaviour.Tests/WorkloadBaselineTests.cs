@@ -9,17 +9,17 @@ public sealed class WorkloadBaselineTests
     [Fact]
     public void A_small_baseline_trained_on_normal_traffic_ranks_unseen_attacks_above_normal_flows_and_explains_why()
     {
-        // Measured with these sizes: overall ROC AUC 0.957-0.971 over evaluation seeds 2, 3 and 5.
+        // Measured with these sizes: overall ROC AUC 0.970-0.985 over evaluation seeds 2, 3 and 5; port-scan recall at 1% FPR 0.62-1.0.
         var (model, rows) = BaselineTraining.Train(() => Flows.Generated("quiet", 20_000, 1));
         Assert.Equal(20_000, rows);
         Assert.NotEmpty(model.Profiles);
         Assert.Contains("shop/frontend", model.KnownDestinations.Keys);
 
         var metrics = BaselineTraining.Evaluate(model, Flows.Generated("attack-heavy", 10_000, 3));
-        Assert.InRange(metrics.RocAuc, 0.93, 1.0);
+        Assert.InRange(metrics.RocAuc, 0.95, 1.0);
         Assert.Equal(TrafficLabels.Attacks.Order(StringComparer.Ordinal), metrics.ByType.Select(t => t.Label));
         Assert.All(metrics.ByType, t => Assert.InRange(t.RocAuc, 0.75, 1.0));
-        Assert.InRange(metrics.ByType.Single(t => t.Label == TrafficLabels.PortScan).RecallAtOnePercentFpr, 0.4, 1.0); // measured 0.58
+        Assert.InRange(metrics.ByType.Single(t => t.Label == TrafficLabels.PortScan).RecallAtOnePercentFpr, 0.4, 1.0);
         Assert.Equal(metrics.NormalRows + metrics.AttackRows, metrics.Rows);
 
         // The explanation names the features that drove a score, with the workload's typical value.

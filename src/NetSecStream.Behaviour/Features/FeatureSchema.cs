@@ -70,6 +70,7 @@ public static class FeatureSchema
         new("pair.interarrival_cv", PairGroup, "Coefficient of variation (stddev / mean) of the gaps between the pair's recent connection starts; 1 until 3 starts are known."),
         new("pair.interarrival_count", PairGroup, "How many gaps the coefficient of variation is based on (bounded)."),
         new("pair.interarrival_mean_s", PairGroup, "Mean gap in seconds between the pair's recent connection starts (0 until 2 starts are known)."),
+        new("pair.error_rate", PairGroup, "Error events / (connections + L7 transactions + error events) of the pair, each count decayed with a half-life of one window."),
     ];
 
     /// <summary>Number of features: the length of every vector.</summary>
@@ -123,5 +124,6 @@ public static class FeatureSchema
         public static readonly int PairCv = IndexOf("pair.interarrival_cv");
         public static readonly int PairCount = IndexOf("pair.interarrival_count");
         public static readonly int PairMeanSeconds = IndexOf("pair.interarrival_mean_s");
+        public static readonly int PairErrorRate = IndexOf("pair.error_rate");
     }
 }

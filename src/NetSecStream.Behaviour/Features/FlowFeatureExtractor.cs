@@ -214,10 +214,13 @@ public sealed class FlowFeatureExtractor
             pair = state.Pairs.GetOrAdd(pairKey, () => new PairState());
             pair.AddStart(now, _options.MaxPairGaps);
         }
-        else
+        else if (!state.Pairs.TryGet(pairKey, out pair) && (error || transaction))
         {
-            state.Pairs.TryGet(pairKey, out pair);
+            // A connection older than the pair's state (evicted, or begun before this owner's partition was assigned).
+            pair = state.Pairs.GetOrAdd(pairKey, () => new PairState());
         }
+
+        pair?.AddActivity(now, fresh, transaction, error, _windowTicks);
 
         if (error || transaction)
         {
@@ -242,6 +245,7 @@ public sealed class FlowFeatureExtractor
             FeatureSchema.Index.WorkloadErrorRate, FeatureSchema.Index.WorkloadNewDestinationFraction, FeatureSchema.Index.WorkloadDnsLengthMax,
             FeatureSchema.Index.WorkloadDnsEntropyMax);
         (v[FeatureSchema.Index.PairCv], v[FeatureSchema.Index.PairCount], v[FeatureSchema.Index.PairMeanSeconds]) = pair?.Periodicity() ?? (1f, 0f, 0f);
+        v[FeatureSchema.Index.PairErrorRate] = pair?.ErrorRate ?? 0f;
         return new FlowFeatures(v, conn.SourceKey, conn.WorkloadKey, conn.DestinationKey);
     }
 
@@ -589,11 +593,29 @@ public sealed class FlowFeatureExtractor
         }
     }
 
-    /// <summary>The recent connection starts of one source → destination pair.</summary>
+    /// <summary>The recent connection starts of one source → destination pair, and its decayed error rate.</summary>
     private sealed class PairState
     {
         private readonly Queue<double> _gaps = new();
         private long _lastStart = long.MinValue;
+        private long _lastActivity;
+        private double _activity, _errors;
+
+        /// <summary>Errors / activity, each decayed with a half-life of one window: constant memory per pair.</summary>
+        public float ErrorRate => _activity <= 0 ? 0f : (float)Math.Min(1.0, _errors / _activity);
+
+        public void AddActivity(long ticks, bool connection, bool transaction, bool error, long halfLifeTicks)
+        {
+            if (!(connection || transaction || error))
+            {
+                return;
+            }
+
+            double decay = _lastActivity == 0 ? 0 : Math.Pow(0.5, Math.Max(0, ticks - _lastActivity) / (double)halfLifeTicks);
+            _activity = (_activity * decay) + 1;
+            _errors = (_errors * decay) + (error ? 1 : 0);
+            _lastActivity = Math.Max(_lastActivity, ticks);
+        }
 
         public void AddStart(long ticks, int cap)
         {

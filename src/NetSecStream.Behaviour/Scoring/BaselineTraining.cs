@@ -19,7 +19,6 @@ public sealed record BaselineMetrics(
 /// <summary>Trains a <see cref="WorkloadBaseline"/> from flows or feature rows and evaluates it on labelled flows.</summary>
 public static class BaselineTraining
 {
-    internal static TextWriter? DebugDump = Environment.GetEnvironmentVariable("NETSEC_DEBUG_SCORES") is { } p ? new StreamWriter(p) { AutoFlush = true } : null;
 
     /// <summary>
     /// Two passes over normal flows: the first learns each workload's destinations, the second extracts features with
@@ -79,8 +78,11 @@ public static class BaselineTraining
     private static Dictionary<string, IReadOnlyDictionary<string, long>> Readonly(Dictionary<string, Dictionary<string, long>> counts) =>
         counts.ToDictionary(k => k.Key, k => (IReadOnlyDictionary<string, long>)k.Value, StringComparer.Ordinal);
 
-    /// <summary>Scores labelled flows; rows labelled <c>unknown</c> are scored but left out of the figures.</summary>
-    public static BaselineMetrics Evaluate(WorkloadBaseline model, IEnumerable<LabelledFlow> flows, FlowFeatureExtractorOptions? extractor = null, int examples = 3)
+    /// <summary>
+    /// Scores labelled flows; rows labelled <c>unknown</c> are left out of the figures. With <paramref name="examples"/>,
+    /// the explanation of the highest-scoring row of each label (normal included: the worst false positive) is kept.
+    /// </summary>
+    public static BaselineMetrics Evaluate(WorkloadBaseline model, IEnumerable<LabelledFlow> flows, FlowFeatureExtractorOptions? extractor = null, bool examples = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(flows);
@@ -96,15 +98,14 @@ public static class BaselineTraining
 
             var s = model.Score(row.Values, row.WorkloadKey, row.DestinationKey, top: 0);
             scored.Add((row.Label, row.Episode, s.Score));
-            DebugDump?.WriteLine(Explain(row, model.Score(row.Values, row.WorkloadKey, row.DestinationKey, top: 4)));
-            if (examples > 0 && (!best.TryGetValue(row.Label, out var b) || s.Score > b.Score))
+            if (examples && (!best.TryGetValue(row.Label, out var b) || s.Score > b.Score))
             {
                 // The highest-scoring row of each attack type, and of normal traffic: the worst false positive.
                 best[row.Label] = (s.Score, Explain(row, model.Score(row.Values, row.WorkloadKey, row.DestinationKey, top: 3)));
             }
         }
 
-        return Metrics(scored, x.Evictions, [.. best.OrderBy(b => b.Key, StringComparer.Ordinal).Take(examples * 8).Select(b => b.Value.Text)]);
+        return Metrics(scored, x.Evictions, [.. best.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => b.Value.Text)]);
     }
 
     /// <summary>One line: who, the score and the features that drove it.</summary>
@@ -208,6 +209,8 @@ public static class BaselineTraining
             w.WriteString("model", "workload-baseline");
             w.WriteString("feature_schema_version", model.SchemaVersion);
             w.WriteString("aggregation", model.Options.Aggregation);
+            w.WriteNumber("window_weight", model.Options.WindowWeight);
+            w.WriteNumber("unseen_destination_weight", model.Options.UnseenDestinationWeight);
             w.WriteString("training_data", trainingData);
             w.WriteNumber("training_rows", trainingRows);
             w.WriteNumber("workload_profiles", model.Profiles.Count);
@@ -229,7 +232,7 @@ public static class BaselineTraining
         sb.AppendLine("# Workload baseline (unsupervised)").AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Data**: trained on normal traffic only: {trainingData}, {trainingRows:N0} feature rows (one per flow event). Two passes: the first learns each workload's destinations, the second extracts features with that history and fits the profiles.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Features**: feature schema version {model.SchemaVersion} (`docs/specs/features.md`), {model.Features.Length} features, of which {model.Used.Count(u => u)} are scored (left out: {string.Join(", ", model.Features.Where((_, i) => !model.Used[i]))}).");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model**: per workload ({model.Profiles.Count(p => !p.Key.StartsWith('@'))} workloads with at least {model.Options.MinRowsPerProfile} normal rows; address-keyed originators fall back to `@external`/`@internal`, the rest to `@global`): each feature's median and the quantiles of |x − median|. Score = {model.Options.Aggregation} over features of −log10(share of normal rows at least as far from the median), floored at {model.Options.MinTailProbability:G2}, plus a small bonus past the largest deviation seen. The explanation lists the top features with observed value, typical value (median), robust z-score and tail probability.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model**: per workload ({model.Profiles.Count(p => !p.Key.StartsWith('@'))} workloads with at least {model.Options.MinRowsPerProfile} normal rows; address-keyed originators fall back to `@external`/`@internal`, the rest to `@global`): each feature's median and the quantiles of |x − median|. Score = {model.Options.Aggregation} over features of −log10(share of normal rows at least as far from the median), floored at {model.Options.MinTailProbability:G2}, plus a small bonus past the largest deviation seen; the source and workload window features weigh {model.Options.WindowWeight:G3} (in full for address-keyed originators), and a destination outside the workload's trained history adds {model.Options.UnseenDestinationWeight:G3} × −log10(the workload's Good-Turing chance of a new destination). Weights chosen on attack-heavy seed 2; the figures below are from another seed. The explanation lists the top features with observed value, typical value (median), robust z-score and tail probability.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Evaluation**: {evaluationData}: {m.Rows:N0} rows ({m.NormalRows:N0} normal, {m.AttackRows:N0} attack), every flow event scored on its own (not per episode).");
         sb.AppendLine().AppendLine("| attack type | rows | episodes | ROC AUC | recall at 1% FPR |").AppendLine("|---|---|---|---|---|");
         foreach (var t in m.ByType)
@@ -239,7 +242,7 @@ public static class BaselineTraining
 
         sb.AppendLine(CultureInfo.InvariantCulture, $"| **all** | {m.AttackRows:N0} | {m.ByType.Sum(t => t.Episodes)} | **{m.RocAuc:F4}** | {m.RecallAtOnePercentFpr:P1} |");
         sb.AppendLine().AppendLine("- **Metrics file**: `metrics.json` (the same evaluation, plus the extractor's eviction counts and example explanations).");
-        sb.AppendLine("- **Limits**: trained and evaluated on the synthetic generator (`netsec generate`), whose Hubble flows carry no byte counters, so the byte features are 0 here and untested against real traffic. Scores rank events, they are not probabilities; the 1% FPR threshold is the evaluation's, set on its normal rows. A workload whose normal behaviour changes (new dependency, deploy) scores high until retrained. Workload and destination identities are names (namespace/workload, or addresses for outside peers), so a renamed workload falls back to the global profile. Attacks that look like the workload's normal traffic (same destination, same rate) are not found by a baseline: that is what the signature and policy detectors are for.");
+        sb.AppendLine("- **Limits**: trained and evaluated on the synthetic generator (`netsec generate`), whose Hubble flows carry no byte counters, so the byte features are 0 here and untested against real traffic. Scores rank events, they are not probabilities; the 1% FPR threshold is the evaluation's, set on its normal rows. A workload whose normal behaviour changes (new dependency, deploy) scores high until retrained; the generator's normal traffic never takes up a new destination, which flatters the unseen-destination term (weighted 3) here: expect more false positives from it on a real cluster. Workload and destination identities are names (namespace/workload, or addresses for outside peers), so a renamed workload falls back to the global profile. Attacks that look like the workload's normal traffic (same destination, same rate) are not found by a baseline: that is what the signature and policy detectors are for.");
         return sb.ToString();
     }
 

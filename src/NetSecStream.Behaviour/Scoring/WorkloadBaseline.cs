@@ -24,7 +24,10 @@ public sealed class BaselineOptions
     /// Weight of the source and workload window features against the per-flow and pair features: windows are shared by
     /// every flow of a pod, so without a lower weight an attack makes the pod's normal flows look as unusual as its own.
     /// </summary>
-    public double WindowWeight { get; set; } = 0.5;
+    public double WindowWeight { get; set; } = 0.35;
+
+    /// <summary>Weight of the term for a destination outside the workload's trained history.</summary>
+    public double UnseenDestinationWeight { get; set; } = 3.0;
 
     /// <summary>Smallest tail probability a feature can be given, whatever the profile's size.</summary>
     public double MinTailProbability { get; set; } = 1e-4;
@@ -179,11 +182,14 @@ public sealed class WorkloadBaseline
 
         Weights ??= [.. FeatureSchema.Features.Select(d => d.Group is FeatureSchema.SourceGroup or FeatureSchema.WorkloadGroup ? Options.WindowWeight : 1.0)];
         var profile = ProfileFor(workloadKey);
+
+        // An address-keyed originator's windows are its own (no pod's other flows share them): they weigh in full.
+        double[] weights = IsAddressKey(workloadKey) ? Ones(Features.Length) : Weights;
         double floor = Math.Max(Options.MinTailProbability, 1.0 / (profile.Rows + 1));
         double[] surprise = new double[Features.Length];
         for (int f = 0; f < Features.Length; f++)
         {
-            surprise[f] = Used[f] ? Weights[f] * Surprise(profile, f, values[f], floor, out _) : 0;
+            surprise[f] = Used[f] ? weights[f] * Surprise(profile, f, values[f], floor, out _) : 0;
         }
 
         double score = Aggregate(surprise);
@@ -191,7 +197,7 @@ public sealed class WorkloadBaseline
         if (destinationKey is not null && KnownDestinations.TryGetValue(workloadKey, out string[]? known) && Array.BinarySearch(known, destinationKey, StringComparer.Ordinal) < 0)
         {
             unseenRate = Math.Max(Options.MinTailProbability, UnseenDestinationRate.GetValueOrDefault(workloadKey, 1.0));
-            score += -Math.Log10(unseenRate);
+            score += -Options.UnseenDestinationWeight * Math.Log10(unseenRate);
         }
 
         var parts = new List<FeatureContribution>(top);
@@ -199,7 +205,7 @@ public sealed class WorkloadBaseline
         {
             if (unseenRate < 1)
             {
-                parts.Add(new FeatureContribution(UnseenDestinationFeature, 1, 0, double.NaN, unseenRate, -Math.Log10(unseenRate)));
+                parts.Add(new FeatureContribution(UnseenDestinationFeature, 1, 0, double.NaN, unseenRate, -Options.UnseenDestinationWeight * Math.Log10(unseenRate)));
             }
 
             foreach (int f in Enumerable.Range(0, Features.Length).Where(f => surprise[f] > 0).OrderByDescending(f => surprise[f]).Take(top))
@@ -265,6 +271,13 @@ public sealed class WorkloadBaseline
         }
 
         return model;
+    }
+
+    private static double[] Ones(int n)
+    {
+        var ones = new double[n];
+        Array.Fill(ones, 1.0);
+        return ones;
     }
 
     private FeatureProfile ProfileFor(string workloadKey) =>

@@ -33,10 +33,11 @@ public static class ModelCommands
         var evalSeed = new Option<int>("--eval-seed") { Description = "Seed of the evaluation run (must differ from --seed).", DefaultValueFactory = _ => 2 };
         var aggregation = new Option<string>("--aggregation") { Description = "Baseline score: sum, top3 or max of per-feature surprise.", DefaultValueFactory = _ => "sum" };
         aggregation.AcceptOnlyFromAmong("sum", "top3", "max");
+        var unseenWeight = new Option<double>("--unseen-weight") { Description = "Baseline: weight of the destination-outside-history term.", DefaultValueFactory = _ => new BaselineOptions().UnseenDestinationWeight };
         var windowWeight = new Option<double>("--window-weight") { Description = "Baseline: weight of the source/workload window features in the score.", DefaultValueFactory = _ => new BaselineOptions().WindowWeight };
         var command = new Command("train", "Train a behaviour model: NSL-KDD attack vs normal (trainer chosen by cross-validation), or the unsupervised workload baseline.")
         {
-            dataset, data, output, folds, trainers, rows, events, seed, scenario, evalScenario, evalEvents, evalSeed, aggregation, windowWeight,
+            dataset, data, output, folds, trainers, rows, events, seed, scenario, evalScenario, evalEvents, evalSeed, aggregation, windowWeight, unseenWeight,
         };
         command.SetAction(parse => parse.GetValue(dataset) switch
         {
@@ -44,7 +45,7 @@ public static class ModelCommands
                 ? RunTrain(file, parse.GetValue(output)!, parse.GetValue(folds), parse.GetValue(trainers), parse.GetValue(rows))
                 : Fail("train", "--dataset nsl-kdd needs --data"),
             _ => RunTrainBaseline(parse.GetValue(dataset)!, parse.GetValue(data), parse.GetValue(output)!, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!,
-                new EvaluationRun(parse.GetValue(evalScenario)!, parse.GetValue(evalEvents), parse.GetValue(evalSeed)), parse.GetValue(aggregation)!, parse.GetValue(windowWeight)),
+                new EvaluationRun(parse.GetValue(evalScenario)!, parse.GetValue(evalEvents), parse.GetValue(evalSeed)), parse.GetValue(aggregation)!, parse.GetValue(windowWeight), parse.GetValue(unseenWeight)),
         });
         return command;
     }
@@ -83,7 +84,7 @@ public static class ModelCommands
         return NetSecCli.ConfigurationErrorExitCode;
     }
 
-    private static int RunTrainBaseline(string dataset, string? data, string output, long events, int seed, string scenario, EvaluationRun evaluation, string aggregation, double windowWeight)
+    private static int RunTrainBaseline(string dataset, string? data, string output, long events, int seed, string scenario, EvaluationRun evaluation, string aggregation, double windowWeight, double unseenWeight)
     {
         if (events < 1 || evaluation.Events < 1)
         {
@@ -100,12 +101,12 @@ public static class ModelCommands
             return Fail("train", "--eval-seed must differ from --seed: the evaluation must be traffic the model did not see");
         }
 
-        if (windowWeight is < 0 or > 10)
+        if (windowWeight is < 0 or > 10 || unseenWeight is < 0 or > 10)
         {
-            return Fail("train", "--window-weight must be in [0, 10]");
+            return Fail("train", "--window-weight and --unseen-weight must be in [0, 10]");
         }
 
-        var options = new BaselineOptions { Aggregation = aggregation, WindowWeight = windowWeight };
+        var options = new BaselineOptions { Aggregation = aggregation, WindowWeight = windowWeight, UnseenDestinationWeight = unseenWeight };
         WorkloadBaseline baseline;
         long trainingRows;
         string trainingData;
