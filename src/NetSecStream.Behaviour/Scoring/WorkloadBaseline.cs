@@ -327,25 +327,33 @@ public sealed class WorkloadBaseline
         }
     }
 
+    // −log10(1 − level) for each level: the surprise of a deviation past that level's quantile, looked up instead of a
+    // logarithm per feature per event (the score path runs it 40 times an event).
+    private static readonly double[] LevelSurprise = [.. Levels.Select(l => l >= 1.0 ? double.PositiveInfinity : -Math.Log10(1.0 - l))];
+
     private static double Surprise(FeatureProfile profile, int f, float value, double floor, out double tail)
     {
         double d = Math.Abs(value - profile.Median[f]);
         float[] q = profile.Deviations[f];
-        tail = 1.0;
-        for (int i = 0; i < q.Length; i++)
+        int level = -1;
+        for (int i = 0; i < q.Length && q[i] < d; i++)
         {
-            if (q[i] < d)
-            {
-                tail = 1.0 - Levels[i];
-            }
-            else
-            {
-                break;
-            }
+            level = i;
         }
 
-        tail = Math.Max(tail, floor);
-        double s = -Math.Log10(tail);
+        double s;
+        if (level < 0)
+        {
+            tail = 1.0;
+            s = 0;
+        }
+        else
+        {
+            double share = 1.0 - Levels[level];
+            tail = Math.Max(share, floor);
+            s = share > floor ? LevelSurprise[level] : -Math.Log10(floor);
+        }
+
         double largest = q[^1];
         if (d > largest && largest >= 0)
         {
