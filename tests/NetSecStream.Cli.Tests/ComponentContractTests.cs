@@ -273,7 +273,8 @@ public sealed partial class ComponentContractTests : IDisposable
                 var source = (KafkaRecordSource)d.Create(o, s);
                 var sink = new RecordingSink();
                 using var stop = new CancellationTokenSource();
-                var run = RunPipeline(source, s, sink, decoder: new EcsFlowDecoder(null, s.Metrics), token: stop.Token);
+                // The processor's decoder: reads the binary encoding collect publishes by default, and ECS JSON.
+                var run = RunPipeline(source, s, sink, decoder: new FlowWireDecoder(null, s.Metrics), token: stop.Token);
                 var deadline = DateTime.UtcNow.AddSeconds(30);
                 while (source.CommittedOffsets.Values.Sum() < 2 && DateTime.UtcNow < deadline)
                 {
@@ -286,7 +287,7 @@ public sealed partial class ComponentContractTests : IDisposable
                 Assert.Single(sink.Alerts);
                 source.Dispose();
             },
-            CountedComponent: EcsFlowDecoder.ComponentId),
+            CountedComponent: FlowWireDecoder.ComponentId),
         [KafkaFlowPublisher.ComponentId] = new(
             () => KafkaProbeOptions(dir),
             InvalidKafkaOptions,
