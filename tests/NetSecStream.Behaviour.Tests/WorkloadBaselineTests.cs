@@ -1,5 +1,6 @@
 using NetSecStream.Behaviour.Features;
 using NetSecStream.Behaviour.Scoring;
+using NetSecStream.Behaviour.Training;
 using NetSecStream.Collectors.Generator;
 
 namespace NetSecStream.Behaviour.Tests;

@@ -117,7 +117,7 @@ public sealed class FlowFeatureExtractor
                 p += s.Pairs.Evictions;
                 we += s.WindowEntriesDropped;
                 d += s.DnsEntriesDropped;
-                h += s.HistoryEvicted;
+                h += s.HistoryEvicted + s.History.Evictions;
             }
 
             return new ExtractorEvictions(c, so, w, p, we, d, h);
@@ -140,7 +140,7 @@ public sealed class FlowFeatureExtractor
         _droppedEvictions3 += s.Pairs.Evictions;
         _droppedEvictions4 += s.WindowEntriesDropped;
         _droppedEvictions5 += s.DnsEntriesDropped;
-        _droppedEvictions6 += s.HistoryEvicted;
+        _droppedEvictions6 += s.HistoryEvicted + s.History.Evictions;
         return true;
     }
 
