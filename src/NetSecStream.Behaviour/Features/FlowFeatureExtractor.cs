@@ -614,6 +614,11 @@ public sealed class FlowFeatureExtractor
             double decay = _lastActivity == 0 ? 0 : Math.Pow(0.5, Math.Max(0, ticks - _lastActivity) / (double)halfLifeTicks);
             _activity = (_activity * decay) + 1;
             _errors = (_errors * decay) + (error ? 1 : 0);
+            if (_errors < 1e-6)
+            {
+                _errors = 0; // decayed to nothing: report 0, not a denormal
+            }
+
             _lastActivity = Math.Max(_lastActivity, ticks);
         }
 
