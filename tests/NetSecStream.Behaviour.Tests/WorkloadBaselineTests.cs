@@ -53,6 +53,23 @@ public sealed class WorkloadBaselineTests
     }
 
     [Fact]
+    public void The_committed_model_matches_this_schema_and_its_card_reports_the_target()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "NetSecStream.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        string model = Path.Combine(dir!.FullName, "models", "workload-baseline");
+        var loaded = WorkloadBaseline.Load(model); // throws when the schema changed and the model was not retrained
+        Assert.Equal(FeatureSchema.Version, loaded.SchemaVersion);
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "metrics.json")));
+        Assert.InRange(metrics.RootElement.GetProperty("evaluation").GetProperty("roc_auc").GetDouble(), 0.95, 1.0);
+        Assert.Contains("recall at 1% FPR", File.ReadAllText(Path.Combine(model, "MODEL_CARD.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Training_refuses_too_little_normal_traffic()
     {
         var rows = new FlowFeatureExtractor().ExtractRows(Flows.Generated("quiet", 50, 1)).ToList();
