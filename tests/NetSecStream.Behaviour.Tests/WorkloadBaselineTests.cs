@@ -1,5 +1,6 @@
 using NetSecStream.Behaviour.Features;
 using NetSecStream.Behaviour.Scoring;
+using NetSecStream.Behaviour.Training;
 using NetSecStream.Collectors.Generator;
 
 namespace NetSecStream.Behaviour.Tests;
@@ -49,6 +50,23 @@ public sealed class WorkloadBaselineTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void The_committed_model_matches_this_schema_and_its_card_reports_the_target()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "NetSecStream.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        string model = Path.Combine(dir!.FullName, "models", "workload-baseline");
+        var loaded = WorkloadBaseline.Load(model); // throws when the schema changed and the model was not retrained
+        Assert.Equal(FeatureSchema.Version, loaded.SchemaVersion);
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "metrics.json")));
+        Assert.InRange(metrics.RootElement.GetProperty("evaluation").GetProperty("roc_auc").GetDouble(), 0.95, 1.0);
+        Assert.Contains("recall at 1% FPR", File.ReadAllText(Path.Combine(model, "MODEL_CARD.md")), StringComparison.Ordinal);
     }
 
     [Fact]

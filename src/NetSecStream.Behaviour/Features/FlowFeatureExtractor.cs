@@ -117,7 +117,7 @@ public sealed class FlowFeatureExtractor
                 p += s.Pairs.Evictions;
                 we += s.WindowEntriesDropped;
                 d += s.DnsEntriesDropped;
-                h += s.HistoryEvicted;
+                h += s.HistoryEvicted + s.History.Evictions;
             }
 
             return new ExtractorEvictions(c, so, w, p, we, d, h);
@@ -140,7 +140,7 @@ public sealed class FlowFeatureExtractor
         _droppedEvictions3 += s.Pairs.Evictions;
         _droppedEvictions4 += s.WindowEntriesDropped;
         _droppedEvictions5 += s.DnsEntriesDropped;
-        _droppedEvictions6 += s.HistoryEvicted;
+        _droppedEvictions6 += s.HistoryEvicted + s.History.Evictions;
         return true;
     }
 
@@ -614,6 +614,11 @@ public sealed class FlowFeatureExtractor
             double decay = _lastActivity == 0 ? 0 : Math.Pow(0.5, Math.Max(0, ticks - _lastActivity) / (double)halfLifeTicks);
             _activity = (_activity * decay) + 1;
             _errors = (_errors * decay) + (error ? 1 : 0);
+            if (_errors < 1e-6)
+            {
+                _errors = 0; // decayed to nothing: report 0, not a denormal
+            }
+
             _lastActivity = Math.Max(_lastActivity, ticks);
         }
 

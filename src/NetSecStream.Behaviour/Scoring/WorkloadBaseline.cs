@@ -390,7 +390,8 @@ public sealed class WorkloadBaseline
             median[f] = m;
             double mad = 1.4826 * Quantile(dev, 0.5);
             double meanAbs = dev.Average(x => (double)x) * 1.2533;
-            scale[f] = (float)(mad > 0 ? mad : meanAbs > 0 ? meanAbs : Math.Max(0.1 * Math.Abs(m), 1e-3));
+            // Floored: a feature that is (almost) constant in training would otherwise give absurd z-scores.
+            scale[f] = (float)Math.Max(mad > 0 ? mad : meanAbs > 0 ? meanAbs : 0.1 * Math.Abs(m), 1e-3);
             deviations[f] = [.. Levels.Select(l => Quantile(dev, l))];
         }
 

@@ -14,7 +14,9 @@ public static class ExportCommand
         var format = new Option<string>("--format") { Description = "csv or parquet.", Required = true };
         format.AcceptOnlyFromAmong("csv", "parquet");
         var output = new Option<string>("--out", "-o") { Description = "File to write.", Required = true };
-        var input = new Option<string?>("--input", "-i") { Description = "A Hubble JSON lines flow file (what netsec replay reads as hubble; '-' is stdin). Without it, flows come from the generator." };
+        var input = new Option<string?>("--input", "-i") { Description = "A capture netsec replay reads: Hubble JSON lines ('-' is stdin), a pcap of packets, or a pcap of NetFlow/IPFIX datagrams. Without it, flows come from the generator." };
+        var inputFormat = new Option<string?>("--input-format") { Description = "hubble, pcap or netflow; detected from the file's content when omitted." };
+        inputFormat.AcceptOnlyFromAmong("hubble", "pcap", "netflow");
         var labels = new Option<string?>("--labels") { Description = "Labels for --input: triage outcomes ({\"community_id\",\"outcome\": true_positive|false_positive}) or a generator .labels.jsonl." };
         var scenario = new Option<string>("--scenario") { Description = "Generator scenario (demo, quiet, attack-heavy).", DefaultValueFactory = _ => "demo" };
         var events = new Option<long>("--events", "-n") { Description = "Generator events.", DefaultValueFactory = _ => 10_000 };
@@ -22,14 +24,14 @@ public static class ExportCommand
         var window = new Option<double>("--window-seconds") { Description = "Sliding window of the windowed features, in event time.", DefaultValueFactory = _ => 60 };
         var command = new Command("export", "Write behaviour feature rows (CSV or Parquet) from generated traffic or a flow file.")
         {
-            format, output, input, labels, scenario, events, seed, window,
+            format, output, input, inputFormat, labels, scenario, events, seed, window,
         };
-        command.SetAction((parse, token) => RunAsync(parse.GetValue(format)!, parse.GetValue(output)!, parse.GetValue(input), parse.GetValue(labels),
+        command.SetAction((parse, token) => RunAsync(parse.GetValue(format)!, parse.GetValue(output)!, parse.GetValue(input), parse.GetValue(inputFormat), parse.GetValue(labels),
             parse.GetValue(scenario)!, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(window), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(string format, string output, string? input, string? labels, string scenario, long events, int seed, double windowSeconds, CancellationToken token)
+    private static async Task<int> RunAsync(string format, string output, string? input, string? inputFormat, string? labels, string scenario, long events, int seed, double windowSeconds, CancellationToken token)
     {
         if (windowSeconds is <= 0 or > 86_400 || events < 1)
         {
@@ -57,7 +59,17 @@ public static class ExportCommand
         }
 
         var errors = new InputErrorCounter();
-        var flows = input is null ? FeatureInputs.Generated(scenario, events, seed) : FeatureInputs.FromFile(input, labels, errors, "export");
+        IEnumerable<LabelledFlow> flows;
+        try
+        {
+            flows = input is null ? FeatureInputs.Generated(scenario, events, seed) : FeatureInputs.FromCapture(input, inputFormat, labels, errors, "export");
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"netsec export: {input}: {ex.Message}");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
         var extractor = new FlowFeatureExtractor(new FlowFeatureExtractorOptions { Window = TimeSpan.FromSeconds(windowSeconds) });
         long rows = 0;
         var counted = Count(extractor.ExtractRows(flows), () => rows++);
@@ -84,6 +96,11 @@ public static class ExportCommand
         {
             Console.Error.WriteLine("netsec export: " + ex.Message);
             return NetSecCli.RuntimeErrorExitCode;
+        }
+        catch (InvalidDataException ex)
+        {
+            Console.Error.WriteLine($"netsec export: {input}: {ex.Message}");
+            return NetSecCli.ConfigurationErrorExitCode;
         }
 
         var evictions = extractor.Evictions;

@@ -1,6 +1,11 @@
 using NetSecStream.Behaviour.Features;
+using NetSecStream.Collectors;
 using NetSecStream.Collectors.Generator;
 using NetSecStream.Collectors.Hubble;
+using NetSecStream.Collectors.NetFlow;
+using NetSecStream.Collectors.Pcap;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Events;
 
 namespace NetSecStream.Cli.Commands;
 
@@ -38,6 +43,70 @@ internal static class FeatureInputs
         foreach (var flow in FlowInput.ReadFlows(reader, path == "-" ? "stdin" : Path.GetFileName(path), new HubbleFlowDecoder(), labels, e => errors.Report(command, e)))
         {
             yield return flow;
+        }
+    }
+
+    /// <summary>
+    /// Flows of any capture <c>netsec replay</c> reads: Hubble JSON lines, a pcap of packets (flows and their totals, as the
+    /// pcap source reports them) or a pcap of NetFlow/IPFIX export datagrams; detected from the content when
+    /// <paramref name="format"/> is null. Labels apply by community id (triage outcomes) or, for Hubble, by line.
+    /// </summary>
+    public static IEnumerable<LabelledFlow> FromCapture(string path, string? format, string? labelsPath, InputErrorCounter errors, string command)
+    {
+        var kind = format switch
+        {
+            "hubble" => CaptureKind.Hubble,
+            "pcap" => CaptureKind.Pcap,
+            "netflow" => CaptureKind.NetFlow,
+            _ => path == "-" ? CaptureKind.Hubble : CaptureFormat.Detect(path),
+        };
+        if (kind == CaptureKind.Hubble)
+        {
+            return FromFile(path, labelsPath, errors, command);
+        }
+
+        FlowLabels? labels = null;
+        if (labelsPath is not null)
+        {
+            using var labelReader = new StreamReader(labelsPath);
+            labels = FlowInput.ReadLabels(labelReader, Path.GetFileName(labelsPath), e => errors.Report(command, e));
+        }
+
+        string name = Path.GetFileName(path);
+        void Reject(DeadLetter d) => errors.Report(command, new InputError(name, d.Position, d.Reason));
+        IAsyncEnumerable<SourcedFlow> flows;
+        if (kind == CaptureKind.NetFlow)
+        {
+            var source = new NetFlowPcapSource(path, new NetFlowOptions());
+            source.Rejected += Reject;
+            source.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            flows = source.ReadAsync();
+        }
+        else
+        {
+            var source = new PcapFlowSource(new PcapOptions { File = path }, null);
+            source.Rejected += Reject;
+            source.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            flows = source.ReadAsync(CancellationToken.None);
+        }
+
+        return Label(flows.ToBlockingEnumerable(), labels);
+    }
+
+    private static IEnumerable<LabelledFlow> Label(IEnumerable<SourcedFlow> flows, FlowLabels? labels)
+    {
+        foreach (var sourced in flows)
+        {
+            var flow = sourced.Flow;
+            if (flow.Kind == FlowEventKind.Packet)
+            {
+                continue; // packet-inspection events: the flow's own events and totals carry its features
+            }
+
+            // The pipeline's community-id stage is not in this path: triage labels are keyed by it.
+            flow.CommunityId ??= CommunityId.Compute(flow);
+            (string label, string? episode) = labels?.Find(-1, flow.CommunityId) ?? (FlowInput.UnknownLabel, null);
+            yield return new LabelledFlow(flow, label, episode);
         }
     }
 

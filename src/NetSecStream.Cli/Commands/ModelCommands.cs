@@ -5,6 +5,7 @@ using System.Text.Json;
 using NetSecStream.Behaviour.Features;
 using NetSecStream.Behaviour.NslKdd;
 using NetSecStream.Behaviour.Scoring;
+using NetSecStream.Behaviour.Training;
 
 namespace NetSecStream.Cli.Commands;
 

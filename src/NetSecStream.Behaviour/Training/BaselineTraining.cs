@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using NetSecStream.Behaviour.Features;
+using NetSecStream.Behaviour.Scoring;
 
-namespace NetSecStream.Behaviour.Scoring;
+namespace NetSecStream.Behaviour.Training;
 
 /// <summary>Detection figures of one attack type (its rows against all normal rows).</summary>
 public sealed record AttackTypeMetrics(string Label, long Rows, int Episodes, double RocAuc, double RecallAtOnePercentFpr);
