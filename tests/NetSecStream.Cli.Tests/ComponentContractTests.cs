@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetSecStream.Behaviour.Detection;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Files;
@@ -207,6 +208,28 @@ public sealed partial class ComponentContractTests : IDisposable
                 Assert.Single(alerts);
                 await detector.StopAsync(CancellationToken.None);
             }),
+        [BehaviourDetector.ComponentId] = new(
+            () => new BehaviourOptions
+            {
+                Enabled = true,
+                ModelPath = Path.Combine(TestData.RepoRoot, "models", "workload-baseline"),
+                MaxSources = 4,
+                MaxConnections = 8,
+            },
+            () => new BehaviourOptions { Enabled = true, ModelPath = Path.Combine(dir, "no-model"), Threshold = 0 },
+            async (d, o, s) =>
+            {
+                // A flood of new peers beyond the bounded feature state: evicted and counted, every event still scored.
+                var detector = (IDetector)d.Create(o, s);
+                await detector.StartAsync(CancellationToken.None);
+                var flood = Enumerable.Range(0, 100).Select(i => Flows.Tcp($"10.9.{i / 250}.{(i % 250) + 1}", (ushort)(40000 + i), "203.0.113.66", 4444, "shop")).ToList();
+                var alerts = new List<Alert>();
+                detector.Detect(flood, alerts);
+                Assert.Single(((BehaviourDetector)detector).Origins);
+                await detector.StopAsync(CancellationToken.None);
+                (detector as IDisposable)?.Dispose();
+            },
+            CountedAs: "netsec_state_evicted"),
         [FileSink.ComponentId] = new(
             () => new FileSinkOptions { Directory = Path.Combine(dir, "alerts") },
             () => new FileSinkOptions { Directory = "", MaxFileBytes = 0 },
