@@ -2,28 +2,38 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using NetSecStream.Behaviour.FlowDatasets;
 using NetSecStream.Behaviour.NslKdd;
 
 namespace NetSecStream.Cli.Commands;
 
 /// <summary>
-/// <c>netsec train --dataset nsl-kdd --data &lt;file&gt; --out &lt;dir&gt;</c> and <c>netsec evaluate --model &lt;dir&gt; --data
-/// &lt;file&gt; [--json]</c>: the supervised behaviour model's training loop. A malformed dataset row stops with its file and
-/// line (exit code 2).
+/// <c>netsec train --dataset nsl-kdd|cic-ids2017|unsw-nb15|iot-23 --data &lt;file-or-dir&gt; --out &lt;dir&gt;</c> and
+/// <c>netsec evaluate --model &lt;dir&gt; --data &lt;file-or-dir&gt; [--dataset] [--json]</c>: the supervised behaviour model's
+/// training loop. A malformed NSL-KDD row stops with its file and line (exit code 2); a malformed flow-dataset row is
+/// skipped and counted (the first ones printed as file:line: reason) unless --strict. An evaluated model folder is
+/// NSL-KDD (model.zip only) or a flow model (model.json with model.zip or model.onnx).
 /// </summary>
 public static class ModelCommands
 {
     public static Command Train()
     {
-        var dataset = new Option<string>("--dataset") { Description = "Dataset format: nsl-kdd.", Required = true };
-        dataset.AcceptOnlyFromAmong("nsl-kdd");
-        var data = new Option<string>("--data") { Description = "Training data (e.g. KDDTrain+_20Percent.txt).", Required = true };
+        var dataset = new Option<string>("--dataset") { Description = "Dataset format: nsl-kdd, cic-ids2017, unsw-nb15, iot-23.", Required = true };
+        dataset.AcceptOnlyFromAmong(["nsl-kdd", .. FlowDatasetReader.Formats.Keys]);
+        var data = new Option<string>("--data") { Description = "Training data: a file (e.g. KDDTrain+_20Percent.txt) or, for flow datasets, a folder of .csv files.", Required = true };
         var output = new Option<string>("--out") { Description = "Model folder to write (model.zip, metrics.json, MODEL_CARD.md).", Required = true };
         var folds = new Option<int>("--folds") { Description = "Cross-validation folds used to choose the trainer.", DefaultValueFactory = _ => 5 };
         var trainers = new Option<string[]>("--trainers") { Description = "Candidate trainers (fasttree, lightgbm); default both.", AllowMultipleArgumentsPerToken = true };
-        var rows = new Option<int>("--max-rows") { Description = "Train on the first N rows only (a small training run).", DefaultValueFactory = _ => NslKddReader.MaxRows };
-        var command = new Command("train", "Train a behaviour model (NSL-KDD: attack vs normal), choosing the trainer by cross-validation.") { dataset, data, output, folds, trainers, rows };
-        command.SetAction(parse => RunTrain(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(folds), parse.GetValue(trainers), parse.GetValue(rows)));
+        var rows = new Option<int>("--max-rows") { Description = "Train on N rows only (NSL-KDD: the first N; flow datasets: a seeded random N, as their files are per class).", DefaultValueFactory = _ => NslKddReader.MaxRows };
+        var features = new Option<string>("--features") { Description = "Flow datasets: schema (the collectors' flow features, default) or native (the dataset's own numeric columns).", DefaultValueFactory = _ => "schema" };
+        features.AcceptOnlyFromAmong("schema", "native");
+        var compare = new Option<bool>("--compare") { Description = "Flow datasets: also cross-validate the other feature set and report it in metrics.json and the card." };
+        var strict = new Option<bool>("--strict") { Description = "Flow datasets: stop at the first malformed row instead of skipping it." };
+        var command = new Command("train", "Train a behaviour model (attack vs benign), choosing the trainer by cross-validation.") { dataset, data, output, folds, trainers, rows, features, compare, strict };
+        command.SetAction(parse => parse.GetValue(dataset) == "nsl-kdd"
+            ? RunTrain(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(folds), parse.GetValue(trainers), parse.GetValue(rows))
+            : RunFlowTrain(parse.GetValue(dataset)!, parse.GetValue(data)!, parse.GetValue(output)!, new FlowTrainOptions(parse.GetValue(folds), parse.GetValue(trainers) is { Length: > 0 } t ? t : null, 1, parse.GetValue(rows)),
+                parse.GetValue(features) == "native" ? FlowFeatureSet.Native : FlowFeatureSet.Schema, parse.GetValue(compare), parse.GetValue(strict)));
         return command;
     }
 
@@ -32,8 +42,13 @@ public static class ModelCommands
         var model = new Option<string>("--model") { Description = "Model folder written by netsec train.", Required = true };
         var data = new Option<string>("--data") { Description = "Labelled data in the model's dataset format.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: accuracy, precision, recall, f1, false_positive_rate, roc_auc, confusion_matrix, recall_by_family." };
-        var command = new Command("evaluate", "Score labelled data with a trained model and print detection metrics.") { model, data, json };
-        command.SetAction(parse => RunEvaluate(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json)));
+        var dataset = new Option<string>("--dataset") { Description = "Flow models: the data's format (cic-ids2017, unsw-nb15, iot-23); default the one in model.json." };
+        dataset.AcceptOnlyFromAmong([.. FlowDatasetReader.Formats.Keys]);
+        var strict = new Option<bool>("--strict") { Description = "Flow datasets: stop at the first malformed row instead of skipping it." };
+        var command = new Command("evaluate", "Score labelled data with a trained model and print detection metrics.") { model, data, json, dataset, strict };
+        command.SetAction(parse => FlowModelInfo.IsFlowModel(parse.GetValue(model)!)
+            ? RunFlowEvaluate(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(dataset), parse.GetValue(json), parse.GetValue(strict))
+            : RunEvaluate(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json)));
         return command;
     }
 
@@ -93,7 +108,12 @@ public static class ModelCommands
             return NetSecCli.ConfigurationErrorExitCode;
         }
 
-        DetectionMetrics m = NslKddModel.Evaluate(modelDir, rows);
+        Print(NslKddModel.Evaluate(modelDir, rows), asJson);
+        return 0;
+    }
+
+    private static void Print(DetectionMetrics m, bool asJson)
+    {
         if (asJson)
         {
             using var stream = new MemoryStream();
@@ -113,8 +133,128 @@ public static class ModelCommands
             Console.WriteLine($"confusion: TP {m.TruePositives:N0}, FP {m.FalsePositives:N0}, TN {m.TrueNegatives:N0}, FN {m.FalseNegatives:N0}");
             Console.WriteLine("recall by family: " + string.Join(", ", m.Families.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key} {f.Value.Recall:P1} of {f.Value.Rows:N0}"))));
         }
+    }
 
+    private static int RunFlowTrain(string dataset, string data, string output, FlowTrainOptions options, FlowFeatureSet features, bool compare, bool strict)
+    {
+        if (options.Folds is < 2 or > 20 || options.MaxRows < 1)
+        {
+            Console.Error.WriteLine("netsec train: --folds must be 2..20 and --max-rows at least 1");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        if (options.Trainers?.FirstOrDefault(t => !FlowModel.Trainers.Contains(t)) is { } unknown)
+        {
+            Console.Error.WriteLine($"netsec train: unknown trainer '{unknown}' (fasttree or lightgbm)");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        if (LoadFlows(dataset, data, strict, "train") is not { } flows)
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        FlowTrainResult result;
+        try
+        {
+            result = FlowModel.Train(flows, features, output, Path.GetFileName(Path.TrimEndingDirectorySeparator(data)), options, compare, m => Console.Error.WriteLine("[train] " + m));
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine("netsec train: " + ex.Message);
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        FlowCrossValidation[] runs = result.Reference is { } reference ? [result.CrossValidation, reference] : [result.CrossValidation];
+        foreach (FlowCrossValidation cv in runs)
+        {
+            foreach (TrainerScore s in cv.Trainers)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{cv.Features.ToString().ToLowerInvariant()} features, {s.Trainer}: {s.Folds}-fold accuracy {s.Accuracy:P2} ± {s.AccuracyStdDev:P2}, F1 {s.F1:F4}, ROC AUC {s.RocAuc:F4} ({s.Seconds:F1} s)"));
+            }
+
+            DetectionMetrics m = cv.OutOfFold;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{cv.Features.ToString().ToLowerInvariant()} features, {cv.Chosen} out of fold: precision {m.Precision:P2}, recall {m.Recall:P2}, false positive rate {m.FalsePositiveRate:P2}"));
+        }
+
+        Console.WriteLine($"chosen: {result.CrossValidation.Chosen}; model, model.json, metrics.json and MODEL_CARD.md in {output}");
         return 0;
+    }
+
+    private static int RunFlowEvaluate(string modelDir, string data, string? dataset, bool asJson, bool strict)
+    {
+        FlowModelInfo info;
+        try
+        {
+            info = FlowModelInfo.Load(modelDir);
+        }
+        catch (FlowModelException ex)
+        {
+            Console.Error.WriteLine("netsec evaluate: " + ex.Message);
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        if ((dataset ?? info.Dataset) is not { } format)
+        {
+            Console.Error.WriteLine($"netsec evaluate: {Path.Combine(modelDir, FlowModelInfo.FileName)} names no dataset: give --dataset");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        if (LoadFlows(format, data, strict, "evaluate") is not { } flows)
+        {
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        try
+        {
+            Print(FlowModel.Evaluate(modelDir, flows), asJson);
+            return 0;
+        }
+        catch (FlowModelException ex)
+        {
+            Console.Error.WriteLine("netsec evaluate: " + ex.Message);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine("netsec evaluate: " + ex.Message);
+        }
+
+        return NetSecCli.ConfigurationErrorExitCode;
+    }
+
+    private static FlowDataset? LoadFlows(string dataset, string data, bool strict, string command)
+    {
+        try
+        {
+            FlowDataset flows = FlowDatasetReader.Read(dataset, data, strict);
+            if (flows.Skipped > 0)
+            {
+                Console.Error.WriteLine($"netsec {command}: {flows.Skipped:N0} malformed rows skipped (--strict stops at the first):");
+                foreach (string error in flows.Errors.Take(10))
+                {
+                    Console.Error.WriteLine("  " + error);
+                }
+            }
+
+            Console.Error.WriteLine($"[{command}] {flows.Rows.Count:N0} {dataset} rows from {flows.Files.Count} file(s)");
+            return flows;
+        }
+        catch (FlowFormatException ex)
+        {
+            Console.Error.WriteLine($"netsec {command}: {ex.Message}");
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"netsec {command}: {ex.Message}");
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            Console.Error.WriteLine($"netsec {command}: {ex.Message}");
+        }
+
+        return null;
     }
 
     private static List<NslKddRecord>? Load(string data, string command, int maxRows)
