@@ -17,6 +17,12 @@ internal sealed class CicIds2017Format : FlowDatasetFormat
         "CIC-IDS2017 (Sharafaldin et al., ICISSP 2018; UNB CIC, free for research) as re-labelled by Engelen, Rimmer and Joosen " +
         "(\"improved\" CIC-IDS2017, 2021): CICFlowMeter bidirectional flows, 91 columns, label = BENIGN or the attack name";
 
+    public override string Limits =>
+        "The sample is attack-heavy (2,500 BENIGN of 25,127 rows, up to 2,500 per attack class) and each attack comes from a few " +
+        "attacker hosts against fixed services (FTP 21, SSH 22, HTTP 80, Heartbleed 444), so ports and durations separate the classes " +
+        "far more cleanly than in real traffic. Heartbleed (11), SQL injection (13), XSS (18), Infiltration (36) and Brute Force (73) " +
+        "have too few rows for their recall to mean much. Byte counts are payload bytes, unlike collectors that count IP bytes.";
+
     public override IReadOnlyList<FeatureMapping> Mappings { get; } =
     [
         new("flow.duration_s", "Flow Duration", "microseconds / 1e6"),

@@ -15,6 +15,9 @@ public abstract class FlowDatasetFormat
     /// <summary>What the data is and where it comes from (for model cards).</summary>
     public abstract string Description { get; }
 
+    /// <summary>What this dataset's shared sample does not tell (for model cards).</summary>
+    public abstract string Limits { get; }
+
     /// <summary>One entry per <see cref="FlowFeatureNames.All"/> feature, in schema order.</summary>
     public abstract IReadOnlyList<FeatureMapping> Mappings { get; }
 

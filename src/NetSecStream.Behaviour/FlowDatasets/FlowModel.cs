@@ -350,6 +350,7 @@ public static class FlowModel
         }
 
         sb.AppendLine().AppendLine("- **Metrics file**: `metrics.json` (per-trainer folds, pooled out-of-fold metrics, and the fit on all rows, optimistic by construction). `model.json` names the feature order.");
+        sb.AppendLine("- **Limits of this data**: " + format.Limits);
         sb.AppendLine("- **Limits**: the shared samples are small and class-balanced by construction (per-class samples, or a 50/50 extract), unlike real traffic where attacks are rare: precision and false-positive rate here say little about alert volume on a live network. Cross-validation mixes flows of the same captures and hosts across folds, so it overstates accuracy on unseen networks. Ports, durations and byte counts reflect the testbeds of the dataset, not Kubernetes workloads. Evaluate on your own labelled traffic before trusting a score.");
         return sb.ToString();
     }

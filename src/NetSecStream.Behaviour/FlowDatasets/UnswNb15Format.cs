@@ -25,6 +25,11 @@ internal sealed class UnswNb15Format : FlowDatasetFormat
         "UNSW-NB15 (Moustafa and Slay, MilCIS 2015; UNSW Canberra, free for research): Argus and Bro features of flows from the " +
         "IXIA PerfectStorm testbed, label Benign/Malicious";
 
+    public override string Limits =>
+        "The folder mixes two different extracts: unsw-nb15_1_sampled.csv (7,000 raw rows, 3% malicious) and the 50/50 one-hot " +
+        "unsw-nb15_training_10K.csv (no packet counts: they are derived from the mean packet sizes). Neither has the attack " +
+        "category (one family, Malicious) nor the ports (the sampler removed them), and ICMP and the TCP flags are not available.";
+
     public override IReadOnlyList<FeatureMapping> Mappings { get; } =
     [
         new("flow.duration_s", "dur", "seconds"),
