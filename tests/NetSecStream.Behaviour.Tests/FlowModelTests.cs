@@ -32,6 +32,24 @@ public sealed class FlowModelTests : IDisposable
     }
 
     [Fact]
+    public void A_schema_model_scores_another_dataset_but_a_native_model_needs_its_own_columns()
+    {
+        FlowDataset data = OnnxFlowModelTests.Synthetic(400, 5);
+        FlowModel.Train(data, FlowFeatureSet.Native, _dir, "synthetic", new FlowTrainOptions(Folds: 2, Trainers: ["lightgbm"]));
+        Assert.Equal(["duration", "orig_ip_bytes", "resp_ip_bytes"], FlowModelInfo.Load(_dir).FeatureNames);
+        Assert.Equal(400, FlowModel.Evaluate(_dir, data).Rows);
+
+        var lacking = new FlowDataset { Format = "iot-23", Files = ["x"], Rows = data.Rows, NativeNames = ["duration", "orig_ip_bytes", "resp_bytes"], Errors = [] };
+        var ex = Assert.Throws<FlowModelException>(() => FlowModel.Evaluate(_dir, lacking));
+        Assert.Equal(Path.Combine(_dir, FlowModelInfo.FileName) + ": the model takes column 'resp_ip_bytes', which the data lacks", ex.Message);
+        var other = new FlowDataset { Format = "cic-ids2017", Files = ["x"], Rows = data.Rows, NativeNames = data.NativeNames, Errors = [] };
+        Assert.Contains("takes iot-23 columns, the data given is cic-ids2017", Assert.Throws<FlowModelException>(() => FlowModel.Evaluate(_dir, other)).Message, StringComparison.Ordinal);
+
+        FlowModel.Train(data, FlowFeatureSet.Schema, _dir, "synthetic", new FlowTrainOptions(Folds: 2, Trainers: ["lightgbm"]));
+        Assert.Equal(400, FlowModel.Evaluate(_dir, other).Rows);
+    }
+
+    [Fact]
     public void Roc_auc_counts_ties_as_half()
     {
         Assert.Equal(1.0, FlowMetrics.RocAuc([false, true], [0.1f, 0.9f]));

@@ -49,7 +49,7 @@ internal sealed class CicIds2017Format : FlowDatasetFormat
     internal override FileLayout Bind(CsvHeader h)
     {
         int Need(params string[] names) => names.Select(h.Find).FirstOrDefault(i => i is not null)
-            ?? throw new FlowFormatException(h.File, 1, $"no '{names[0]}' column: not a CIC-IDS2017 (CICFlowMeter) header");
+            ?? throw new FlowFormatException(h.File, 1, $"no '{names[0]}' column: this is not CIC-IDS2017 (CICFlowMeter) data");
 
         int srcPort = Need("Src Port", "Source Port"), dstPort = Need("Dst Port", "Destination Port"), proto = Need("Protocol");
         int duration = Need("Flow Duration");

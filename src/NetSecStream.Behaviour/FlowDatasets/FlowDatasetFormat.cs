@@ -66,7 +66,7 @@ internal sealed class CsvHeader
 
     /// <summary>The position of a column the format needs; a missing one fails the whole file at line 1.</summary>
     public int Require(string name, string format) => Find(name)
-        ?? throw new FlowFormatException(File, 1, $"no '{name}' column: not a {format} header");
+        ?? throw new FlowFormatException(File, 1, $"no '{name}' column: this is not {format} data");
 }
 
 /// <summary>One CSV row bound to its header.</summary>

@@ -147,7 +147,7 @@ public static class FlowModel
         ArgumentNullException.ThrowIfNull(data);
         FlowModelInfo info = FlowModelInfo.Load(modelDir);
         IReadOnlyList<FlowRecord> rows = data.Rows;
-        float[][] features = Features(rows, info, data);
+        float[][] features = Features(rows, info, data, Path.Combine(modelDir, FlowModelInfo.FileName));
         bool[] predicted;
         float[] scores;
         if (info.Format == FlowModelInfo.Onnx)
@@ -185,26 +185,29 @@ public static class FlowModel
         return Predict(ml, model, [.. features.Select(f => new FeatureRow { Features = f })], width);
     }
 
-    /// <summary>The rows' feature vectors in the model's order; a native model needs every column it names.</summary>
-    public static float[][] Features(IReadOnlyList<FlowRecord> rows, FlowModelInfo info, FlowDataset data)
+    /// <summary>The rows' feature vectors in the model's order; a native model needs its own dataset and every column it names.</summary>
+    public static float[][] Features(IReadOnlyList<FlowRecord> rows, FlowModelInfo info, FlowDataset data, string descriptor = FlowModelInfo.FileName)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(data);
-        if (info.Dataset is not null && info.Dataset != data.Format)
-        {
-            throw new ArgumentException($"the model was trained on {info.Dataset} data, the data given is read as {data.Format}", nameof(data));
-        }
-
+        // Schema features mean the same in every dataset, so a schema model may score another dataset (a transfer test);
+        // native columns are the training dataset's own.
         if (info.Features == FlowFeatureSet.Schema)
         {
             return [.. rows.Select(r => r.Schema)];
         }
 
-        int[] pick = [.. info.FeatureNames.Select(n => data.NativeNames.Select(CsvHeader.Key).ToList().IndexOf(CsvHeader.Key(n)))];
+        if (info.Dataset is not null && info.Dataset != data.Format)
+        {
+            throw new FlowModelException(descriptor, $"a native-feature model takes {info.Dataset} columns, the data given is {data.Format}");
+        }
+
+        var keys = data.NativeNames.Select(CsvHeader.Key).ToList();
+        int[] pick = [.. info.FeatureNames.Select(n => keys.IndexOf(CsvHeader.Key(n)))];
         if (Array.IndexOf(pick, -1) is int missing and >= 0)
         {
-            throw new ArgumentException($"the data has no column '{info.FeatureNames[missing]}' the native model takes", nameof(data));
+            throw new FlowModelException(descriptor, $"the model takes column '{info.FeatureNames[missing]}', which the data lacks");
         }
 
         return [.. rows.Select(r => pick.Select(i => r.Native[i]).ToArray())];

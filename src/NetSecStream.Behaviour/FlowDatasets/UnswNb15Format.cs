@@ -64,12 +64,12 @@ internal sealed class UnswNb15Format : FlowDatasetFormat
         int? protoTcp = h.Find("proto=tcp"), protoUdp = h.Find("proto=udp"), serviceDns = h.Find("service=dns"), serviceHttp = h.Find("service=http"), stateFin = h.Find("state=FIN");
         if ((spkts is null || dpkts is null) && (smean is null || dmean is null))
         {
-            throw new FlowFormatException(h.File, 1, "neither Spkts/Dpkts nor smean/dmean columns: not a UNSW-NB15 header");
+            throw new FlowFormatException(h.File, 1, "neither Spkts/Dpkts nor smean/dmean columns: this is not UNSW-NB15 data");
         }
 
         if (proto is null && protoTcp is null)
         {
-            throw new FlowFormatException(h.File, 1, "neither a proto nor a proto=tcp column: not a UNSW-NB15 header");
+            throw new FlowFormatException(h.File, 1, "neither a proto nor a proto=tcp column: this is not UNSW-NB15 data");
         }
 
         var native = new List<(string, Func<CsvRow, float>)>();
