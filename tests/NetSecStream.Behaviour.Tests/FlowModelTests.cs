@@ -50,6 +50,20 @@ public sealed class FlowModelTests : IDisposable
     }
 
     [Fact]
+    public void Folds_by_file_hold_out_whole_files_and_need_enough_of_them()
+    {
+        FlowDataset one = OnnxFlowModelTests.Synthetic(600, 4);
+        FlowRecord[] rows = [.. one.Rows.Select((r, i) => new FlowRecord { Schema = r.Schema, Native = r.Native, Label = r.Label, Family = r.Family, File = $"capture-{i % 4}.csv", Line = r.Line })];
+        var data = new FlowDataset { Format = one.Format, Files = [.. rows.Select(r => r.File).Distinct()], Rows = rows, NativeNames = one.NativeNames, Errors = [] };
+        FlowCrossValidation cv = FlowModel.CrossValidate(data, FlowFeatureSet.Schema, new FlowTrainOptions(Folds: 2, Trainers: ["lightgbm"], GroupByFile: true));
+        Assert.True(cv.GroupedByFile);
+        Assert.Equal("reference_schema_features_folds_by_file", cv.Key);
+        Assert.Equal(600, cv.OutOfFold.Rows);
+        var ex = Assert.Throws<ArgumentException>(() => FlowModel.CrossValidate(data, FlowFeatureSet.Schema, new FlowTrainOptions(Folds: 5, GroupByFile: true)));
+        Assert.Contains("5 folds by file need at least 5 files (got 4)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Roc_auc_counts_ties_as_half()
     {
         Assert.Equal(1.0, FlowMetrics.RocAuc([false, true], [0.1f, 0.9f]));

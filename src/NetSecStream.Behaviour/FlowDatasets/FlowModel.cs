@@ -8,14 +8,25 @@ using NetSecStream.Behaviour.NslKdd;
 
 namespace NetSecStream.Behaviour.FlowDatasets;
 
-/// <summary>How <see cref="FlowModel"/> trains: folds, candidate trainers, seed and a row cap.</summary>
-public sealed record FlowTrainOptions(int Folds = 5, IReadOnlyList<string>? Trainers = null, int Seed = 1, int MaxRows = FlowDatasetReader.MaxRows);
+/// <summary>
+/// How <see cref="FlowModel"/> trains: folds, candidate trainers, seed and a row cap. <see cref="GroupByFile"/> makes
+/// each fold hold out whole files (captures) instead of stratified rows: a harder, more honest test where the files
+/// are captures of different hosts (IoT-23), meaningless where they are one file per class (CIC-IDS2017).
+/// </summary>
+public sealed record FlowTrainOptions(int Folds = 5, IReadOnlyList<string>? Trainers = null, int Seed = 1, int MaxRows = FlowDatasetReader.MaxRows, bool GroupByFile = false);
 
 /// <summary>Cross-validated figures of one feature set: each trainer's, and the best one's pooled out-of-fold metrics.</summary>
-public sealed record FlowCrossValidation(FlowFeatureSet Features, IReadOnlyList<string> FeatureNames, int Rows, string Chosen, IReadOnlyList<TrainerScore> Trainers, DetectionMetrics OutOfFold);
+public sealed record FlowCrossValidation(FlowFeatureSet Features, IReadOnlyList<string> FeatureNames, int Rows, string Chosen, IReadOnlyList<TrainerScore> Trainers, DetectionMetrics OutOfFold, bool GroupedByFile = false)
+{
+    /// <summary>"schema features", "native features, folds by file" ...</summary>
+    public string Title => Features.ToString().ToLowerInvariant() + " features" + (GroupedByFile ? ", folds by file" : "");
+
+    /// <summary>The metrics.json key of a reference run.</summary>
+    public string Key => "reference_" + Features.ToString().ToLowerInvariant() + "_features" + (GroupedByFile ? "_folds_by_file" : "");
+}
 
 /// <summary>What <see cref="FlowModel.Train"/> produced.</summary>
-public sealed record FlowTrainResult(FlowCrossValidation CrossValidation, DetectionMetrics Training, string ModelPath, FlowCrossValidation? Reference);
+public sealed record FlowTrainResult(FlowCrossValidation CrossValidation, DetectionMetrics Training, string ModelPath, IReadOnlyList<FlowCrossValidation> References);
 
 /// <summary>
 /// Attack-vs-benign models on public flow datasets with the NSL-KDD machinery: FastTree and LightGbm binary
@@ -63,13 +74,13 @@ public static class FlowModel
             throw new ArgumentException("the files read share no native numeric column", nameof(data));
         }
 
-        int[] fold = StratifiedFolds(rows, options.Folds, options.Seed);
+        int[] fold = options.GroupByFile ? FileFolds(rows, options.Folds) : StratifiedFolds(rows, options.Folds, options.Seed);
         var ml = new MLContext(options.Seed);
         var scores = new List<TrainerScore>();
         var outOfFold = new Dictionary<string, (bool[] Predicted, float[] Score)>(StringComparer.Ordinal);
         foreach (string trainer in options.Trainers ?? Trainers)
         {
-            progress?.Invoke($"cross-validating {trainer} on {set.ToString().ToLowerInvariant()} features ({options.Folds} folds over {rows.Count:N0} rows) ...");
+            progress?.Invoke($"cross-validating {trainer} on {set.ToString().ToLowerInvariant()} features ({options.Folds} folds{(options.GroupByFile ? " by file" : "")} over {rows.Count:N0} rows) ...");
             var clock = Stopwatch.StartNew();
             bool[] predicted = new bool[rows.Count];
             float[] score = new float[rows.Count];
@@ -80,6 +91,11 @@ public static class FlowModel
             {
                 int[] test = [.. Enumerable.Range(0, rows.Count).Where(i => fold[i] == k)];
                 var train = rows.Where((_, i) => fold[i] != k).ToList();
+                if (train.All(r => r.Label) || train.All(r => !r.Label))
+                {
+                    throw new ArgumentException($"fold {k + 1} would train on one class only (files: {string.Join(", ", test.Select(i => rows[i].File).Distinct())} held out)", nameof(data));
+                }
+
                 ITransformer model = Pipeline(ml, trainer).Fit(Load(ml, train, set, names.Count));
                 (bool[] p, float[] s) = Predict(ml, model, [.. test.Select(i => rows[i])], set, names.Count);
                 for (int j = 0; j < test.Length; j++)
@@ -103,22 +119,31 @@ public static class FlowModel
         TrainerScore best = scores.MaxBy(s => s.Accuracy)!;
         (bool[] bp, float[] bs) = outOfFold[best.Trainer];
         return new FlowCrossValidation(set, names, rows.Count, best.Trainer, scores,
-            FlowMetrics.Compute([.. rows.Select(r => r.Label)], [.. rows.Select(r => r.Family)], bp, bs));
+            FlowMetrics.Compute([.. rows.Select(r => r.Label)], [.. rows.Select(r => r.Family)], bp, bs), options.GroupByFile);
     }
 
     /// <summary>
     /// Cross-validates, trains the chosen trainer on all (sampled) rows and writes <c>model.zip</c>, <c>model.json</c>,
-    /// <c>metrics.json</c> and <c>MODEL_CARD.md</c>. With <paramref name="reference"/> the other feature set is
-    /// cross-validated too and reported beside it (no model is kept for it).
+    /// <c>metrics.json</c> and <c>MODEL_CARD.md</c>. With <paramref name="compare"/> the other feature set is
+    /// cross-validated too, with <paramref name="byFile"/> the same features with folds holding out whole files; both
+    /// are reported beside the model's own figures (no model is kept for them).
     /// </summary>
-    public static FlowTrainResult Train(FlowDataset data, FlowFeatureSet set, string outDir, string dataName, FlowTrainOptions options, bool reference = false, Action<string>? progress = null)
+    public static FlowTrainResult Train(FlowDataset data, FlowFeatureSet set, string outDir, string dataName, FlowTrainOptions options, bool compare = false, bool byFile = false, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         FlowCrossValidation cv = CrossValidate(data, set, options, progress);
-        FlowCrossValidation? other = reference
-            ? CrossValidate(data, set == FlowFeatureSet.Schema ? FlowFeatureSet.Native : FlowFeatureSet.Schema, options, progress)
-            : null;
+        var references = new List<FlowCrossValidation>();
+        if (compare)
+        {
+            references.Add(CrossValidate(data, set == FlowFeatureSet.Schema ? FlowFeatureSet.Native : FlowFeatureSet.Schema, options, progress));
+        }
+
+        if (byFile && !options.GroupByFile)
+        {
+            references.Add(CrossValidate(data, set, options with { GroupByFile = true }, progress));
+        }
+
         List<FlowRecord> rows = Sample(data.Rows, options.MaxRows, options.Seed);
         progress?.Invoke($"training {cv.Chosen} on all {rows.Count:N0} rows ...");
         var ml = new MLContext(options.Seed);
@@ -129,7 +154,7 @@ public static class FlowModel
         ml.Model.Save(model, all.Schema, modelPath);
         (bool[] p, float[] s) = Predict(ml, model, rows, set, cv.FeatureNames.Count);
         DetectionMetrics training = FlowMetrics.Compute([.. rows.Select(r => r.Label)], [.. rows.Select(r => r.Family)], p, s);
-        var result = new FlowTrainResult(cv, training, modelPath, other);
+        var result = new FlowTrainResult(cv, training, modelPath, references);
         FlowModelInfo info = Info(data.Format, set, cv.FeatureNames);
         info.Save(outDir);
         File.WriteAllText(Path.Combine(outDir, "metrics.json"), MetricsJson(result, data, dataName, info));
@@ -213,6 +238,27 @@ public static class FlowModel
         return [.. rows.Select(r => pick.Select(i => r.Native[i]).ToArray())];
     }
 
+    private static int[] FileFolds(List<FlowRecord> rows, int folds)
+    {
+        // the largest files first, each into the fold with the fewest rows so far
+        var files = rows.GroupBy(r => r.File, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+        if (files.Count < folds)
+        {
+            throw new ArgumentException($"{folds} folds by file need at least {folds} files (got {files.Count})", nameof(rows));
+        }
+
+        long[] size = new long[folds];
+        var foldOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            int k = Array.IndexOf(size, size.Min());
+            foldOf[file.Key] = k;
+            size[k] += file.Count();
+        }
+
+        return [.. rows.Select(r => foldOf[r.File])];
+    }
+
     private static int[] StratifiedFolds(List<FlowRecord> rows, int folds, int seed)
     {
         // rows are already shuffled: deal each family's rows round-robin over the folds, continuing where the last family stopped
@@ -271,9 +317,9 @@ public static class FlowModel
             w.WritePropertyName("model_info");
             info.Write(w);
             WriteCrossValidation(w, "cross_validation", result.CrossValidation);
-            if (result.Reference is { } reference)
+            foreach (FlowCrossValidation reference in result.References)
             {
-                WriteCrossValidation(w, "reference_" + reference.Features.ToString().ToLowerInvariant() + "_features", reference);
+                WriteCrossValidation(w, reference.Key, reference);
             }
 
             w.WriteStartObject("training_set");
@@ -289,6 +335,7 @@ public static class FlowModel
     {
         w.WriteStartObject(name);
         w.WriteString("features", cv.Features.ToString().ToLowerInvariant());
+        w.WriteString("folds", cv.GroupedByFile ? "by file" : "stratified");
         w.WriteNumber("feature_count", cv.FeatureNames.Count);
         w.WriteNumber("rows", cv.Rows);
         w.WriteString("chosen", cv.Chosen);
@@ -346,9 +393,11 @@ public static class FlowModel
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model**: ML.NET {cv.Chosen} binary classifier (32 leaves, 200 trees, learning rate 0.1), chosen by mean accuracy over {options.Folds}-fold stratified cross-validation (seed {options.Seed}).");
         sb.AppendLine().AppendLine("## Cross-validation").AppendLine();
         AppendCv(sb, cv);
-        if (r.Reference is { } reference)
+        foreach (FlowCrossValidation reference in r.References)
         {
-            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"For reference, the same cross-validation on the {reference.Features.ToString().ToLowerInvariant()} features ({reference.FeatureNames.Count}); no model is kept for it:").AppendLine();
+            sb.AppendLine().AppendLine(reference.GroupedByFile
+                ? string.Create(CultureInfo.InvariantCulture, $"For reference, cross-validation on the same features with folds that hold out whole files (captures), so the model is scored on hosts and captures it never saw; no model is kept for it:")
+                : string.Create(CultureInfo.InvariantCulture, $"For reference, the same cross-validation on the {reference.Title} ({reference.FeatureNames.Count}); no model is kept for it:")).AppendLine();
             AppendCv(sb, reference);
         }
 

@@ -29,11 +29,12 @@ public static class ModelCommands
         features.AcceptOnlyFromAmong("schema", "native");
         var compare = new Option<bool>("--compare") { Description = "Flow datasets: also cross-validate the other feature set and report it in metrics.json and the card." };
         var strict = new Option<bool>("--strict") { Description = "Flow datasets: stop at the first malformed row instead of skipping it." };
-        var command = new Command("train", "Train a behaviour model (attack vs benign), choosing the trainer by cross-validation.") { dataset, data, output, folds, trainers, rows, features, compare, strict };
+        var byFile = new Option<bool>("--by-file") { Description = "Flow datasets: also cross-validate with folds that hold out whole files (captures) and report it (meaningful where files are captures, as in IoT-23)." };
+        var command = new Command("train", "Train a behaviour model (attack vs benign), choosing the trainer by cross-validation.") { dataset, data, output, folds, trainers, rows, features, compare, strict, byFile };
         command.SetAction(parse => parse.GetValue(dataset) == "nsl-kdd"
             ? RunTrain(parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(folds), parse.GetValue(trainers), parse.GetValue(rows))
             : RunFlowTrain(parse.GetValue(dataset)!, parse.GetValue(data)!, parse.GetValue(output)!, new FlowTrainOptions(parse.GetValue(folds), parse.GetValue(trainers) is { Length: > 0 } t ? t : null, 1, parse.GetValue(rows)),
-                parse.GetValue(features) == "native" ? FlowFeatureSet.Native : FlowFeatureSet.Schema, parse.GetValue(compare), parse.GetValue(strict)));
+                parse.GetValue(features) == "native" ? FlowFeatureSet.Native : FlowFeatureSet.Schema, parse.GetValue(compare), parse.GetValue(byFile), parse.GetValue(strict)));
         return command;
     }
 
@@ -135,7 +136,7 @@ public static class ModelCommands
         }
     }
 
-    private static int RunFlowTrain(string dataset, string data, string output, FlowTrainOptions options, FlowFeatureSet features, bool compare, bool strict)
+    private static int RunFlowTrain(string dataset, string data, string output, FlowTrainOptions options, FlowFeatureSet features, bool compare, bool byFile, bool strict)
     {
         if (options.Folds is < 2 or > 20 || options.MaxRows < 1)
         {
@@ -157,7 +158,7 @@ public static class ModelCommands
         FlowTrainResult result;
         try
         {
-            result = FlowModel.Train(flows, features, output, Path.GetFileName(Path.TrimEndingDirectorySeparator(data)), options, compare, m => Console.Error.WriteLine("[train] " + m));
+            result = FlowModel.Train(flows, features, output, Path.GetFileName(Path.TrimEndingDirectorySeparator(data)), options, compare, byFile, m => Console.Error.WriteLine("[train] " + m));
         }
         catch (ArgumentException ex)
         {
@@ -165,18 +166,17 @@ public static class ModelCommands
             return NetSecCli.ConfigurationErrorExitCode;
         }
 
-        FlowCrossValidation[] runs = result.Reference is { } reference ? [result.CrossValidation, reference] : [result.CrossValidation];
-        foreach (FlowCrossValidation cv in runs)
+        foreach (FlowCrossValidation cv in (FlowCrossValidation[])[result.CrossValidation, .. result.References])
         {
             foreach (TrainerScore s in cv.Trainers)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{cv.Features.ToString().ToLowerInvariant()} features, {s.Trainer}: {s.Folds}-fold accuracy {s.Accuracy:P2} ± {s.AccuracyStdDev:P2}, F1 {s.F1:F4}, ROC AUC {s.RocAuc:F4} ({s.Seconds:F1} s)"));
+                    $"{cv.Title}, {s.Trainer}: {s.Folds}-fold accuracy {s.Accuracy:P2} ± {s.AccuracyStdDev:P2}, F1 {s.F1:F4}, ROC AUC {s.RocAuc:F4} ({s.Seconds:F1} s)"));
             }
 
             DetectionMetrics m = cv.OutOfFold;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{cv.Features.ToString().ToLowerInvariant()} features, {cv.Chosen} out of fold: precision {m.Precision:P2}, recall {m.Recall:P2}, false positive rate {m.FalsePositiveRate:P2}"));
+                $"{cv.Title}, {cv.Chosen} out of fold: precision {m.Precision:P2}, recall {m.Recall:P2}, false positive rate {m.FalsePositiveRate:P2}"));
         }
 
         Console.WriteLine($"chosen: {result.CrossValidation.Chosen}; model, model.json, metrics.json and MODEL_CARD.md in {output}");
