@@ -93,6 +93,18 @@ public sealed class OnnxFlowModelTests : IDisposable
     }
 
     [Fact]
+    public void The_descriptor_may_sit_in_metrics_json_instead_of_model_json()
+    {
+        TrainAndExport();
+        File.Move(Path.Combine(_dir, FlowModelInfo.FileName), Path.Combine(_dir, "descriptor.json"));
+        File.WriteAllText(Path.Combine(_dir, "metrics.json"), "{\"accuracy\": 0.9, \"model_info\": " + File.ReadAllText(Path.Combine(_dir, "descriptor.json")) + "}");
+        Assert.True(FlowModelInfo.IsFlowModel(_dir));
+        using OnnxFlowModel onnx = OnnxFlowModel.Load(_dir);
+        Assert.Equal(("Features", "Probability.output", FlowFeatureNames.SchemaVersion), (onnx.Info.Input, onnx.Info.Output, onnx.Info.SchemaVersion));
+        Assert.Equal(3, onnx.Score([new float[19], new float[19], new float[19]]).Length);
+    }
+
+    [Fact]
     public void A_missing_onnx_file_is_named()
     {
         Directory.CreateDirectory(_dir);
