@@ -14,8 +14,9 @@ internal sealed class CicIds2017Format : FlowDatasetFormat
     public override string Name => "cic-ids2017";
 
     public override string Description =>
-        "CIC-IDS2017 (Sharafaldin et al., ICISSP 2018; UNB CIC, free for research) as re-labelled by Engelen, Rimmer and Joosen " +
-        "(\"improved\" CIC-IDS2017, 2021): CICFlowMeter bidirectional flows, 91 columns, label = BENIGN or the attack name";
+        "CIC-IDS2017 (Sharafaldin et al., ICISSP 2018; UNB CIC, free for research) as re-labelled by DistriNet, KU Leuven " +
+        "(the \"improved\" CIC-IDS2017 of Engelen et al., 2021, and Liu et al., 2022): CICFlowMeter bidirectional flows, 91 columns, " +
+        "label = BENIGN or the attack name";
 
     public override string Limits =>
         "The sample is attack-heavy (2,500 BENIGN of 25,127 rows, up to 2,500 per attack class) and each attack comes from a few " +

@@ -372,7 +372,7 @@ public static class FlowModel
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"# {data.Format} attack-vs-benign flow model ({cv.Features.ToString().ToLowerInvariant()} features)").AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Data**: `{dataName}` ({data.Files.Count} file(s)), {data.Rows.Count:N0} rows read, {data.Skipped:N0} malformed rows skipped; {attacks:N0} attack / {data.Rows.Count - attacks:N0} benign. {cv.Rows:N0} rows used (seeded shuffle{(cv.Rows < data.Rows.Count ? ", capped by --max-rows" : "")}).");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Provenance**: {format.Description}. Copy and commit in `../shared/data/SOURCES.md`.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Provenance**: {format.Description}. The repository and commit the shared copy was taken from are in `../shared/data/SOURCES.md`.");
         sb.AppendLine("- **Families** (rows): " + string.Join(", ", data.Rows.GroupBy(x => x.Family).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count():N0}"))) + ".");
         if (cv.Features == FlowFeatureSet.Schema)
         {
@@ -403,7 +403,7 @@ public static class FlowModel
 
         sb.AppendLine().AppendLine("- **Metrics file**: `metrics.json` (per-trainer folds, pooled out-of-fold metrics, and the fit on all rows, optimistic by construction). `model.json` names the feature order.");
         sb.AppendLine("- **Limits of this data**: " + format.Limits);
-        sb.AppendLine("- **Limits**: the shared samples are small and class-balanced by construction (per-class samples, or a 50/50 extract), unlike real traffic where attacks are rare: precision and false-positive rate here say little about alert volume on a live network. Cross-validation mixes flows of the same captures and hosts across folds, so it overstates accuracy on unseen networks. Ports, durations and byte counts reflect the testbeds of the dataset, not Kubernetes workloads. Evaluate on your own labelled traffic before trusting a score.");
+        sb.AppendLine("- **Limits**: the shared samples are small and their class mix is set by how they were drawn (per-class caps, a 50/50 extract, whole malware captures), unlike real traffic where attacks are rare: precision and false-positive rate here say little about alert volume on a live network. Cross-validation mixes flows of the same captures and hosts across folds, so it overstates accuracy on unseen networks. Ports, durations and byte counts reflect the testbeds of the dataset, not Kubernetes workloads. Evaluate on your own labelled traffic before trusting a score.");
         return sb.ToString();
     }
 

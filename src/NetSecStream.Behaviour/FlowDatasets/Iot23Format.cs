@@ -15,7 +15,7 @@ internal sealed class Iot23Format : FlowDatasetFormat
     public override string Name => "iot-23";
 
     public override string Description =>
-        "IoT-23 (Garcia, Parmisano and Erquiaga, Stratosphere Laboratory, CTU Prague, 2020; CC BY 4.0): Zeek conn.log flows of " +
+        "IoT-23 (Garcia, Parmisano and Erquiaga, Stratosphere Laboratory, CTU Prague, 2020; Zenodo doi:10.5281/zenodo.4743746, cite the authors): Zeek conn.log flows of " +
         "IoT malware captures and honeypot (benign) captures, labelled Benign/Malicious with a detailed-label";
 
     public override string Limits =>
