@@ -54,9 +54,6 @@ public sealed class FlowDataset
 
     /// <summary>The first <see cref="FlowDatasetReader.MaxErrorsKept"/> skipped rows as <c>file:line: reason</c>.</summary>
     public required IReadOnlyList<string> Errors { get; init; }
-
-    /// <summary>The features this dataset carries, per <see cref="FlowDatasetFormat.Mappings"/>.</summary>
-    public IEnumerable<string> SchemaFeaturesPresent => FlowFeatureNames.All.Where((_, i) => Rows.Any(r => !r.IsMissing(i)));
 }
 
 /// <summary>A dataset row or header that cannot be read: <c>file:line: reason</c>.</summary>
