@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using NetSecStream.Behaviour.Detection;
 using NetSecStream.Behaviour.Scoring;
+using NetSecStream.Behaviour.Training;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
 
