@@ -240,6 +240,38 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task BenchKafka_PrintsTheDocumentedKeys_MediansOfItsRounds_AndLosesNothing()
+    {
+        var previous = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        int code;
+        try
+        {
+            code = await Netsec("bench", "--transport", "kafka", "--events", "3000", "--json");
+        }
+        finally
+        {
+            Console.SetOut(previous);
+        }
+
+        Assert.Equal(0, code);
+        using var result = JsonDocument.Parse(captured.ToString().Trim().Split('\n')[^1]);
+        var root = result.RootElement;
+        foreach (string key in new[] { "events_per_s", "baseline_events_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "lost" })
+        {
+            Assert.True(root.TryGetProperty(key, out _), "missing key " + key);
+        }
+
+        Assert.Equal(0, root.GetProperty("lost").GetInt64());
+        Assert.True(root.GetProperty("events_per_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("baseline_events_per_s").GetDouble() > 0);
+        string baseline = root.GetProperty("baseline").GetString()!;
+        Assert.Contains("binary encoding", baseline, StringComparison.Ordinal);
+        Assert.Contains($"medians of {Commands.KafkaBench.Rounds} alternating rounds", baseline, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_StreamsTheDemo_ServesMetricsAndHealth_WritesAlerts_AndStopsCleanly()
     {
         int port = FreePort();

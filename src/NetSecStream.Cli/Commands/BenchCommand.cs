@@ -387,7 +387,9 @@ public static class BenchCommand
             result.Lost,
             result.Alerts,
             result.PipelineSeconds,
-            $"raw Confluent.Kafka consume of the same messages (mock cluster, {PipelineAssembler.KafkaOptionsFor(settings).Encoding} encoding); latency measured at {result.HalfLoadRate:N0} events/s over {result.HalfLoadEvents:N0} events",
+            $"raw Confluent.Kafka consume of the same messages (mock cluster, {PipelineAssembler.KafkaOptionsFor(settings).Encoding} encoding); medians of {KafkaBench.Rounds} alternating rounds (raw / pipeline events/s: "
+                + string.Join("; ", result.PerRound.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Raw:F0} / {r.Pipeline:F0}")))
+                + $"); latency measured at {result.HalfLoadRate:N0} events/s over {result.HalfLoadEvents:N0} events",
             Environment.ProcessorCount,
             Environment.Version.ToString());
         if (asJson)
