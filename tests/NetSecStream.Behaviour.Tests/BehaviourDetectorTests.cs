@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using Microsoft.ML;
 using NetSecStream.Behaviour.Detection;
+using NetSecStream.Behaviour.FlowDatasets;
 using NetSecStream.Behaviour.Scoring;
 using NetSecStream.Behaviour.Training;
 using NetSecStream.Core.Events;
@@ -232,5 +234,71 @@ public sealed class BehaviourDetectorTests : IDisposable
         });
         listener.Start();
         return listener;
+    }
+}
+
+/// <summary>Supervised flow models (ML.NET, or ONNX trained elsewhere) as the scoring stage's live or shadow model.</summary>
+public sealed class BehaviourDetectorFlowModelTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("netsec-behaviour-flow-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task MlNetModelLive_OnnxExportOfItInShadow_FlagTheSameFlows_AlertsListTheModelsInputs()
+    {
+        // Arrange: a schema-feature flow model, and its ONNX conversion in a folder of its own.
+        string live = Path.Combine(_root, "flows-mlnet");
+        string shadow = Path.Combine(_root, "flows-onnx");
+        var data = OnnxFlowModelTests.Synthetic(1200, 7);
+        FlowModel.Train(data, FlowFeatureSet.Schema, live, "synthetic", new FlowTrainOptions(Folds: 3, Trainers: ["fasttree"]));
+        Directory.CreateDirectory(shadow);
+        var ml = new MLContext(1);
+        ITransformer model = ml.Model.Load(Path.Combine(live, FlowModel.ModelFile), out _);
+        using (var onnx = File.Create(Path.Combine(shadow, OnnxFlowModel.ModelFile)))
+        {
+            ml.Model.ConvertToOnnx(model, ml.Data.LoadFromEnumerable(data.Rows.Take(10).Select(r => new OnnxFlowModelTests.OnnxRow { Features = r.Schema })), onnx);
+        }
+
+        new FlowModelInfo(FlowModelInfo.Onnx, null, FlowFeatureSet.Schema, FlowFeatureNames.SchemaVersion, FlowFeatureNames.All, "Features", "Probability.output").Save(shadow);
+        using var metrics = new NetSecMetrics();
+        using var detector = new BehaviourDetector(new BehaviourOptions { Enabled = true, ModelPath = live, ShadowModelPath = shadow }, metrics);
+        await detector.StartAsync(CancellationToken.None);
+        Assert.Equal("ml.net", detector.Live!.Kind);
+        Assert.Equal("onnx", detector.Shadow!.Kind);
+        Assert.Equal(0.5, detector.Live.DefaultThreshold);
+
+        // Act: generator traffic through both.
+        var alerts = new List<Alert>();
+        foreach (var batch in Flows.Generated("attack-heavy", 3_000, 9).Select(f => f.Flow).Chunk(500))
+        {
+            detector.Detect(batch, alerts);
+        }
+
+        // Assert: the ONNX export agrees with the model it came from on every flow, and alerts name the inputs.
+        var (both, shadowOnly, liveOnly) = detector.ShadowComparison;
+        Assert.NotEmpty(alerts);
+        Assert.Equal(alerts.Count, both + liveOnly);
+        Assert.True(shadowOnly + liveOnly <= Math.Max(1, both / 100), $"both {both}, shadow only {shadowOnly}, live only {liveOnly}");
+        Assert.All(alerts, a =>
+        {
+            Assert.Equal("behaviour:flows-mlnet", a.RuleId);
+            Assert.Contains("classified as attack", a.Explanation, StringComparison.Ordinal);
+            Assert.Contains("inputs: ", a.Explanation, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task NativeFeatureModel_IsRefusedAtStart_NamingTheDescriptor()
+    {
+        string folder = Path.Combine(_root, "native");
+        var data = OnnxFlowModelTests.Synthetic(600, 3);
+        FlowModel.Train(data, FlowFeatureSet.Native, folder, "synthetic", new FlowTrainOptions(Folds: 3, Trainers: ["fasttree"]));
+        using var metrics = new NetSecMetrics();
+        using var detector = new BehaviourDetector(new BehaviourOptions { Enabled = true, ModelPath = folder }, metrics);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => detector.StartAsync(CancellationToken.None));
+        Assert.Contains("model.json", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--features schema", error.Message, StringComparison.Ordinal);
     }
 }

@@ -158,7 +158,7 @@ public sealed class OnnxFlowModelTests : IDisposable
         Assert.Contains("no float output tensor 'probability'", Assert.Throws<FlowModelException>(() => OnnxFlowModel.Load(_dir)).Message, StringComparison.Ordinal);
     }
 
-    private sealed class OnnxRow
+    internal sealed class OnnxRow
     {
         [VectorType(19)]
         public float[] Features { get; set; } = [];

@@ -30,6 +30,11 @@ public static class BehaviourBench
         ArgumentNullException.ThrowIfNull(flows);
         var options = new BehaviourOptions { Enabled = true, ModelPath = modelPath, ScoringParallelism = parallelism };
         var model = BehaviourDetector.LoadedModel.Load(modelPath, null);
+        if (model.Baseline is null)
+        {
+            throw new InvalidOperationException($"the behaviour bench measures a workload baseline; {modelPath} holds a {model.Kind} flow model");
+        }
+
         int warm = Math.Min(flows.Count, 20_000);
         progress?.Invoke($"model {model.Name} ({model.Version}), threshold {model.DefaultThreshold:F2}; warm-up over {warm:N0} events ...");
         OneAtATime(model, flows, warm);
@@ -51,14 +56,14 @@ public static class BehaviourBench
     private static long OneAtATime(BehaviourDetector.LoadedModel model, IReadOnlyList<FlowEvent> flows, int count)
     {
         var extractorOptions = new BehaviourOptions().ExtractorOptions();
-        extractorOptions.KnownDestinations = model.Model.KnownDestinationSets();
+        extractorOptions.KnownDestinations = model.Baseline!.KnownDestinationSets();
         var extractor = new FlowFeatureExtractor(extractorOptions);
         long alerts = 0;
         for (int i = 0; i < count; i++)
         {
             var flow = flows[i];
             var features = extractor.Extract(flow, flow.Origin ?? "");
-            var score = model.Model.Score(features.Values, features.WorkloadKey, features.DestinationKey);
+            var score = model.Baseline!.Score(features.Values, features.WorkloadKey, features.DestinationKey);
             if (score.Score >= model.DefaultThreshold)
             {
                 alerts++;

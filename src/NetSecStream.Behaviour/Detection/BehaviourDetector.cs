@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetSecStream.Behaviour.Features;
+using NetSecStream.Behaviour.FlowDatasets;
 using NetSecStream.Behaviour.Scoring;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Events;
@@ -79,7 +80,7 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
         _live = LoadedModel.Load(_options.ModelPath, _options.Threshold);
         _shadow = _options.ShadowModelPath is { } shadow ? LoadedModel.Load(shadow, _options.Threshold) : null;
         var extractorOptions = _options.ExtractorOptions();
-        extractorOptions.KnownDestinations = _live.Model.KnownDestinationSets();
+        extractorOptions.KnownDestinations = _live.Baseline?.KnownDestinationSets();
         _extractor = new FlowFeatureExtractor(extractorOptions);
         LogModelLoaded(_logger, "live", _live.Name, _live.Version, _live.DefaultThreshold);
         if (_shadow is not null)
@@ -141,11 +142,11 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
             _features[i] = extractor.Extract(flow, flow.Origin ?? "");
         }
 
-        ScoreAll(live.Model, _features, _scores, n);
+        ScoreAll(live, _features, _scores, n);
         var shadow = _shadow;
         if (shadow is not null)
         {
-            ScoreAll(shadow.Model, _features, _shadowScores, n);
+            ScoreAll(shadow, _features, _shadowScores, n);
         }
 
         int above = 0, shadowAbove = 0;
@@ -231,13 +232,15 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
 
     private LoadedModel? Reload(string role, LoadedModel? current)
     {
-        if (current is null || current.Stamp == LoadedModel.StampOf(current.Path))
+        if (current is null || current.Stamp == LoadedModel.StampOf(current.ModelFile))
         {
             return null;
         }
 
         try
         {
+            // The model it replaces is not disposed here: a batch may still be scoring with it (its native session is
+            // released when it is collected).
             var next = LoadedModel.Load(current.Path, _options.Threshold);
             _metrics.ComponentReloaded(ComponentId, success: true);
             LogModelLoaded(_logger, role, next.Name, next.Version, next.DefaultThreshold);
@@ -253,15 +256,40 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
         }
     }
 
-    private void ScoreAll(WorkloadBaseline model, FlowFeatures[] features, double[] scores, int n)
+    private void ScoreAll(LoadedModel model, FlowFeatures[] features, double[] scores, int n)
     {
+        if (model.Flow is { } flowModel)
+        {
+            // A supervised flow model (ML.NET or ONNX) takes its schema features in its own order; it scores the batch in one call.
+            var rows = new float[n][];
+            for (int i = 0; i < n; i++)
+            {
+                var row = new float[model.FlowIndexes.Length];
+                for (int j = 0; j < row.Length; j++)
+                {
+                    row[j] = features[i].Values[model.FlowIndexes[j]];
+                }
+
+                rows[i] = row;
+            }
+
+            float[] probabilities = flowModel.Score(rows);
+            for (int i = 0; i < n; i++)
+            {
+                scores[i] = probabilities[i];
+            }
+
+            return;
+        }
+
+        var baseline = model.Baseline!;
         int parallelism = Math.Min(_options.ScoringParallelism, n / 256);
         if (parallelism <= 1)
         {
             for (int i = 0; i < n; i++)
             {
                 var f = features[i];
-                scores[i] = model.ScoreOnly(f.Values, f.WorkloadKey, f.DestinationKey);
+                scores[i] = baseline.ScoreOnly(f.Values, f.WorkloadKey, f.DestinationKey);
             }
 
             return;
@@ -274,17 +302,27 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
             for (int i = part * chunk; i < end; i++)
             {
                 var f = features[i];
-                scores[i] = model.ScoreOnly(f.Values, f.WorkloadKey, f.DestinationKey);
+                scores[i] = baseline.ScoreOnly(f.Values, f.WorkloadKey, f.DestinationKey);
             }
         });
     }
 
     private Alert CreateAlert(LoadedModel model, FlowEvent flow, FlowFeatures features, double score, double threshold)
     {
-        var explained = model.Model.Score(features.Values, features.WorkloadKey, features.DestinationKey, _options.ExplainTop);
         double ratio = score / threshold;
         int severity = ratio >= 2 ? 2 : 3;
         var text = new StringBuilder(256);
+        if (model.Baseline is null)
+        {
+            // A supervised model gives a probability, not per-feature deviations: the explanation lists its inputs as seen.
+            text.Append(CultureInfo.InvariantCulture, $"flow of workload {features.WorkloadKey} going to {features.DestinationKey} classified as attack: ");
+            text.Append(CultureInfo.InvariantCulture, $"score {score:F3} >= threshold {threshold:F3} of {model.Kind} model {model.Name}; inputs: ");
+            text.AppendJoin(", ", model.Flow!.Info.FeatureNames.Select((name, j) => (name, value: features.Values[model.FlowIndexes[j]]))
+                .Where(x => x.value != 0).Take(_options.ExplainTop * 2).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.name} = {x.value:G4}")));
+            return NewAlert(model, flow, features, text.ToString(), severity, ratio, "Flow classified as attack for workload ");
+        }
+
+        var explained = model.Baseline.Score(features.Values, features.WorkloadKey, features.DestinationKey, _options.ExplainTop);
         text.Append(CultureInfo.InvariantCulture, $"unusual for workload {features.WorkloadKey} (profile {explained.Profile}) going to {features.DestinationKey}: ");
         text.Append(CultureInfo.InvariantCulture, $"score {score:F1} >= threshold {threshold:F1} of model {model.Name}; ");
         for (int i = 0; i < explained.Top.Count; i++)
@@ -305,23 +343,26 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
             }
         }
 
-        return new Alert
+        return NewAlert(model, flow, features, text.ToString(), severity, ratio, "Unusual traffic for workload ");
+    }
+
+    private static Alert NewAlert(LoadedModel model, FlowEvent flow, FlowFeatures features, string explanation, int severity, double ratio, string title) =>
+        new()
         {
             Id = Guid.CreateVersion7().ToString("N"),
             Timestamp = flow.Timestamp,
             Detector = DetectorKinds.Behaviour,
             RuleId = "behaviour:" + model.Name,
-            RuleName = $"Unusual traffic for workload {features.WorkloadKey}",
+            RuleName = title + features.WorkloadKey,
             RuleCategory = "anomaly",
             Ruleset = model.Name,
             RuleVersion = model.Version,
             Severity = severity,
             RiskScore = Math.Round(Math.Min(99, 50 + (49 * Math.Min(1, ratio - 1))), 1),
-            Explanation = text.ToString(),
+            Explanation = explanation,
             DedupeKey = $"behaviour|{model.Name}|{features.WorkloadKey}|{features.DestinationKey}",
             Flow = flow,
         };
-    }
 
     private void ReportEvictions(FlowFeatureExtractor extractor)
     {
@@ -359,19 +400,32 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
     [LoggerMessage(EventId = 602, Level = LogLevel.Debug, Message = "behaviour: shadow model {Model} would alert on {Workload} -> {Destination} (score {Score:F1}); the live model does not")]
     private static partial void LogShadowOnly(ILogger logger, string model, string workload, string destination, double score);
 
-    /// <summary>A model as loaded from its folder, with its name, version (content hash) and default threshold.</summary>
-    public sealed record LoadedModel(string Name, string Path, string Version, WorkloadBaseline Model, double DefaultThreshold, (DateTime, long) Stamp)
+    /// <summary>
+    /// A model as loaded from its folder, with its name, version (content hash) and default threshold: a workload baseline
+    /// (<c>baseline.json</c>) or a supervised flow model on the flow schema's features (<c>model.json</c> with
+    /// <c>model.zip</c> or <c>model.onnx</c>, e.g. trained elsewhere and exported to ONNX).
+    /// </summary>
+    public sealed record LoadedModel(string Name, string Path, string Kind, string Version, WorkloadBaseline? Baseline, FlowModelScorer? Flow, int[] FlowIndexes,
+        double DefaultThreshold, (DateTime, long) Stamp)
     {
+        public const string BaselineKind = "workload-baseline";
+
         public static LoadedModel Load(string directory, double? configuredThreshold)
         {
             string full = System.IO.Path.GetFullPath(directory);
+            string name = System.IO.Path.GetFileName(full.TrimEnd(System.IO.Path.DirectorySeparatorChar));
             string file = System.IO.Path.Combine(full, WorkloadBaseline.ModelFile);
-            if (!File.Exists(file))
+            if (!File.Exists(file) && FlowModelInfo.IsFlowModel(full))
             {
-                throw new InvalidOperationException($"behaviour: no model at {file} (train one with: netsec train --dataset generator --out {directory})");
+                return LoadFlow(full, name, configuredThreshold);
             }
 
-            var stamp = StampOf(full);
+            if (!File.Exists(file))
+            {
+                throw new InvalidOperationException($"behaviour: no model at {full}: neither {WorkloadBaseline.ModelFile} nor {FlowModelInfo.FileName} (train one with: netsec train --dataset generator --out {directory})");
+            }
+
+            var stamp = StampOf(file);
             WorkloadBaseline model;
             try
             {
@@ -384,13 +438,40 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
 
             string version = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)))[..12];
             double threshold = configuredThreshold ?? ThresholdFromMetrics(System.IO.Path.Combine(full, "metrics.json")) ?? FallbackThreshold;
-            return new LoadedModel(System.IO.Path.GetFileName(full.TrimEnd(System.IO.Path.DirectorySeparatorChar)), full, version, model, threshold, stamp);
+            return new LoadedModel(name, full, BaselineKind, version, model, null, [], threshold, stamp);
         }
 
-        public static (DateTime, long) StampOf(string directory)
+        /// <summary>Size and time of the file that holds the model, to tell when it changed.</summary>
+        public static (DateTime, long) StampOf(string file)
         {
-            var info = new FileInfo(System.IO.Path.Combine(directory, WorkloadBaseline.ModelFile));
+            var info = new FileInfo(file);
             return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
+        }
+
+        /// <summary>The file whose change means a new model.</summary>
+        public string ModelFile => Flow?.File ?? System.IO.Path.Combine(Path, WorkloadBaseline.ModelFile);
+
+        private static LoadedModel LoadFlow(string full, string name, double? configuredThreshold)
+        {
+            FlowModelScorer scorer;
+            try
+            {
+                scorer = FlowModelScorer.Load(full);
+            }
+            catch (FlowModelException ex)
+            {
+                throw new InvalidOperationException("behaviour: " + ex.Message, ex);
+            }
+
+            int[] indexes = [.. scorer.Info.FeatureNames.Select(FeatureSchema.IndexOf)];
+            if (Array.IndexOf(indexes, -1) is int missing and >= 0)
+            {
+                scorer.Dispose();
+                throw new InvalidOperationException($"behaviour: {System.IO.Path.Combine(full, FlowModelInfo.FileName)}: feature '{scorer.Info.FeatureNames[missing]}' is not in the feature schema version {FeatureSchema.Version}");
+            }
+
+            string version = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(scorer.File)))[..12];
+            return new LoadedModel(name, full, scorer.Info.Format, version, null, scorer, indexes, configuredThreshold ?? scorer.Info.DecisionThreshold, StampOf(scorer.File));
         }
 
         private static double? ThresholdFromMetrics(string path)
