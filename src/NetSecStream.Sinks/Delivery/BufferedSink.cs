@@ -145,10 +145,17 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
             _replay = null;
         }
 
+        long left;
         lock (_gate)
         {
             // What is left stays on disk and is replayed first by the next run.
+            left = _spill.TotalBytes;
             _spill.Dispose();
+        }
+
+        if (left > 0)
+        {
+            LogStoppedWithSpill(_logger, Id, left, _spill.Directory);
         }
 
         await _inner.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -475,6 +482,9 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
 
     [LoggerMessage(EventId = 1408, Level = LogLevel.Error, Message = "sink {Sink} spill replay failed; trying again")]
     private static partial void LogReplayFailed(ILogger logger, string sink, Exception exception);
+
+    [LoggerMessage(EventId = 1410, Level = LogLevel.Warning, Message = "sink {Sink} stopped with {Bytes} bytes spilled in {Directory}; they are replayed when the sink next starts")]
+    private static partial void LogStoppedWithSpill(ILogger logger, string sink, long bytes, string directory);
 
     [LoggerMessage(EventId = 1409, Level = LogLevel.Error, Message = "sink {Sink}: an alert cannot be serialised for the spill and is skipped: {Reason}")]
     private static partial void LogUnserialisable(ILogger logger, string sink, string reason);
