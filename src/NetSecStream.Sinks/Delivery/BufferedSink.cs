@@ -76,7 +76,7 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
         _deadLetters = deadLetters;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
-        _spill = new SpillSegments(Path.Combine(options.SpillDirectory, spillName), options.MaxSpillBytes, options.SegmentBytes, options.Fsync == SpillFsync.Always);
+        _spill = new SpillSegments(Path.Combine(options.SpillDirectory, spillName), options.MaxSpillBytes, options.EffectiveSegmentBytes, options.Fsync == SpillFsync.Always);
         _memory = new SemaphoreSlim(options.MemoryBatches, options.MemoryBatches);
     }
 

@@ -42,8 +42,14 @@ public sealed class DeliveryOptions
     /// <summary>Bound on one sink's spilled bytes; when reached, writes wait (the pipeline stops committing), nothing is dropped.</summary>
     public long MaxSpillBytes { get; set; } = 1L << 30;
 
-    /// <summary>A spill segment is closed and a new one started past this size; a segment's space is freed once it is replayed.</summary>
+    /// <summary>
+    /// A spill segment is closed and a new one started past this size; a segment's space is freed once it is replayed.
+    /// Never more than a quarter of <see cref="MaxSpillBytes"/> (<see cref="EffectiveSegmentBytes"/>), so a full spill frees space gradually.
+    /// </summary>
     public long SegmentBytes { get; set; } = 16L << 20;
+
+    /// <summary>The segment size used: <see cref="SegmentBytes"/>, at most a quarter of <see cref="MaxSpillBytes"/>, at least 1 KiB.</summary>
+    public long EffectiveSegmentBytes => Math.Max(1024, Math.Min(SegmentBytes, MaxSpillBytes / 4));
 
     public SpillFsync Fsync { get; set; } = SpillFsync.Always;
 
@@ -147,9 +153,9 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
             failures.Add($"{section}:MaxSpillBytes must be at least 4096 (got {options.MaxSpillBytes}).");
         }
 
-        if (options.SegmentBytes < 1024 || options.SegmentBytes > options.MaxSpillBytes)
+        if (options.SegmentBytes < 1024)
         {
-            failures.Add($"{section}:SegmentBytes must be between 1024 and {section}:MaxSpillBytes (got {options.SegmentBytes}).");
+            failures.Add($"{section}:SegmentBytes must be at least 1024 (got {options.SegmentBytes}).");
         }
 
         if (!Enum.IsDefined(options.Fsync))

@@ -296,6 +296,8 @@ public sealed class BufferedSinkTests : IDisposable
         Assert.Equal(SpillFsync.Never, kafka.Fsync);
         Assert.Equal(4, kafka.MemoryBatches);
         Assert.Equal(SpillFsync.Always, options.For("elasticsearch").Fsync);
+        Assert.Equal((1 << 20) / 4, kafka.EffectiveSegmentBytes);
+        Assert.Equal(16L << 20, options.For("elasticsearch").EffectiveSegmentBytes);
     }
 
     private long ObserveGauge(string name)
