@@ -58,6 +58,26 @@ public sealed class SinkUriTests : IDisposable
         });
     }
 
+    [Theory]
+    [InlineData("elasticsearch+https://es:9200/netsec-alerts", "elasticsearch+https")]
+    [InlineData("syslog+udp://siem:514", "syslog+udp")]
+    [InlineData("hec+https://splunk:8088", "hec+https")]
+    public void CompoundSchemes_ReachTheRegistry_ByTheirFullName(string text, string scheme)
+    {
+        // What a new registration (one entry in SinkSchemes.All) will be matched by; unregistered, it is a clear error.
+        Assert.Equal(scheme, new Uri(text).Scheme);
+        if (SinkSchemes.Find(scheme) is null)
+        {
+            Assert.False(SinkUri.TryParse(text, out _, out string? error));
+            Assert.StartsWith($"sink scheme '{scheme}' in '{text}' is not supported", error, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.True(SinkUri.TryParse(text, out var sink, out string? error), error);
+            Assert.Equal(scheme, sink!.Scheme);
+        }
+    }
+
     [Fact]
     public void SinksUris_InConfiguration_GoThroughTheRegistry()
     {

@@ -277,6 +277,25 @@ public sealed class BufferedSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task AnUnserialisableAlert_IsCountedAndSkippedBySpill_AndTheRestOfItsBatchArrives()
+    {
+        var destination = new FlakySink { Down = true };
+        var sink = await StartedAsync(destination);
+        var bad = SinkSamples.Alert(1);
+        bad = new NetSecStream.Core.Events.Alert
+        {
+            Id = bad.Id, Timestamp = bad.Timestamp, Detector = bad.Detector, RuleId = bad.RuleId, RuleName = bad.RuleName, Severity = bad.Severity,
+            RiskScore = double.NaN, Explanation = bad.Explanation, DedupeKey = bad.DedupeKey, Flow = bad.Flow,
+        };
+        await sink.WriteAsync([bad, SinkSamples.Alert(2)], CancellationToken.None);
+        Assert.Equal(1, _recorder.Total("netsec_events_rejected", "flaky"));
+
+        destination.Down = false;
+        await Eventually(() => !sink.IsSpilling, "the replay");
+        Assert.Equal(SinkSamples.Alert(2).Id, Assert.Single(destination.Alerts).Id);
+    }
+
+    [Fact]
     public void BadOptions_AreRejected_NamingTheKey()
     {
         var options = new DeliveryOptions { MemoryBatches = 0, MaxSpillBytes = 10, Overrides = { ["kafka_alerts"] = new DeliveryOverride { Attempts = 0 } } };
