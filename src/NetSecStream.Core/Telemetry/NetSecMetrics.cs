@@ -121,6 +121,15 @@ public sealed class NetSecMetrics : IDisposable
         }
     }
 
+    /// <summary>Stops reporting a buffering sink registered with <see cref="TrackSinkBuffer"/> (it was stopped).</summary>
+    public void UntrackSinkBuffer(string key)
+    {
+        lock (_queueLock)
+        {
+            _sinkBuffers.Remove(key);
+        }
+    }
+
     private IEnumerable<Measurement<long>> ObserveSinkBuffers(bool spill)
     {
         (string Sink, Func<(long Buffered, long SpillBytes)> State)[] snapshot;

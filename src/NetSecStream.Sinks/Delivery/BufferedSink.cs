@@ -158,6 +158,7 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
             LogStoppedWithSpill(_logger, Id, left, _spill.Directory);
         }
 
+        _metrics.UntrackSinkBuffer(_spill.Directory);
         await _inner.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -196,7 +197,7 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
             Interlocked.Increment(ref _inMemory);
             try
             {
-                if (!IsSpilling && await TryDestinationAsync(batch, _options.Attempts, token).ConfigureAwait(false))
+                if (!IsSpilling && await TryDestinationAsync(batch, _options.Attempts, replaying: false, token).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -212,7 +213,7 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
     }
 
     /// <summary>Writes to the destination with up to <paramref name="attempts"/> tries; false when every one failed.</summary>
-    private async Task<bool> TryDestinationAsync(Batch batch, int attempts, CancellationToken token)
+    private async Task<bool> TryDestinationAsync(Batch batch, int attempts, bool replaying, CancellationToken token)
     {
         var backoff = _options.InitialBackoff;
         for (int attempt = 1; ; attempt++)
@@ -238,7 +239,15 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
                 _metrics.SinkError(Id);
                 if (attempt >= attempts)
                 {
-                    LogDestinationDown(_logger, Id, attempt, ex.Message);
+                    if (replaying)
+                    {
+                        LogReplayAttemptFailed(_logger, Id, ex.Message);
+                    }
+                    else
+                    {
+                        LogDestinationDown(_logger, Id, attempt, ex.Message);
+                    }
+
                     return false;
                 }
 
@@ -321,7 +330,7 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
                 }
 
                 var batch = await DecodeAsync(read).ConfigureAwait(false);
-                if (batch is not null && !await TryDestinationAsync(batch, 1, stop).ConfigureAwait(false))
+                if (batch is not null && !await TryDestinationAsync(batch, 1, replaying: true, stop).ConfigureAwait(false))
                 {
                     // Still down: the same record again after a wait, so the order of replay is kept.
                     await Task.Delay(backoff, _time, stop).ConfigureAwait(false);
@@ -485,6 +494,9 @@ public sealed partial class BufferedSink : IAlertSink, IAsyncDisposable
 
     [LoggerMessage(EventId = 1410, Level = LogLevel.Warning, Message = "sink {Sink} stopped with {Bytes} bytes spilled in {Directory}; they are replayed when the sink next starts")]
     private static partial void LogStoppedWithSpill(ILogger logger, string sink, long bytes, string directory);
+
+    [LoggerMessage(EventId = 1411, Level = LogLevel.Debug, Message = "sink {Sink} destination still down, replay waits: {Reason}")]
+    private static partial void LogReplayAttemptFailed(ILogger logger, string sink, string reason);
 
     [LoggerMessage(EventId = 1409, Level = LogLevel.Error, Message = "sink {Sink}: an alert cannot be serialised for the spill and is skipped: {Reason}")]
     private static partial void LogUnserialisable(ILogger logger, string sink, string reason);
