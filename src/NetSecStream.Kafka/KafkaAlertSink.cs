@@ -67,6 +67,14 @@ public sealed partial class KafkaAlertSink : IAlertSink, IDisposable
                 continue;
             }
 
+            if (value.Length > _options.MaxMessageBytes)
+            {
+                // The broker would refuse the whole batch, and every retry of it, for this one alert.
+                _metrics.EventRejected(ComponentId, "oversized");
+                LogOversized(_logger, alert.RuleId, value.Length, _options.MaxMessageBytes);
+                continue;
+            }
+
             messages.Add(new Message<byte[], byte[]>
             {
                 Key = KafkaHeaders.Utf8(alert.DedupeKey),
@@ -106,6 +114,9 @@ public sealed partial class KafkaAlertSink : IAlertSink, IDisposable
 
     [LoggerMessage(EventId = 331, Level = LogLevel.Error, Message = "kafka_alerts: alert {Rule} cannot be serialised and is skipped: {Reason}")]
     private static partial void LogUnserialisable(ILogger logger, string rule, string reason);
+
+    [LoggerMessage(EventId = 332, Level = LogLevel.Error, Message = "kafka_alerts: alert {Rule} is {Bytes} bytes as ECS JSON, more than Kafka:MaxMessageBytes ({Max}); skipped")]
+    private static partial void LogOversized(ILogger logger, string rule, int bytes, int max);
 
     [LoggerMessage(EventId = 330, Level = LogLevel.Warning, Message = "kafka_alerts: producer error ({Code}): {Reason}")]
     private static partial void LogProducerError(ILogger logger, string code, string reason);

@@ -51,7 +51,7 @@ public sealed partial class FlowPipeline
         _modes = modes ?? throw new ArgumentNullException(nameof(modes));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FlowPipeline>();
-        _decider = new AlertDecider(modes, metrics, options.DedupeWindow, options.DedupeMaxKeys);
+        _decider = new AlertDecider(modes, metrics, options.DedupeWindow, options.DedupeMaxKeys, options.Aggregation);
         _metrics.TrackQueue("pipeline_in_flight_events", () => Stats.InFlightEvents);
     }
 

@@ -25,8 +25,11 @@ public sealed class PipelineOptions
     /// <summary>Repeats of one alert key inside this window (event time) are counted, not raised. Zero turns dedupe off.</summary>
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Bound on the dedupe table.</summary>
+    /// <summary>Bound on the dedupe and aggregation table (keys of every detector together); evictions are counted.</summary>
     public int DedupeMaxKeys { get; set; } = 100_000;
+
+    /// <summary>Per-detector aggregation (<c>Pipeline:Aggregation:signature:Window</c>, <c>:Keys</c>); see <see cref="Decide.AggregationRule"/>.</summary>
+    public Dictionary<string, Decide.AggregationRule> Aggregation { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Batches being written to the sinks at the same time. Sinks that wait for a remote acknowledgement (Kafka,
@@ -83,6 +86,8 @@ public sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
         {
             failures.Add($"{S}:DedupeMaxKeys must be at least 1 (got {options.DedupeMaxKeys}).");
         }
+
+        failures.AddRange(Decide.AggregationRule.Check(options.Aggregation));
 
         if (options.SinkMaxAttempts < 1)
         {

@@ -3,6 +3,7 @@ using NetSecStream.Cli.Hosting;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;
+using NetSecStream.Sinks.Delivery;
 
 namespace NetSecStream.Cli.Configuration;
 
@@ -112,6 +113,7 @@ public static class NetSecConfiguration
             .Section(DemoSourceOptions.Section, typeof(DemoSourceOptions))
             .Section(ClusterOptions.Section, typeof(ClusterOptions))
             .Section(SinksOptions.Section + ":Uris", typeof(List<string>))
+            .Section(DeliveryOptions.SectionName, typeof(DeliveryOptions))
             .FreeForm("Logging");
         foreach (var component in ComponentCatalog.All)
         {
@@ -156,6 +158,19 @@ public static class NetSecConfiguration
             {
                 errors.Add($"{component.Section}: {ex.Message}");
             }
+        }
+
+        try
+        {
+            PipelineAssembler.DeliveryOptionsFor(settings);
+        }
+        catch (ConfigurationErrorException ex)
+        {
+            errors.AddRange(ex.Errors);
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.Add($"{DeliveryOptions.SectionName}: {ex.Message}");
         }
 
         return errors.Count > 0 ? throw new ConfigurationErrorException(errors) : settings;

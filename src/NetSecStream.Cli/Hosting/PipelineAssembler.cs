@@ -16,6 +16,7 @@ using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
+using NetSecStream.Sinks.Delivery;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
@@ -61,11 +62,13 @@ public static class PipelineAssembler
             detectors.Add((IDetector)Create(ComponentCatalog.Get("signatures"), signatures, services));
         }
 
+        // Dead letters first: buffered sinks dead-letter spill records that fail their checksum.
+        deadLetters ??= role.DeadLetterId == FileDeadLetterSink.ComponentId
+            ? FileDeadLetters(settings, services, deadLetterDirectory)
+            : (IDeadLetterSink)Create(settings, role.DeadLetterId, services);
         var components = new PipelineComponents(source, decoder, enrichers, detectors,
-            sinks ?? CreateSinks(settings, services, defaultAlertDirectory, alwaysWriteDefault, role),
-            deadLetters ?? (role.DeadLetterId == FileDeadLetterSink.ComponentId
-                ? FileDeadLetters(settings, services, deadLetterDirectory)
-                : (IDeadLetterSink)Create(settings, role.DeadLetterId, services)));
+            sinks ?? CreateSinks(settings, services, defaultAlertDirectory, alwaysWriteDefault, role, deadLetters),
+            deadLetters);
         return new FlowPipeline(settings.Pipeline, components, new ModeResolver(settings.Modes), services.Metrics, services.LoggerFactory);
     }
 
@@ -115,7 +118,8 @@ public static class PipelineAssembler
     public static IReadOnlyList<string> SourceIds { get; } =
         [JsonLinesFileSource.ComponentId, NetFlowUdpSource.ComponentId, PcapFlowSource.ComponentId, HubbleRelaySource.ComponentId];
 
-    private static List<IAlertSink> CreateSinks(AppSettings settings, ComponentServices services, string defaultAlertDirectory, bool alwaysWriteDefault, PipelineRole role)
+    private static List<IAlertSink> CreateSinks(AppSettings settings, ComponentServices services, string defaultAlertDirectory, bool alwaysWriteDefault,
+        PipelineRole role, IDeadLetterSink deadLetters)
     {
         var sinks = new List<IAlertSink>();
         foreach (string id in role.AlwaysSinks)
@@ -138,38 +142,58 @@ public static class PipelineAssembler
 
         foreach (string text in uris)
         {
-            if (!SinkUri.TryParse(text, out var uri, out string? error))
-            {
-                throw new ConfigurationErrorException([error!]);
-            }
-
-            switch (uri!.Scheme)
-            {
-                case "file" when uri.Format == SinkUri.EveFormat:
-                    var eveDescriptor = ComponentCatalog.Get(EveFileSink.ComponentId);
-                    var eve = (EveFileSinkOptions)settings.ComponentOptions(eveDescriptor);
-                    eve.Directory = uri.Uri.LocalPath;
-                    sinks.Add((IAlertSink)Create(eveDescriptor, eve, services));
-                    break;
-                case "file":
-                    var options = (FileSinkOptions)settings.ComponentOptions(fileDescriptor);
-                    options.Directory = uri.Uri.LocalPath;
-                    sinks.Add((IAlertSink)Create(fileDescriptor, options, services));
-                    break;
-                case "kafka":
-                    var kafka = KafkaOptionsFor(settings);
-                    if (!string.IsNullOrEmpty(uri.Uri.Authority))
-                    {
-                        kafka.BootstrapServers = uri.Uri.Authority;
-                    }
-
-                    kafka.AlertsTopic = uri.Uri.AbsolutePath.Trim('/') is { Length: > 0 } topic ? topic : kafka.AlertsTopic;
-                    sinks.Add((IAlertSink)Create(ComponentCatalog.Get(KafkaAlertSink.ComponentId), kafka, services));
-                    break;
-            }
+            var uri = SinkUri.Parse(text);
+            sinks.Add(uri.Registration.Create(uri, settings, services));
         }
 
-        return sinks;
+        return WithDelivery(sinks, settings, services, deadLetters);
+    }
+
+    /// <summary>
+    /// Sinks that write to the local disk themselves (file, eve_file) are not buffered: a spill would go to the same
+    /// disk, fail the same way (full, read-only) and double the writes. Every other sink is.
+    /// </summary>
+    public static IReadOnlySet<string> UnbufferedSinkIds { get; } = new HashSet<string>(StringComparer.Ordinal) { FileSink.ComponentId, EveFileSink.ComponentId };
+
+    /// <summary>
+    /// Wraps every sink but the local-file ones in a <see cref="BufferedSink"/> configured from <c>Sinks:Delivery</c>
+    /// (its spill under <c>Storage:DataDirectory/spill</c> unless set), so a destination that is down costs disk space,
+    /// not the pipeline. Sinks sharing an id get spill folders <c>id</c>, <c>id_2</c>, ... in configuration order.
+    /// </summary>
+    public static List<IAlertSink> WithDelivery(IReadOnlyList<IAlertSink> sinks, AppSettings settings, ComponentServices services, IDeadLetterSink? deadLetters)
+    {
+        ArgumentNullException.ThrowIfNull(sinks);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(services);
+        var delivery = DeliveryOptionsFor(settings);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var wrapped = new List<IAlertSink>(sinks.Count);
+        foreach (var sink in sinks)
+        {
+            int n = seen[sink.Id] = seen.GetValueOrDefault(sink.Id) + 1;
+            var options = delivery.For(sink.Id);
+            wrapped.Add(!options.Enabled || UnbufferedSinkIds.Contains(sink.Id) || sink is BufferedSink
+                ? sink
+                : new BufferedSink(sink, options, n == 1 ? sink.Id : $"{sink.Id}_{n}", services.Metrics, deadLetters,
+                    services.LoggerFactory.CreateLogger<BufferedSink>(), services.Time));
+        }
+
+        return wrapped;
+    }
+
+    /// <summary>The <c>Sinks:Delivery</c> section, checked, with the spill folder defaulting to <c>Storage:DataDirectory/spill</c>.</summary>
+    public static DeliveryOptions DeliveryOptionsFor(AppSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var options = new DeliveryOptions();
+        settings.Configuration.GetSection(DeliveryOptions.SectionName).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        if (string.IsNullOrWhiteSpace(options.SpillDirectory))
+        {
+            options.SpillDirectory = Path.Combine(settings.Storage.DataDirectory, "spill");
+        }
+
+        var result = new DeliveryOptionsValidator().Validate(null, options);
+        return result.Failed ? throw new ConfigurationErrorException([.. result.Failures ?? [result.FailureMessage]]) : options;
     }
 
     public static IFlowDecoder CreateDecoder(AppSettings settings, string decoderId, ComponentServices services)

@@ -99,7 +99,10 @@ public interface IOriginStateOwner
     void DropOrigins(IReadOnlyCollection<string> origins);
 }
 
-/// <summary>Receives decided alerts (and optionally flows). Returning means the data is accepted durably.</summary>
+/// <summary>
+/// Receives decided alerts (and optionally flows). Returning means the data is accepted durably: written and flushed,
+/// acknowledged by the server, or (for a sink wrapped in <c>BufferedSink</c>) durably spilled to disk to be replayed.
+/// </summary>
 public interface IAlertSink : INetSecComponent
 {
     ValueTask WriteAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken);

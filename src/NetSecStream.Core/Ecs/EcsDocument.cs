@@ -436,6 +436,14 @@ internal sealed class NetSecFields
     [JsonPropertyName("dedupe_count")]
     public long? DedupeCount { get; set; }
 
+    /// <summary>Aggregated alerts: the earliest occurrence counted in <see cref="DedupeCount"/>.</summary>
+    [JsonPropertyName("first_seen")]
+    public EcsTimestamp? FirstSeen { get; set; }
+
+    /// <summary>Aggregated alerts: the latest occurrence counted in <see cref="DedupeCount"/>.</summary>
+    [JsonPropertyName("last_seen")]
+    public EcsTimestamp? LastSeen { get; set; }
+
     [JsonPropertyName("source")]
     public NetSecEndpoint? Source { get; set; }
 

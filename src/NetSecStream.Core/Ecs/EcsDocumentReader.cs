@@ -135,6 +135,8 @@ internal ref struct EcsDocumentReader
     private string? _explanation;
     private string? _dedupeKey;
     private long? _dedupeCount;
+    private DateTimeOffset? _firstSeen;
+    private DateTimeOffset? _lastSeen;
     private NetSecEndpointFacts? _netsecSource;
     private NetSecEndpointFacts? _netsecDestination;
     private IReadOnlyList<string>? _dnsQuestionTypes;
@@ -371,6 +373,8 @@ internal ref struct EcsDocumentReader
             Explanation = _explanation ?? "",
             DedupeKey = _dedupeKey!,
             DedupeCount = _dedupeCount ?? 1,
+            FirstSeen = _firstSeen,
+            LastSeen = _lastSeen,
             Flow = flow,
         };
     }
@@ -854,6 +858,8 @@ internal ref struct EcsDocumentReader
                 11 when Is(name, "explanation"u8) => ReadString("netsec", "explanation", null, out _explanation),
                 10 when Is(name, "dedupe_key"u8) => ReadString("netsec", "dedupe_key", _caches.Strings, out _dedupeKey),
                 12 when Is(name, "dedupe_count"u8) => ReadInt64("netsec", "dedupe_count", out _dedupeCount),
+                10 when Is(name, "first_seen"u8) => ReadTimestamp("netsec", "first_seen", out _firstSeen),
+                9 when Is(name, "last_seen"u8) => ReadTimestamp("netsec", "last_seen", out _lastSeen),
                 _ => Skip(),
             };
             if (!ok)

@@ -72,6 +72,8 @@ internal static class EcsMapper
         netsec.Explanation = alert.Explanation;
         netsec.DedupeKey = alert.DedupeKey;
         netsec.DedupeCount = alert.DedupeCount;
+        netsec.FirstSeen = alert.FirstSeen is { } first ? new EcsTimestamp(first) : null;
+        netsec.LastSeen = alert.LastSeen is { } last ? new EcsTimestamp(last) : null;
         return doc;
     }
 

@@ -46,7 +46,14 @@ public sealed class Alert
     /// <summary>Same key = same finding; the decide stage counts repeats instead of raising them again.</summary>
     public required string DedupeKey { get; init; }
 
+    /// <summary>How many occurrences of the finding this alert stands for (itself and the repeats folded into it).</summary>
     public long DedupeCount { get; set; } = 1;
+
+    /// <summary>For an alert standing for several occurrences: when the earliest of them happened (event time); null otherwise.</summary>
+    public DateTimeOffset? FirstSeen { get; set; }
+
+    /// <summary>For an alert standing for several occurrences: when the latest of them happened (event time); null otherwise.</summary>
+    public DateTimeOffset? LastSeen { get; set; }
 
     /// <summary>The flow the alert is about.</summary>
     public required FlowEvent Flow { get; init; }

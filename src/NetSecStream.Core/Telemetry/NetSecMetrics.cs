@@ -22,6 +22,9 @@ public sealed class NetSecMetrics : IDisposable
     private readonly Counter<long> _packetsInspected;
     private readonly Counter<long> _sinkRetries;
     private readonly Counter<long> _sinkErrors;
+    private readonly Counter<long> _sinkSent;
+    private readonly Counter<long> _sinkSpilled;
+    private readonly Dictionary<string, (string Sink, Func<(long Buffered, long SpillBytes)> State)> _sinkBuffers = [];
     private readonly Counter<long> _deadLetters;
     private readonly Histogram<double> _alertLatency;
     private readonly Counter<long> _componentReloads;
@@ -45,6 +48,10 @@ public sealed class NetSecMetrics : IDisposable
         _packetsInspected = _meter.CreateCounter<long>("netsec_packets_inspected", "{packet}", "Packets inspected, by namespace, where the collector reports packets.");
         _sinkRetries = _meter.CreateCounter<long>("netsec_sink_retries", "{attempt}", "Sink write attempts retried, by sink.");
         _sinkErrors = _meter.CreateCounter<long>("netsec_sink_errors", "{error}", "Sink write failures, by sink.");
+        _sinkSent = _meter.CreateCounter<long>("netsec_sink_sent", "{event}", "Alerts and flows a sink's destination accepted (directly or replayed from its spill), by sink.");
+        _sinkSpilled = _meter.CreateCounter<long>("netsec_sink_spilled", "{batch}", "Batches a sink spilled to disk because its destination was down or slow, by sink.");
+        _meter.CreateObservableGauge("netsec_sink_buffered", () => ObserveSinkBuffers(spill: false), "{batch}", "Batches held in memory by a sink, waiting for its destination, by sink.");
+        _meter.CreateObservableGauge("netsec_sink_spill_bytes", () => ObserveSinkBuffers(spill: true), "By", "Bytes of spilled batches on disk not yet replayed, by sink.");
         _deadLetters = _meter.CreateCounter<long>("netsec_dead_letters", "{record}", "Records written to the dead-letter path, by stage.");
         _componentReloads = _meter.CreateCounter<long>("netsec_component_reloads", "{reload}", "Reloads of component data (indicator lists, rules), by component and outcome.");
         _sourceErrors = _meter.CreateCounter<long>("netsec_source_errors", "{error}", "Failures of a source's connection or stream (each one is retried), by component and reason.");
@@ -95,6 +102,48 @@ public sealed class NetSecMetrics : IDisposable
     public void SinkRetry(string sink) => _sinkRetries.Add(1, new KeyValuePair<string, object?>("component", sink));
 
     public void SinkError(string sink) => _sinkErrors.Add(1, new KeyValuePair<string, object?>("component", sink));
+
+    /// <summary>A sink's destination accepted <paramref name="count"/> alerts or flows.</summary>
+    public void SinkSent(string sink, long count) => _sinkSent.Add(count, new KeyValuePair<string, object?>("component", sink));
+
+    /// <summary>A sink spilled one batch to disk instead of its destination.</summary>
+    public void SinkSpilled(string sink) => _sinkSpilled.Add(1, new KeyValuePair<string, object?>("component", sink));
+
+    /// <summary>
+    /// Registers a buffering sink (<paramref name="key"/> unique per instance) whose memory and spill are reported as
+    /// <c>netsec_sink_buffered{component}</c> and <c>netsec_sink_spill_bytes{component}</c>.
+    /// </summary>
+    public void TrackSinkBuffer(string key, string sink, Func<(long Buffered, long SpillBytes)> state)
+    {
+        lock (_queueLock)
+        {
+            _sinkBuffers[key] = (sink, state);
+        }
+    }
+
+    /// <summary>Stops reporting a buffering sink registered with <see cref="TrackSinkBuffer"/> (it was stopped).</summary>
+    public void UntrackSinkBuffer(string key)
+    {
+        lock (_queueLock)
+        {
+            _sinkBuffers.Remove(key);
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveSinkBuffers(bool spill)
+    {
+        (string Sink, Func<(long Buffered, long SpillBytes)> State)[] snapshot;
+        lock (_queueLock)
+        {
+            snapshot = [.. _sinkBuffers.Values];
+        }
+
+        foreach (var (sink, state) in snapshot)
+        {
+            var (buffered, spillBytes) = state();
+            yield return new Measurement<long>(spill ? spillBytes : buffered, new KeyValuePair<string, object?>("component", sink));
+        }
+    }
 
     public void DeadLettered(string stage, string reason) =>
         _deadLetters.Add(1, new KeyValuePair<string, object?>("component", stage), new KeyValuePair<string, object?>("reason", reason));

@@ -333,6 +333,42 @@ public sealed class EcsJsonTests
     }
 
     [Fact]
+    public void AggregatedAlert_CarriesCountFirstAndLastSeen_AndRoundTrips()
+    {
+        var alert = EcsSamples.AlertOn(EcsSamples.HttpFlowV4());
+        alert.DedupeCount = 7;
+        alert.FirstSeen = alert.Timestamp.AddSeconds(-40);
+        alert.LastSeen = alert.Timestamp;
+        byte[] json = EcsJson.SerializeAlert(alert);
+
+        using (var doc = System.Text.Json.JsonDocument.Parse(json))
+        {
+            var netsec = doc.RootElement.GetProperty("netsec");
+            Assert.Equal(7, netsec.GetProperty("dedupe_count").GetInt64());
+            Assert.Equal(alert.FirstSeen, netsec.GetProperty("first_seen").GetDateTimeOffset());
+            Assert.Equal(alert.LastSeen, netsec.GetProperty("last_seen").GetDateTimeOffset());
+        }
+
+        Assert.True(EcsJson.TryReadAlert(json, out var read, out string? error), error);
+        Assert.Equal(7, read.DedupeCount);
+        Assert.Equal(alert.FirstSeen, read.FirstSeen);
+        Assert.Equal(alert.LastSeen, read.LastSeen);
+        EcsSamples.AssertSameFlow(alert.Flow, read.Flow);
+    }
+
+    [Fact]
+    public void SingleAlert_HasNoFirstOrLastSeen()
+    {
+        var alert = EcsSamples.AlertOn(EcsSamples.HttpFlowV4());
+        using var doc = System.Text.Json.JsonDocument.Parse(EcsJson.SerializeAlert(alert));
+        var netsec = doc.RootElement.GetProperty("netsec");
+        Assert.False(netsec.TryGetProperty("first_seen", out _));
+        Assert.False(netsec.TryGetProperty("last_seen", out _));
+        Assert.True(EcsJson.TryReadAlert(EcsJson.SerializeAlert(alert), out var read, out _));
+        Assert.Null(read.FirstSeen);
+    }
+
+    [Fact]
     public void TryReadAlert_FlowDocument_FailsWithReason()
     {
         Assert.False(EcsJson.TryReadAlert(EcsJson.SerializeFlow(EcsSamples.Minimal()), out _, out string? error));
