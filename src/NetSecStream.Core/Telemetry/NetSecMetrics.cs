@@ -22,6 +22,7 @@ public sealed class NetSecMetrics : IDisposable
     private readonly Counter<long> _packetsInspected;
     private readonly Counter<long> _sinkRetries;
     private readonly Counter<long> _sinkErrors;
+    private readonly Counter<long> _eventsTruncated;
     private readonly Counter<long> _deadLetters;
     private readonly Histogram<double> _alertLatency;
     private readonly Counter<long> _componentReloads;
@@ -45,6 +46,7 @@ public sealed class NetSecMetrics : IDisposable
         _packetsInspected = _meter.CreateCounter<long>("netsec_packets_inspected", "{packet}", "Packets inspected, by namespace, where the collector reports packets.");
         _sinkRetries = _meter.CreateCounter<long>("netsec_sink_retries", "{attempt}", "Sink write attempts retried, by sink.");
         _sinkErrors = _meter.CreateCounter<long>("netsec_sink_errors", "{error}", "Sink write failures, by sink.");
+        _eventsTruncated = _meter.CreateCounter<long>("netsec_events_truncated", "{event}", "Events cut to a size bound before sending (a syslog datagram), by component.");
         _deadLetters = _meter.CreateCounter<long>("netsec_dead_letters", "{record}", "Records written to the dead-letter path, by stage.");
         _componentReloads = _meter.CreateCounter<long>("netsec_component_reloads", "{reload}", "Reloads of component data (indicator lists, rules), by component and outcome.");
         _sourceErrors = _meter.CreateCounter<long>("netsec_source_errors", "{error}", "Failures of a source's connection or stream (each one is retried), by component and reason.");
@@ -93,6 +95,8 @@ public sealed class NetSecMetrics : IDisposable
     }
 
     public void SinkRetry(string sink) => _sinkRetries.Add(1, new KeyValuePair<string, object?>("component", sink));
+
+    public void EventTruncated(string component, long count = 1) => _eventsTruncated.Add(count, new KeyValuePair<string, object?>("component", component));
 
     public void SinkError(string sink) => _sinkErrors.Add(1, new KeyValuePair<string, object?>("component", sink));
 
