@@ -112,7 +112,7 @@ public sealed class AppOptionsValidator :
 }
 
 /// <summary>A sink given as a URI on the command line or in <c>Sinks:Uris</c>.</summary>
-/// <param name="Scheme">Lower-case scheme: <c>file</c> or <c>kafka</c>.</param>
+/// <param name="Scheme">Lower-case scheme: <c>file</c>, <c>kafka</c>, or a SIEM sink's (<see cref="SiemSinkUris.Schemes"/>).</param>
 /// <param name="Uri">The URI as given.</param>
 /// <param name="Format">For <c>file</c> URIs, what is written: <c>ecs</c> (default) or <c>eve</c> (<c>?format=eve</c>).</param>
 public sealed record SinkUri(string Scheme, Uri Uri, string Format = SinkUri.EcsFormat)
@@ -120,7 +120,7 @@ public sealed record SinkUri(string Scheme, Uri Uri, string Format = SinkUri.Ecs
     public const string EcsFormat = "ecs";
     public const string EveFormat = "eve";
 
-    public static readonly string[] SupportedSchemes = ["file", "kafka"];
+    public static readonly string[] SupportedSchemes = ["file", "kafka", .. SiemSinkUris.Schemes];
 
     public static readonly string[] SupportedFileFormats = [EcsFormat, EveFormat];
 
@@ -144,6 +144,14 @@ public sealed record SinkUri(string Scheme, Uri Uri, string Format = SinkUri.Ecs
         {
             error = $"'{text}' names no directory (expected file:///path/to/dir)";
             return false;
+        }
+
+        if (SiemSinkUris.IsSiem(uri.Scheme))
+        {
+            // syslog, hec and webhook URIs carry their own parameters (format=cef|leef, token, secret ...).
+            error = SiemSinkUris.Validate(uri);
+            sink = error is null ? new SinkUri(uri.Scheme.ToLowerInvariant(), uri) : null;
+            return error is null;
         }
 
         string format = EcsFormat;

@@ -19,6 +19,9 @@ using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
+using NetSecStream.Sinks.Hec;
+using NetSecStream.Sinks.Syslog;
+using NetSecStream.Sinks.Webhook;
 
 namespace NetSecStream.Cli.Hosting;
 
@@ -166,10 +169,28 @@ public static class PipelineAssembler
                     kafka.AlertsTopic = uri.Uri.AbsolutePath.Trim('/') is { Length: > 0 } topic ? topic : kafka.AlertsTopic;
                     sinks.Add((IAlertSink)Create(ComponentCatalog.Get(KafkaAlertSink.ComponentId), kafka, services));
                     break;
+                case var scheme when SiemSinkUris.IsSiem(scheme):
+                    sinks.Add(CreateSiemSink(settings, uri.Uri, services));
+                    break;
             }
         }
 
         return sinks;
+    }
+
+    private static IAlertSink CreateSiemSink(AppSettings settings, Uri uri, ComponentServices services)
+    {
+        string id = SiemSinkUris.Family(uri);
+        var descriptor = ComponentCatalog.Get(id);
+        object options = settings.ComponentOptions(descriptor);
+        switch (options)
+        {
+            case SyslogSinkOptions syslog: SiemSinkUris.ApplySyslog(uri, syslog); break;
+            case HecSinkOptions hec: SiemSinkUris.ApplyHec(uri, hec); break;
+            case WebhookSinkOptions webhook: SiemSinkUris.ApplyWebhook(uri, webhook); break;
+        }
+
+        return (IAlertSink)Create(descriptor, options, services);
     }
 
     public static IFlowDecoder CreateDecoder(AppSettings settings, string decoderId, ComponentServices services)
