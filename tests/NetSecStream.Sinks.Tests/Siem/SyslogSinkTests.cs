@@ -182,7 +182,7 @@ public sealed class SyslogSinkTests(ITestOutputHelper output) : IDisposable
     {
         using var daemon = new SyslogNg("network", "udp", parseFlags: "syslog-protocol");
         var options = Options(daemon, SyslogTransport.Udp);
-        options.MaxMessageBytes = 600;
+        options.MaxMessageBytes = 1200;
         await using var sink = new SyslogSink(options, _metrics);
         var small = SiemTestKit.Alert(1);
         var large = SiemTestKit.Alert(2, new string('A', 2000));
