@@ -511,7 +511,7 @@ public sealed partial class ComponentContractTests : IDisposable
                 await sink.StartAsync(CancellationToken.None);
                 var good = BadAndGoodAlert(double.NaN, out var bad);
                 await sink.WriteAsync([bad, good], CancellationToken.None);
-                var datagram = await receiver.ReceiveAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+                var datagram = await receiver.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(5));
                 Assert.Contains("externalId=" + good.Id, Encoding.UTF8.GetString(datagram.Buffer), StringComparison.Ordinal);
                 await sink.StopAsync(CancellationToken.None);
                 (sink as IDisposable)?.Dispose();

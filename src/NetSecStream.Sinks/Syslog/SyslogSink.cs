@@ -19,6 +19,7 @@ namespace NetSecStream.Sinks.Syslog;
 /// connection, which the receiver may have dropped unread. Delivery is therefore at-least-once per message: a
 /// receiver may see duplicates around a break, never a gap (syslog over TCP has no acknowledgements to do better).
 /// Over UDP a write returns once the datagrams are sent; nothing confirms their arrival.
+/// <see cref="StartAsync"/> connects once, so configuration errors (a wrong CA or server name) stop the start-up.
 /// </summary>
 public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
 {
@@ -89,7 +90,35 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
     /// <summary>Messages cut to the UDP size bound.</summary>
     public long Truncated { get; private set; }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Opens the socket (UDP) or the connection (TCP, TLS) so that an unreachable receiver, an untrusted certificate or
+    /// a wrong server name stop the process at start-up with a clear error, not at the first alert.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_options.Transport == SyslogTransport.Udp)
+            {
+                await SendDatagramsAsync([], cancellationToken);
+            }
+            else
+            {
+                _stream ??= await ConnectAsync(cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException
+                                       || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            await CloseAsync();
+            throw new IOException($"syslog sink: cannot connect to {_endpoint}: {ex.Message}", ex);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

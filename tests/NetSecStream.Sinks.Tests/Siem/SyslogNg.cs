@@ -39,7 +39,8 @@ internal sealed class SyslogNg : IDisposable
     /// <param name="tlsKeyFile">Server key (PEM) for TLS.</param>
     /// <param name="tlsCertFile">Server certificate (PEM) for TLS.</param>
     /// <param name="parseFlags">Source flags; empty parses RFC 5424 (syslog driver) or RFC 3164 (network driver).</param>
-    public SyslogNg(string driver, string transport, string? tlsKeyFile = null, string? tlsCertFile = null, string parseFlags = "")
+    /// <param name="clientCaFile">TLS: require a client certificate signed by this CA (PEM).</param>
+    public SyslogNg(string driver, string transport, string? tlsKeyFile = null, string? tlsCertFile = null, string parseFlags = "", string? clientCaFile = null)
     {
         string binary = Find() ?? throw new InvalidOperationException(
             IsCi ? "CI=true but syslog-ng is missing: test.sh must install syslog-ng-core" : "syslog-ng is not installed");
@@ -49,7 +50,8 @@ internal sealed class SyslogNg : IDisposable
         Transport = transport;
         OutputFile = Path.Combine(_dir, "out.log");
         _config = Path.Combine(_dir, "syslog-ng.conf");
-        string tls = transport == "tls" ? $" tls(key-file(\"{tlsKeyFile}\") cert-file(\"{tlsCertFile}\") peer-verify(optional-untrusted))" : "";
+        string peer = clientCaFile is null ? "peer-verify(optional-untrusted)" : $"peer-verify(required-trusted) ca-file(\"{clientCaFile}\")";
+        string tls = transport == "tls" ? $" tls(key-file(\"{tlsKeyFile}\") cert-file(\"{tlsCertFile}\") {peer})" : "";
         string flags = parseFlags.Length > 0 ? $" flags({parseFlags})" : "";
         File.WriteAllText(_config, $$"""
             @version: {{ConfigVersion(binary)}}

@@ -110,6 +110,41 @@ public sealed class SyslogSinkTests(ITestOutputHelper output) : IDisposable
     }
 
     [SyslogNgFact]
+    public async Task Tls_WrongServerName_StopsTheStartWithAClearError()
+    {
+        var pki = TestPki.Create(_dir);
+        using var daemon = new SyslogNg("syslog", "tls", pki.ServerKey, pki.ServerCert);
+        var options = Options(daemon, SyslogTransport.Tls);
+        options.CaFile = pki.CaCert;
+        options.ServerName = "siem.example.org";
+        await using var sink = new SyslogSink(options, _metrics);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => sink.StartAsync(CancellationToken.None));
+        Assert.Contains($"tls://127.0.0.1:{daemon.Port}", error.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<AuthenticationException>(error.InnerException);
+    }
+
+    [SyslogNgFact]
+    public async Task Tls_ClientCertificate_IsPresentedToAReceiverThatRequiresOne()
+    {
+        var pki = TestPki.Create(_dir);
+        using var daemon = new SyslogNg("syslog", "tls", pki.ServerKey, pki.ServerCert, clientCaFile: pki.CaCert);
+        var options = Options(daemon, SyslogTransport.Tls);
+        options.CaFile = pki.CaCert;
+        options.ServerName = "localhost";
+        options.ClientCertificateFile = pki.ClientCert;
+        options.ClientKeyFile = pki.ClientKey;
+        await using var sink = new SyslogSink(options, _metrics);
+        var alerts = Alerts(20, hostileEvery: 0);
+
+        await sink.StartAsync(CancellationToken.None);
+        await WriteInBatches(sink, alerts, 10);
+
+        var received = Received(await daemon.WaitForLinesAsync(alerts.Count, TimeSpan.FromSeconds(20)));
+        AssertExactlyOnce(alerts, received.Select(r => SiemTestKit.ParseCef(r.Message).Extension["externalId"]));
+    }
+
+    [SyslogNgFact]
     public async Task Tls_UntrustedCa_FailsTheWrite()
     {
         var pki = TestPki.Create(_dir);
@@ -248,9 +283,13 @@ public sealed class SyslogSinkTests(ITestOutputHelper output) : IDisposable
     }
 }
 
-/// <summary>A throw-away CA and a server certificate for localhost / 127.0.0.1 it signed, as PEM files.</summary>
+/// <summary>A throw-away CA, a server certificate for localhost / 127.0.0.1 and a client certificate it signed, as PEM files.</summary>
 internal sealed record TestPki(string CaCert, string ServerCert, string ServerKey)
 {
+    public string ClientCert { get; init; } = "";
+
+    public string ClientKey { get; init; } = "";
+
     public static TestPki Create(string dir)
     {
         var now = DateTimeOffset.UtcNow;
@@ -273,10 +312,24 @@ internal sealed record TestPki(string CaCert, string ServerCert, string ServerKe
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         using var server = request.Create(ca, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(16));
 
-        var pki = new TestPki(Path.Combine(dir, "ca.pem"), Path.Combine(dir, "server.pem"), Path.Combine(dir, "server.key"));
+        using var clientKey = RSA.Create(2048);
+        var clientRequest = new CertificateRequest("CN=netsec-sink", clientKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        clientRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        clientRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        clientRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        clientRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        using var client = clientRequest.Create(ca, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(16));
+
+        var pki = new TestPki(Path.Combine(dir, "ca.pem"), Path.Combine(dir, "server.pem"), Path.Combine(dir, "server.key"))
+        {
+            ClientCert = Path.Combine(dir, "client.pem"),
+            ClientKey = Path.Combine(dir, "client.key"),
+        };
         File.WriteAllText(pki.CaCert, ca.ExportCertificatePem());
         File.WriteAllText(pki.ServerCert, server.ExportCertificatePem());
         File.WriteAllText(pki.ServerKey, serverKey.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(pki.ClientCert, client.ExportCertificatePem());
+        File.WriteAllText(pki.ClientKey, clientKey.ExportPkcs8PrivateKeyPem());
         return pki;
     }
 }
