@@ -36,6 +36,7 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
     private readonly X509Certificate2? _clientCertificate;
     private Socket? _socket;
     private Stream? _stream;
+    private Task<Exception?>? _reader;
     private bool _reconnected;
     private bool _stopped;
 
@@ -274,7 +275,7 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
 
     private async Task WriteStreamAsync(List<byte[]> messages, CancellationToken cancellationToken)
     {
-        if (_stream is not null && PeerClosed(_socket!))
+        if (_stream is not null && (_reader is { IsCompleted: true } || PeerClosed(_socket!)))
         {
             // The receiver closed its side since the last write: anything written since it stopped reading may be lost.
             await CloseAsync();
@@ -342,7 +343,23 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
                 }
             }
 
+            var reader = DrainAsync(stream);
+            if (_options.Transport == SyslogTransport.Tls)
+            {
+                // In TLS 1.3 the client's handshake ends before the receiver has checked the client's certificate: a
+                // receiver that rejects it closes the connection right after. Wait for that verdict, or every write
+                // would go into a connection that is about to be dropped.
+                if (await Task.WhenAny(reader, Task.Delay(_options.TlsAcceptanceWait, cancellationToken)) == reader)
+                {
+                    var reason = await reader;
+                    throw new IOException(
+                        $"{_endpoint} closed the connection right after the TLS handshake (a receiver that requires a client certificate it trusts does this): {reason?.Message ?? "no reason given"}",
+                        reason);
+                }
+            }
+
             _socket = socket;
+            _reader = reader;
             SiemSinkLog.Connected(_logger, ComponentId, _endpoint);
             return stream;
         }
@@ -381,6 +398,29 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
         return tls;
     }
 
+    /// <summary>
+    /// Reads (and drops) whatever the receiver sends, which for syslog is nothing: the task ends when the receiver
+    /// closes the connection or it fails (a TLS alert), with the failure, so the next write knows the connection is gone.
+    /// </summary>
+    private static async Task<Exception?> DrainAsync(Stream stream)
+    {
+        byte[] buffer = new byte[512];
+        try
+        {
+            while (await stream.ReadAsync(buffer) > 0)
+            {
+            }
+
+            return null;
+        }
+#pragma warning disable CA1031 // The failure is the result: the writer decides what to do with it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return ex;
+        }
+    }
+
     /// <summary>A syslog receiver never sends: readable with nothing to read means it closed the connection.</summary>
     private static bool PeerClosed(Socket socket)
     {
@@ -400,6 +440,7 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
         var socket = _socket;
         _stream = null;
         _socket = null;
+        _reader = null;
         if (stream is not null)
         {
             try

@@ -94,6 +94,12 @@ public sealed class SyslogSinkOptions
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// TLS: after the handshake, how long to wait for the receiver to reject the connection (as one that requires a
+    /// client certificate does, after a TLS 1.3 handshake the client already considers done) before writing to it.
+    /// </summary>
+    public TimeSpan TlsAcceptanceWait { get; set; } = TimeSpan.FromMilliseconds(300);
+
     /// <summary>A batch not handed to the stream within this time counts as a broken connection (a receiver that stopped reading).</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -171,6 +177,11 @@ public sealed class SyslogSinkOptionsValidator : IValidateOptions<SyslogSinkOpti
 
         CheckPositive(failures, "ConnectTimeout", options.ConnectTimeout);
         CheckPositive(failures, "WriteTimeout", options.WriteTimeout);
+        if (options.TlsAcceptanceWait < TimeSpan.Zero)
+        {
+            failures.Add($"{s}:TlsAcceptanceWait must be >= 0 (was {options.TlsAcceptanceWait})");
+        }
+
         CheckPositive(failures, "InitialBackoff", options.InitialBackoff);
         CheckPositive(failures, "RetryTimeout", options.RetryTimeout);
         if (options.MaxBackoff < options.InitialBackoff)

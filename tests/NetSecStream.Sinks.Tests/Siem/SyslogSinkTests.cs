@@ -145,6 +145,24 @@ public sealed class SyslogSinkTests(ITestOutputHelper output) : IDisposable
     }
 
     [SyslogNgFact]
+    public async Task Tls_ReceiverRequiresAClientCertificateNotGiven_FailsInsteadOfWritingIntoTheVoid()
+    {
+        var pki = TestPki.Create(_dir);
+        using var daemon = new SyslogNg("syslog", "tls", pki.ServerKey, pki.ServerCert, clientCaFile: pki.CaCert);
+        var options = Options(daemon, SyslogTransport.Tls);
+        options.CaFile = pki.CaCert;
+        options.ServerName = "localhost";
+        options.RetryTimeout = TimeSpan.FromMilliseconds(800);
+        await using var sink = new SyslogSink(options, _metrics);
+
+        var atStart = await Assert.ThrowsAsync<IOException>(() => sink.StartAsync(CancellationToken.None));
+        Assert.Contains("client certificate", atStart.Message, StringComparison.Ordinal);
+        var atWrite = await Assert.ThrowsAsync<IOException>(async () => await sink.WriteAsync(Alerts(3, 0), CancellationToken.None));
+        Assert.Contains("client certificate", atWrite.Message, StringComparison.Ordinal);
+        Assert.Empty(daemon.Lines());
+    }
+
+    [SyslogNgFact]
     public async Task Tls_UntrustedCa_FailsTheWrite()
     {
         var pki = TestPki.Create(_dir);
