@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -40,11 +42,21 @@ internal sealed class FakeHttpReceiver : IAsyncDisposable
         }
     }
 
-    public static async Task<FakeHttpReceiver> StartAsync()
+    /// <param name="certificate">Serve HTTPS with this certificate (with its key) instead of HTTP.</param>
+    public static async Task<FakeHttpReceiver> StartAsync(X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (certificate is null)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        }
+
         var app = builder.Build();
         var receiver = new FakeHttpReceiver(app);
         app.Run(receiver.HandleAsync);

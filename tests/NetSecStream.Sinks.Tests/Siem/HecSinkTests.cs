@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using NetSecStream.Core.Ecs;
@@ -104,6 +105,41 @@ public sealed class HecSinkTests : IAsyncLifetime, IDisposable
 
         var error = await Assert.ThrowsAsync<IOException>(async () => await sink.WriteAsync([SiemTestKit.Alert(1)], CancellationToken.None));
         Assert.Contains("gave up", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Https_WithTheCollectorsCa_Delivers_WithoutIt_FailsOnTheCertificate()
+    {
+        string dir = Directory.CreateTempSubdirectory("netsec-hec-tls-").FullName;
+        try
+        {
+            var pki = TestPki.Create(dir);
+            using var pem = X509Certificate2.CreateFromPemFile(pki.ServerCert, pki.ServerKey);
+            using var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            await using var tlsHec = await FakeHttpReceiver.StartAsync(certificate);
+            tlsHec.Check = _hec.Check;
+            var options = Options();
+            options.Url = tlsHec.BaseAddress.ToString();
+            options.CaFile = pki.CaCert;
+            using (var sink = new HecSink(options, _metrics))
+            {
+                await sink.WriteAsync([SiemTestKit.Alert(1)], CancellationToken.None);
+            }
+
+            Assert.StartsWith("https://", options.Url, StringComparison.Ordinal);
+            Assert.Single(Events(Assert.Single(tlsHec.Accepted).Body));
+
+            options.CaFile = null;
+            options.RetryTimeout = TimeSpan.FromMilliseconds(300);
+            using var untrusting = new HecSink(options, _metrics);
+            var error = await Assert.ThrowsAsync<IOException>(async () => await untrusting.WriteAsync([SiemTestKit.Alert(2)], CancellationToken.None));
+            Assert.Contains("SSL", error.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.Single(tlsHec.Accepted);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
