@@ -229,6 +229,13 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
 
                 return;
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // A write cancelled half-way may have left part of a frame on the stream: start the next on a new connection.
+                await CloseAsync();
+                _reconnected = true;
+                throw;
+            }
             catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException or TimeoutException
                                            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
