@@ -28,6 +28,7 @@ public sealed class HecSink : IAlertSink, IDisposable
     private readonly NetSecMetrics _metrics;
     private readonly ILogger _logger;
     private readonly HttpDelivery _delivery;
+    private volatile bool _stopped;
     private readonly string _host;
     private readonly string _authorization;
 
@@ -55,6 +56,13 @@ public sealed class HecSink : IAlertSink, IDisposable
 
     public ComponentKind Kind => ComponentKind.Sink;
 
+    /// <summary>Every accepted write has been answered already; after this, writes throw.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopped = true;
+        return Task.CompletedTask;
+    }
+
     /// <summary>Where events are posted.</summary>
     public Uri Endpoint { get; }
 
@@ -74,6 +82,7 @@ public sealed class HecSink : IAlertSink, IDisposable
             return;
         }
 
+        ObjectDisposedException.ThrowIf(_stopped, this);
         _metrics.EventsIn(ComponentId, alerts.Count);
         var body = new ArrayBufferWriter<byte>(64 * 1024);
         var one = new ArrayBufferWriter<byte>(4096);

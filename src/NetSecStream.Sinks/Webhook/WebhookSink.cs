@@ -27,6 +27,7 @@ public sealed class WebhookSink : IAlertSink, IDisposable
     private readonly NetSecMetrics _metrics;
     private readonly ILogger _logger;
     private readonly HttpDelivery _delivery;
+    private volatile bool _stopped;
     private readonly Uri _url;
     private readonly TimeProvider _time;
 
@@ -53,6 +54,13 @@ public sealed class WebhookSink : IAlertSink, IDisposable
 
     public ComponentKind Kind => ComponentKind.Sink;
 
+    /// <summary>Every accepted write has been answered already; after this, writes throw.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopped = true;
+        return Task.CompletedTask;
+    }
+
     public async ValueTask WriteAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alerts);
@@ -61,6 +69,7 @@ public sealed class WebhookSink : IAlertSink, IDisposable
             return;
         }
 
+        ObjectDisposedException.ThrowIf(_stopped, this);
         _metrics.EventsIn(ComponentId, alerts.Count);
         var documents = new List<(Alert Alert, byte[] Json)>(alerts.Count);
         foreach (var alert in alerts)
