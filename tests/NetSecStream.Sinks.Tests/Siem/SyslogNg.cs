@@ -60,7 +60,15 @@ internal sealed class SyslogNg : IDisposable
             destination d_test { file("{{OutputFile}}" template("${PROGRAM}\t${HOST}\t${MSG}\n") flush-lines(1)); };
             log { source(s_test); destination(d_test); };
             """);
-        Start();
+        try
+        {
+            Start();
+        }
+        catch
+        {
+            Directory.Delete(_dir, recursive: true);
+            throw;
+        }
     }
 
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
