@@ -8,8 +8,9 @@ cd "$(dirname "$0")"
 # python3-yaml for the Kubernetes manifest checks; softflowd (a NetFlow/IPFIX exporter) and nfdump (nfcapd, a
 # reference collector) check the NetFlow collector against a real exporter and collector; tshark is the reference
 # the pcap collector's L7 extraction is compared with (its agreement test fails in CI without it) and libpcap0.8
-# serves the pcap collector's live capture.
-APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump tshark libpcap0.8 libhyperscan5)
+# serves the pcap collector's live capture; syslog-ng-core is the real syslog receiver (TCP, TLS, UDP) the syslog sink's
+# tests start as their own child process (its syslog-ng tests fail in CI without it).
+APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump tshark libpcap0.8 libhyperscan5 syslog-ng-core)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

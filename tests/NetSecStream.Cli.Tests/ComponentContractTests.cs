@@ -30,6 +30,9 @@ using NetSecStream.Pipeline.InProcess;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
+using NetSecStream.Sinks.Hec;
+using NetSecStream.Sinks.Syslog;
+using NetSecStream.Sinks.Webhook;
 using NetSecStream.Testing;
 
 namespace NetSecStream.Cli.Tests;
@@ -494,6 +497,56 @@ public sealed partial class ComponentContractTests : IDisposable
                 Assert.Equal("1000001", Assert.Single(alerts).RuleId);
                 await detector.StopAsync(CancellationToken.None);
                 detector.Dispose();
+            }),
+        [SyslogSink.ComponentId] = new(
+            () => new SyslogSinkOptions { Host = "127.0.0.1", Port = FreeUdpPort(), Transport = SyslogTransport.Udp },
+            () => new SyslogSinkOptions { Host = "", Facility = 99, MaxMessageBytes = 10 },
+            async (d, o, s) =>
+            {
+                // An alert that cannot be formatted (NaN risk score) is counted and skipped; the good one is sent.
+                using var receiver = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+                var options = (SyslogSinkOptions)o;
+                options.Port = ((IPEndPoint)receiver.Client.LocalEndPoint!).Port;
+                var sink = (IAlertSink)d.Create(options, s);
+                await sink.StartAsync(CancellationToken.None);
+                var good = BadAndGoodAlert(double.NaN, out var bad);
+                await sink.WriteAsync([bad, good], CancellationToken.None);
+                var datagram = await receiver.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(5));
+                Assert.Contains("externalId=" + good.Id, Encoding.UTF8.GetString(datagram.Buffer), StringComparison.Ordinal);
+                await sink.StopAsync(CancellationToken.None);
+                (sink as IDisposable)?.Dispose();
+            }),
+        [HecSink.ComponentId] = new(
+            () => new HecSinkOptions { Url = "http://127.0.0.1:1", Token = "probe-token", RetryTimeout = TimeSpan.FromSeconds(5) },
+            () => new HecSinkOptions { Url = "ftp://x", Token = "", MaxRequestBytes = 0 },
+            async (d, o, s) =>
+            {
+                await using var server = new RecordingHttpServer();
+                var options = (HecSinkOptions)o;
+                options.Url = server.Address;
+                var sink = (IAlertSink)d.Create(options, s);
+                await sink.StartAsync(CancellationToken.None);
+                var good = BadAndGoodAlert(double.NaN, out var bad);
+                await sink.WriteAsync([bad, good], CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+                (sink as IDisposable)?.Dispose();
+                Assert.Equal("/services/collector/event", Assert.Single(server.Requests).Path);
+            }),
+        [WebhookSink.ComponentId] = new(
+            () => new WebhookSinkOptions { Url = "http://127.0.0.1:1/hook", Secret = "probe", RetryTimeout = TimeSpan.FromSeconds(5) },
+            () => new WebhookSinkOptions { Url = "", MaxSlackLines = 0 },
+            async (d, o, s) =>
+            {
+                await using var server = new RecordingHttpServer();
+                var options = (WebhookSinkOptions)o;
+                options.Url = server.Address + "/hook";
+                var sink = (IAlertSink)d.Create(options, s);
+                await sink.StartAsync(CancellationToken.None);
+                var good = BadAndGoodAlert(double.NaN, out var bad);
+                await sink.WriteAsync([bad, good], CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+                (sink as IDisposable)?.Dispose();
+                Assert.Contains(good.Id, Encoding.UTF8.GetString(Assert.Single(server.Requests).Body), StringComparison.Ordinal);
             }),
         [FlowWireDecoder.ComponentId] = new(
             () => new FlowWireDecoderOptions(),

@@ -16,6 +16,9 @@ using NetSecStream.Pipeline.InProcess;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
+using NetSecStream.Sinks.Hec;
+using NetSecStream.Sinks.Syslog;
+using NetSecStream.Sinks.Webhook;
 
 namespace NetSecStream.Cli.Hosting;
 
@@ -67,6 +70,12 @@ public static class ComponentCatalog
         ComponentDescriptor.For<KubernetesEnrichmentOptions>(KubernetesEnricher.ComponentId, ComponentKind.Enricher, KubernetesEnrichmentOptions.SectionName,
             new KubernetesEnrichmentOptionsValidator(),
             (options, services) => new KubernetesEnricher(options, services.Metrics, services.LoggerFactory.CreateLogger<KubernetesEnricher>())),
+        ComponentDescriptor.For<SyslogSinkOptions>(SyslogSink.ComponentId, ComponentKind.Sink, SyslogSinkOptions.SectionName, new SyslogSinkOptionsValidator(),
+            (options, services) => new SyslogSink(options, services.Metrics, services.LoggerFactory.CreateLogger<SyslogSink>())),
+        ComponentDescriptor.For<HecSinkOptions>(HecSink.ComponentId, ComponentKind.Sink, HecSinkOptions.SectionName, new HecSinkOptionsValidator(),
+            (options, services) => new HecSink(options, services.Metrics, services.LoggerFactory.CreateLogger<HecSink>())),
+        ComponentDescriptor.For<WebhookSinkOptions>(WebhookSink.ComponentId, ComponentKind.Sink, WebhookSinkOptions.SectionName, new WebhookSinkOptionsValidator(),
+            (options, services) => new WebhookSink(options, services.Metrics, services.LoggerFactory.CreateLogger<WebhookSink>(), services.Time)),
         ComponentDescriptor.For<FlowWireDecoderOptions>(FlowWireDecoder.ComponentId, ComponentKind.Decoder, FlowWireDecoderOptions.SectionName, new FlowWireDecoderOptionsValidator(),
             (options, services) => new FlowWireDecoder(options, services.Metrics)),
     ];

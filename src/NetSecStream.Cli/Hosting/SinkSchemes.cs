@@ -4,6 +4,9 @@ using NetSecStream.Core.Configuration;
 using NetSecStream.Kafka;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Sinks.Files;
+using NetSecStream.Sinks.Hec;
+using NetSecStream.Sinks.Syslog;
+using NetSecStream.Sinks.Webhook;
 
 namespace NetSecStream.Cli.Hosting;
 
@@ -32,6 +35,8 @@ public static class SinkSchemes
     [
         new("file", "file:///var/lib/netsec/alerts", [], SinkUri.SupportedFileFormats, ValidateFile, CreateFile),
         new("kafka", "kafka://broker:9092/netsec.alerts", [], [], _ => null, CreateKafka),
+        .. SiemSinkUris.Schemes.Select(name => new SinkScheme(name, SiemSinkUris.Example(name), SiemSinkUris.KeysOf(name),
+            SiemSinkUris.FormatsOf(name), sink => SiemSinkUris.Validate(sink.Uri), CreateSiem)),
     ];
 
     /// <summary>The registration of <paramref name="scheme"/> (case-insensitive), or null.</summary>
@@ -58,6 +63,27 @@ public static class SinkSchemes
         var descriptor = ComponentCatalog.Get(FileSink.ComponentId);
         var options = (FileSinkOptions)settings.ComponentOptions(descriptor);
         options.Directory = sink.Uri.LocalPath;
+        return (IAlertSink)PipelineAssembler.Create(descriptor, options, services);
+    }
+
+    /// <summary>syslog, hec and webhook: the URI's parameters override the component's configuration section.</summary>
+    private static IAlertSink CreateSiem(SinkUri sink, AppSettings settings, ComponentServices services)
+    {
+        var descriptor = ComponentCatalog.Get(SiemSinkUris.Family(sink.Uri));
+        object options = settings.ComponentOptions(descriptor);
+        switch (options)
+        {
+            case SyslogSinkOptions syslog:
+                SiemSinkUris.ApplySyslog(sink.Uri, syslog);
+                break;
+            case HecSinkOptions hec:
+                SiemSinkUris.ApplyHec(sink.Uri, hec);
+                break;
+            case WebhookSinkOptions webhook:
+                SiemSinkUris.ApplyWebhook(sink.Uri, webhook);
+                break;
+        }
+
         return (IAlertSink)PipelineAssembler.Create(descriptor, options, services);
     }
 

@@ -25,6 +25,7 @@ public sealed class NetSecMetrics : IDisposable
     private readonly Counter<long> _sinkSent;
     private readonly Counter<long> _sinkSpilled;
     private readonly Dictionary<string, (string Sink, Func<(long Buffered, long SpillBytes)> State)> _sinkBuffers = [];
+    private readonly Counter<long> _eventsTruncated;
     private readonly Counter<long> _deadLetters;
     private readonly Histogram<double> _alertLatency;
     private readonly Counter<long> _componentReloads;
@@ -52,6 +53,7 @@ public sealed class NetSecMetrics : IDisposable
         _sinkSpilled = _meter.CreateCounter<long>("netsec_sink_spilled", "{batch}", "Batches a sink spilled to disk because its destination was down or slow, by sink.");
         _meter.CreateObservableGauge("netsec_sink_buffered", () => ObserveSinkBuffers(spill: false), "{batch}", "Batches held in memory by a sink, waiting for its destination, by sink.");
         _meter.CreateObservableGauge("netsec_sink_spill_bytes", () => ObserveSinkBuffers(spill: true), "By", "Bytes of spilled batches on disk not yet replayed, by sink.");
+        _eventsTruncated = _meter.CreateCounter<long>("netsec_events_truncated", "{event}", "Events cut to a size bound before sending (a syslog datagram), by component.");
         _deadLetters = _meter.CreateCounter<long>("netsec_dead_letters", "{record}", "Records written to the dead-letter path, by stage.");
         _componentReloads = _meter.CreateCounter<long>("netsec_component_reloads", "{reload}", "Reloads of component data (indicator lists, rules), by component and outcome.");
         _sourceErrors = _meter.CreateCounter<long>("netsec_source_errors", "{error}", "Failures of a source's connection or stream (each one is retried), by component and reason.");
@@ -100,6 +102,8 @@ public sealed class NetSecMetrics : IDisposable
     }
 
     public void SinkRetry(string sink) => _sinkRetries.Add(1, new KeyValuePair<string, object?>("component", sink));
+
+    public void EventTruncated(string component, long count = 1) => _eventsTruncated.Add(count, new KeyValuePair<string, object?>("component", component));
 
     public void SinkError(string sink) => _sinkErrors.Add(1, new KeyValuePair<string, object?>("component", sink));
 
