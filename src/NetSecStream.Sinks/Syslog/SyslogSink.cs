@@ -340,6 +340,14 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
             {
                 timeout.CancelAfter(_options.ConnectTimeout);
                 await socket.ConnectAsync(_options.Host, Port, timeout.Token);
+                if (socket.LocalEndPoint is { } local && local.Equals(socket.RemoteEndPoint))
+                {
+                    // With nothing listening on a local port, a connect whose ephemeral port happens to be that port
+                    // connects to itself (TCP simultaneous open): everything written would vanish into our own socket,
+                    // and the port stays taken so the receiver cannot come back. Treat it as the refusal it is.
+                    throw new SocketException((int)SocketError.ConnectionRefused);
+                }
+
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
                 stream = new NetworkStream(socket, ownsSocket: true);
                 if (_options.Transport == SyslogTransport.Tls)

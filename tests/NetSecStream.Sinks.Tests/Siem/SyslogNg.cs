@@ -207,11 +207,26 @@ internal sealed class SyslogNg : IDisposable
         return parts[0] + "." + parts[1];
     }
 
+    // Below Linux's ephemeral range (32768-60999), as real syslog ports are: a client reconnecting to a port inside it
+    // while the daemon is down can be handed that very port and connect to itself, keeping the daemon from coming back.
     private static int FreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int attempt = 0; attempt < 200; attempt++)
+        {
+            int port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
+        throw new InvalidOperationException("no free TCP port between 20000 and 32000 on the loopback interface");
     }
 
     private static int FreeUdpPort()

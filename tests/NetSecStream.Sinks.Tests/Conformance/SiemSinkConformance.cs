@@ -1,0 +1,110 @@
+using System.Text;
+using NetSecStream.Core.Components;
+using NetSecStream.Core.Telemetry;
+using NetSecStream.Sinks.Hec;
+using NetSecStream.Sinks.Tests.Siem;
+using NetSecStream.Sinks.Webhook;
+using NetSecStream.Testing;
+
+namespace NetSecStream.Sinks.Tests.Conformance;
+
+// The HTTP SIEM sinks under the same conformance suite as every other sink, against an in-process receiver that the
+// outage test turns to 503 and back. The syslog sink is not in the suite yet: against syslog-ng its hostile-alert case
+// (a 2 MiB alert over TCP) now and then did not return within 30 s, which is still to be found; SyslogSinkTests cover it
+// against syslog-ng otherwise (escaping of hostile values, restart without loss).
+
+/// <summary>The <c>hec</c> sink (Splunk HTTP Event Collector).</summary>
+public sealed class HecSinkConformanceTests : SinkConformanceTests, IAsyncLifetime
+{
+    private readonly NetSecMetrics _metrics = new();
+    private FakeHttpReceiver _receiver = null!;
+    private volatile bool _down;
+
+    protected override bool CanStopDestination => true;
+
+    public async Task InitializeAsync()
+    {
+        _receiver = await FakeHttpReceiver.StartAsync();
+        _receiver.Check = _ => _down ? (503, "{\"text\":\"Server is busy\",\"code\":9}") : (200, "{\"text\":\"Success\",\"code\":0}");
+    }
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    protected override Task StopDestinationAsync()
+    {
+        _down = true;
+        return Task.CompletedTask;
+    }
+
+    protected override Task StartDestinationAsync()
+    {
+        _down = false;
+        return Task.CompletedTask;
+    }
+
+    protected override IAlertSink CreateSink() => new HecSink(new HecSinkOptions
+    {
+        Url = _receiver.BaseAddress.ToString(),
+        Token = "conformance-token",
+        InitialBackoff = TimeSpan.FromMilliseconds(20),
+        MaxBackoff = TimeSpan.FromMilliseconds(100),
+        RetryTimeout = TimeSpan.FromSeconds(2),
+    }, _metrics);
+
+    protected override Task<IReadOnlyList<string>> ReadDeliveredAsync() =>
+        Task.FromResult<IReadOnlyList<string>>([.. _receiver.Accepted.Select(r => Encoding.UTF8.GetString(r.Body))]);
+
+    protected override void Dispose(bool disposing)
+    {
+        _metrics.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>The <c>webhook</c> sink (signed JSON POST).</summary>
+public sealed class WebhookSinkConformanceTests : SinkConformanceTests, IAsyncLifetime
+{
+    private readonly NetSecMetrics _metrics = new();
+    private FakeHttpReceiver _receiver = null!;
+    private volatile bool _down;
+
+    protected override bool CanStopDestination => true;
+
+    public async Task InitializeAsync()
+    {
+        _receiver = await FakeHttpReceiver.StartAsync();
+        _receiver.Check = _ => _down ? (503, "down") : (200, "ok");
+    }
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    protected override Task StopDestinationAsync()
+    {
+        _down = true;
+        return Task.CompletedTask;
+    }
+
+    protected override Task StartDestinationAsync()
+    {
+        _down = false;
+        return Task.CompletedTask;
+    }
+
+    protected override IAlertSink CreateSink() => new WebhookSink(new WebhookSinkOptions
+    {
+        Url = new Uri(_receiver.BaseAddress, "/hooks/netsec").ToString(),
+        Secret = "conformance-secret",
+        InitialBackoff = TimeSpan.FromMilliseconds(20),
+        MaxBackoff = TimeSpan.FromMilliseconds(100),
+        RetryTimeout = TimeSpan.FromSeconds(2),
+    }, _metrics);
+
+    protected override Task<IReadOnlyList<string>> ReadDeliveredAsync() =>
+        Task.FromResult<IReadOnlyList<string>>([.. _receiver.Accepted.Select(r => Encoding.UTF8.GetString(r.Body))]);
+
+    protected override void Dispose(bool disposing)
+    {
+        _metrics.Dispose();
+        base.Dispose(disposing);
+    }
+}
