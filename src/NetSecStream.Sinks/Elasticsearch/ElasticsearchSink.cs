@@ -611,6 +611,7 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
         var settings = new ElasticsearchClientSettings(new Uri(options.Url))
             .RequestTimeout(options.RequestTimeout)
             .MaximumRetries(0)
+            .EnableHttpCompression(options.CompressRequests)
             .DisablePing()
             .ThrowExceptions(false);
         if (!string.IsNullOrEmpty(options.ApiKey))

@@ -44,6 +44,9 @@ public sealed class ElasticsearchSinkOptions
     /// <summary>Timeout of one HTTP request; a request that times out is retried like a 5xx.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gzip request bodies (bulk NDJSON compresses about tenfold); off trades network for CPU on a fast local link.</summary>
+    public bool CompressRequests { get; set; } = true;
+
     /// <summary>Install (or update) the index templates and the ILM policy at start; off where the cluster is managed elsewhere.</summary>
     public bool InstallTemplates { get; set; } = true;
 
