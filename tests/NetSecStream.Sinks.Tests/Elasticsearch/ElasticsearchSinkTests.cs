@@ -325,7 +325,8 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime, IDisposable
 
     private void AssertExactlyOnce(List<Alert> alerts)
     {
-        var stored = _server.AllDocuments().Where(d => d.DataStream.StartsWith("logs-netsec.alert-", StringComparison.Ordinal)).ToList();
+        var streams = alerts.Select(a => DataStreams.AlertStream(a.Flow.Source.Namespace, "default")).ToHashSet(StringComparer.Ordinal);
+        var stored = _server.AllDocuments().Where(d => streams.Contains(d.DataStream)).ToList();
         Assert.Equal(alerts.Count, stored.Count);
         Assert.Equal(alerts.Select(a => a.Id).Order(StringComparer.Ordinal), stored.Select(d => d.Id).Order(StringComparer.Ordinal));
     }
