@@ -112,15 +112,17 @@ public sealed class AppOptionsValidator :
 }
 
 /// <summary>A sink given as a URI on the command line or in <c>Sinks:Uris</c>.</summary>
-/// <param name="Scheme">Lower-case scheme: <c>file</c> or <c>kafka</c>.</param>
+/// <param name="Scheme">Lower-case scheme: <c>file</c>, <c>kafka</c>, <c>elasticsearch+http</c> or <c>elasticsearch+https</c>.</param>
 /// <param name="Uri">The URI as given.</param>
 /// <param name="Format">For <c>file</c> URIs, what is written: <c>ecs</c> (default) or <c>eve</c> (<c>?format=eve</c>).</param>
 public sealed record SinkUri(string Scheme, Uri Uri, string Format = SinkUri.EcsFormat)
 {
     public const string EcsFormat = "ecs";
     public const string EveFormat = "eve";
+    public const string ElasticsearchHttp = "elasticsearch+http";
+    public const string ElasticsearchHttps = "elasticsearch+https";
 
-    public static readonly string[] SupportedSchemes = ["file", "kafka"];
+    public static readonly string[] SupportedSchemes = ["file", "kafka", ElasticsearchHttp, ElasticsearchHttps];
 
     public static readonly string[] SupportedFileFormats = [EcsFormat, EveFormat];
 
@@ -161,6 +163,9 @@ public sealed record SinkUri(string Scheme, Uri Uri, string Format = SinkUri.Ecs
         sink = new SinkUri(uri.Scheme.ToLowerInvariant(), uri, format);
         return true;
     }
+
+    /// <summary>The value of query parameter <paramref name="name"/> (unescaped), or null.</summary>
+    public static string? Query(Uri uri, string name) => QueryValue(uri, name);
 
     private static string? QueryValue(Uri uri, string name)
     {

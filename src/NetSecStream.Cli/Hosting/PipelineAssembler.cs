@@ -16,6 +16,7 @@ using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
+using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
@@ -66,6 +67,12 @@ public static class PipelineAssembler
             deadLetters ?? (role.DeadLetterId == FileDeadLetterSink.ComponentId
                 ? FileDeadLetters(settings, services, deadLetterDirectory)
                 : (IDeadLetterSink)Create(settings, role.DeadLetterId, services)));
+        foreach (var elasticsearch in components.Sinks.OfType<ElasticsearchSink>())
+        {
+            // Documents Elasticsearch refuses for good (mapping errors) go where undecodable records go.
+            elasticsearch.DeadLetters ??= components.DeadLetters;
+        }
+
         return new FlowPipeline(settings.Pipeline, components, new ModeResolver(settings.Modes), services.Metrics, services.LoggerFactory);
     }
 
@@ -166,10 +173,42 @@ public static class PipelineAssembler
                     kafka.AlertsTopic = uri.Uri.AbsolutePath.Trim('/') is { Length: > 0 } topic ? topic : kafka.AlertsTopic;
                     sinks.Add((IAlertSink)Create(ComponentCatalog.Get(KafkaAlertSink.ComponentId), kafka, services));
                     break;
+                case SinkUri.ElasticsearchHttp or SinkUri.ElasticsearchHttps:
+                    sinks.Add((IAlertSink)Create(ComponentCatalog.Get(ElasticsearchSink.ComponentId), ElasticsearchOptionsFor(settings, uri.Uri), services));
+                    break;
             }
         }
 
         return sinks;
+    }
+
+    /// <summary>
+    /// <c>Sinks:Elasticsearch</c> with what an <c>elasticsearch+https://user:password@host:9200?include_flows=true</c> URI
+    /// says on top: the URL, basic credentials, <c>include_flows</c> and <c>namespace</c> (the default data-stream namespace).
+    /// </summary>
+    internal static ElasticsearchSinkOptions ElasticsearchOptionsFor(AppSettings settings, Uri uri)
+    {
+        var options = (ElasticsearchSinkOptions)settings.ComponentOptions(ComponentCatalog.Get(ElasticsearchSink.ComponentId));
+        string scheme = uri.Scheme.EndsWith("https", StringComparison.OrdinalIgnoreCase) ? "https" : "http";
+        options.Url = $"{scheme}://{uri.Authority}{uri.AbsolutePath.TrimEnd('/')}";
+        if (uri.UserInfo.Split(':', 2) is [{ Length: > 0 } user, var password])
+        {
+            options.Username = Uri.UnescapeDataString(user);
+            options.Password = Uri.UnescapeDataString(password);
+            options.ApiKey = null;
+        }
+
+        if (SinkUri.Query(uri, "include_flows") is { } flows)
+        {
+            options.IncludeFlows = flows is "" or "true" or "1";
+        }
+
+        if (SinkUri.Query(uri, "namespace") is { Length: > 0 } ns)
+        {
+            options.DefaultNamespace = ns;
+        }
+
+        return options;
     }
 
     public static IFlowDecoder CreateDecoder(AppSettings settings, string decoderId, ComponentServices services)
