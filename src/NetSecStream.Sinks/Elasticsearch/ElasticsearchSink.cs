@@ -43,11 +43,10 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Channel<BulkDocument[]> _queue = Channel.CreateUnbounded<BulkDocument[]>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ArrayBufferWriter<byte> _body = new(1 << 20);
     private readonly CancellationTokenSource _stopping = new();
     private ElasticsearchClient? _client;
     private Task? _sender;
-    private bool _templatesInstalled;
+    private volatile bool _templatesInstalled;
 
     public ElasticsearchSink(ElasticsearchSinkOptions options, NetSecMetrics metrics, ILogger<ElasticsearchSink>? logger = null, TimeProvider? time = null)
     {
@@ -126,8 +125,8 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
             return ValueTask.CompletedTask;
         }
 
-        var documents = new List<BulkDocument>(alerts.Count);
-        var write = new PendingWrite();
+        var write = Begin(alerts.Count);
+        var documents = new List<BulkDocument>(Math.Min(alerts.Count, _options.MaxBatchDocuments));
         foreach (var alert in alerts)
         {
             byte[] source;
@@ -140,14 +139,17 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
                 // One alert that cannot be written must not hold the others (or the commit) back forever.
                 _metrics.EventRejected(ComponentId, "unserialisable");
                 ElasticsearchSinkLog.Unserialisable(_logger, "alert", alert.Id, ex.Message);
+                write.Resolve();
                 continue;
             }
 
             string stream = DataStreams.AlertStream(alert.Flow?.Source.Namespace, _options.DefaultNamespace);
             documents.Add(new BulkDocument(stream, DataStreams.AlertDocumentId(alert.Id), source, write));
+            Hand(documents);
         }
 
-        return Enqueue(documents, write, cancellationToken);
+        Hand(documents, all: true);
+        return new ValueTask(write.Completion.WaitAsync(cancellationToken));
     }
 
     public ValueTask WriteFlowsAsync(IReadOnlyList<FlowEvent> flows, CancellationToken cancellationToken)
@@ -158,8 +160,8 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
             return ValueTask.CompletedTask;
         }
 
-        var documents = new List<BulkDocument>(flows.Count);
-        var write = new PendingWrite();
+        var write = Begin(flows.Count);
+        var documents = new List<BulkDocument>(Math.Min(flows.Count, _options.MaxBatchDocuments));
         foreach (var flow in flows)
         {
             byte[] source;
@@ -171,14 +173,17 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
             {
                 _metrics.EventRejected(ComponentId, "unserialisable");
                 ElasticsearchSinkLog.Unserialisable(_logger, "flow", flow.CommunityId ?? "", ex.Message);
+                write.Resolve();
                 continue;
             }
 
             string stream = DataStreams.FlowStream(flow.Source.Namespace, _options.DefaultNamespace);
             documents.Add(new BulkDocument(stream, DataStreams.ContentDocumentId(source), source, write));
+            Hand(documents);
         }
 
-        return Enqueue(documents, write, cancellationToken);
+        Hand(documents, all: true);
+        return new ValueTask(write.Completion.WaitAsync(cancellationToken));
     }
 
     /// <summary>Cluster health: healthy when green or yellow, degraded when red, unhealthy when unreachable.</summary>
@@ -201,32 +206,44 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
         };
     }
 
-    private ValueTask Enqueue(List<BulkDocument> documents, PendingWrite write, CancellationToken cancellationToken)
+    private PendingWrite Begin(int count)
     {
-        if (documents.Count == 0)
-        {
-            return ValueTask.CompletedTask;
-        }
-
         if (_sender is null)
         {
             throw new InvalidOperationException("elasticsearch: not started");
         }
 
-        write.Expect(documents.Count);
+        var write = new PendingWrite();
+        write.Expect(count);
+        return write;
+    }
+
+    /// <summary>
+    /// Hands serialised documents to the sender a bulk request's worth at a time, so sending starts while the rest of a
+    /// large write is still being serialised.
+    /// </summary>
+    private void Hand(List<BulkDocument> documents, bool all = false)
+    {
+        if (documents.Count == 0 || (!all && documents.Count < _options.MaxBatchDocuments))
+        {
+            return;
+        }
+
         _metrics.EventsIn(ComponentId, documents.Count);
         if (!_queue.Writer.TryWrite([.. documents]))
         {
             throw new InvalidOperationException("elasticsearch: stopped");
         }
 
-        return new ValueTask(write.Completion.WaitAsync(cancellationToken));
+        documents.Clear();
     }
 
     private async Task SendLoopAsync(CancellationToken stopping)
     {
         var batch = new List<BulkDocument>(_options.MaxBatchDocuments);
         var leftover = new Queue<BulkDocument>();
+        using var slots = new SemaphoreSlim(_options.MaxConcurrentRequests);
+        var inFlight = new List<Task>();
         try
         {
             while (leftover.Count > 0 || await _queue.Reader.WaitToReadAsync(stopping).ConfigureAwait(false))
@@ -294,10 +311,15 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
 
                 if (batch.Count > 0)
                 {
-                    await SendWithRetriesAsync(batch, stopping).ConfigureAwait(false);
-                    batch.Clear();
+                    await slots.WaitAsync(stopping).ConfigureAwait(false);
+                    var sending = batch;
+                    batch = new List<BulkDocument>(_options.MaxBatchDocuments);
+                    inFlight.Add(SendAndReleaseAsync(sending, slots, stopping));
+                    inFlight.RemoveAll(static t => t.IsCompleted);
                 }
             }
+
+            await Task.WhenAll(inFlight).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -323,6 +345,26 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
         }
     }
 
+    private async Task SendAndReleaseAsync(List<BulkDocument> batch, SemaphoreSlim slots, CancellationToken stopping)
+    {
+        try
+        {
+            await SendWithRetriesAsync(batch, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Stopped mid-retry: these writers fail, so nothing of theirs is acknowledged (Fail is a no-op for resolved ones).
+            foreach (var document in batch)
+            {
+                document.Owner.Fail(ex);
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
     private async Task SendWithRetriesAsync(List<BulkDocument> batch, CancellationToken stopping)
     {
         int attempt = 0;
@@ -342,15 +384,15 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
         attempt = 0;
         while (todo.Count > 0)
         {
-            _body.ResetWrittenCount();
+            var body = new ArrayBufferWriter<byte>((int)Math.Min(int.MaxValue / 2, todo.Sum(static d => d.Size) + 64));
             foreach (var document in todo)
             {
-                document.WriteTo(_body);
+                document.WriteTo(body);
             }
 
             Interlocked.Increment(ref _bulkRequests);
             var response = await _client!.Transport.RequestAsync<BytesResponse>(HttpMethod.POST, "/_bulk",
-                PostData.ReadOnlyMemory(_body.WrittenMemory), stopping).ConfigureAwait(false);
+                PostData.ReadOnlyMemory(body.WrittenMemory), stopping).ConfigureAwait(false);
             stopping.ThrowIfCancellationRequested();
             int? status = response.ApiCallDetails.HttpStatusCode;
             if (status is null or 429 or 401 or 403 or >= 500 || (status is >= 200 and < 300 && response.Body is not { Length: > 0 }))

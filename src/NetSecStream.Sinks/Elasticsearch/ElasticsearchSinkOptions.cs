@@ -33,6 +33,9 @@ public sealed class ElasticsearchSinkOptions
     /// <summary>A bulk request grows to at most this many bytes (a single larger document goes alone).</summary>
     public long MaxBatchBytes { get; set; } = 8L * 1024 * 1024;
 
+    /// <summary>Bulk requests in flight at once; more overlap serialisation, the network and the cluster's work.</summary>
+    public int MaxConcurrentRequests { get; set; } = 2;
+
     /// <summary>How long a partly filled bulk request waits for documents of concurrent writes; zero sends at once.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(5);
 
@@ -98,6 +101,11 @@ public sealed class ElasticsearchSinkOptionsValidator : IValidateOptions<Elastic
         if (options.MaxBatchBytes is < 1024 or > 100L * 1024 * 1024)
         {
             failures.Add($"{S}:MaxBatchBytes must be between 1024 and 104857600 (was {options.MaxBatchBytes})");
+        }
+
+        if (options.MaxConcurrentRequests is < 1 or > 64)
+        {
+            failures.Add($"{S}:MaxConcurrentRequests must be between 1 and 64 (was {options.MaxConcurrentRequests})");
         }
 
         if (options.FlushInterval < TimeSpan.Zero || options.FlushInterval > TimeSpan.FromMinutes(1))
