@@ -32,8 +32,8 @@ internal static class ElasticsearchBench
         // Warm-up (JIT, connections), then each variant on a fresh server so every create is new.
         await SinkAsync(alerts.GetRange(0, Math.Min(count, 50_000)), batch, compress: false, cancellationToken).ConfigureAwait(false);
         await BaselineAsync(alerts.GetRange(0, Math.Min(count, 50_000)), batch, cancellationToken).ConfigureAwait(false);
-        var plain = await SinkAsync(alerts, batch, compress: false, cancellationToken).ConfigureAwait(false);
         var gzip = await SinkAsync(alerts, batch, compress: true, cancellationToken).ConfigureAwait(false);
+        var plain = await SinkAsync(alerts, batch, compress: false, cancellationToken).ConfigureAwait(false);
         double baseline = await BaselineAsync(alerts, batch, cancellationToken).ConfigureAwait(false);
         return new Run(count, count / plain.Seconds, count / gzip.Seconds, baseline, plain.Seconds, plain.Requests, plain.Stored);
     }
