@@ -196,7 +196,7 @@ public static class BenchCommand
         var result = new BenchResult(run.Alerts, Math.Round(run.SinkPerSecond, 0), Math.Round(run.BaselinePerSecond, 0), null, null,
             Math.Round(PeakRssMegabytes(), 1), run.Alerts - run.Stored, run.Stored, Math.Round(run.Seconds, 3),
             string.Create(CultureInfo.InvariantCulture,
-                $"alerts/s written by the elasticsearch sink (ECS serialisation, bulk create with _id, per-item results) in batches of {Batch}, uncompressed, {run.BulkRequests} bulk requests, {run.Stored:N0} documents stored; with gzip (the default for remote clusters) {run.SinkGzipPerSecond:F0}/s; baseline: the same documents pre-serialised as bulk bodies and POSTed by a bare HttpClient"),
+                $"alerts/s written by the elasticsearch sink (ECS serialisation, bulk create with _id, per-item results) in batches of {Batch}, uncompressed, best of {ElasticsearchBench.Rounds} interleaved rounds (each variant likewise), {run.BulkRequests} bulk requests, {run.Stored:N0} documents stored; with gzip (the default for remote clusters) {run.SinkGzipPerSecond:F0}/s; baseline: the same documents pre-serialised as bulk bodies and POSTed by a bare HttpClient"),
             Environment.ProcessorCount, Environment.Version.ToString());
         Console.WriteLine(asJson
             ? JsonSerializer.Serialize(result, CliJsonContext.Default.BenchResult)
