@@ -47,6 +47,8 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
     private ElasticsearchClient? _client;
     private Task? _sender;
     private volatile bool _templatesInstalled;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _alertStreams = new(StringComparer.Ordinal);
+    private string? _defaultAlertStream;
 
     public ElasticsearchSink(ElasticsearchSinkOptions options, NetSecMetrics metrics, ILogger<ElasticsearchSink>? logger = null, TimeProvider? time = null)
     {
@@ -126,9 +128,27 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
         }
 
         var write = Begin(alerts.Count);
-        var documents = new List<BulkDocument>(Math.Min(alerts.Count, _options.MaxBatchDocuments));
-        foreach (var alert in alerts)
+        int chunk = _options.MaxBatchDocuments;
+        if (alerts.Count <= chunk)
         {
+            SerializeAlerts(alerts, 0, alerts.Count, write);
+        }
+        else
+        {
+            // A large write is serialised a bulk request's worth per core, each handed to the sender as it is ready.
+            Parallel.For(0, (alerts.Count + chunk - 1) / chunk, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                i => SerializeAlerts(alerts, i * chunk, Math.Min(alerts.Count, (i + 1) * chunk), write));
+        }
+
+        return new ValueTask(write.Completion.WaitAsync(cancellationToken));
+    }
+
+    private void SerializeAlerts(IReadOnlyList<Alert> alerts, int start, int end, PendingWrite write)
+    {
+        var documents = new List<BulkDocument>(end - start);
+        for (int i = start; i < end; i++)
+        {
+            var alert = alerts[i];
             byte[] source;
             try
             {
@@ -143,13 +163,33 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
                 continue;
             }
 
-            string stream = DataStreams.AlertStream(alert.Flow?.Source.Namespace, _options.DefaultNamespace);
-            documents.Add(new BulkDocument(stream, DataStreams.AlertDocumentId(alert.Id), source, write));
+            documents.Add(new BulkDocument(AlertStream(alert.Flow?.Source.Namespace), DataStreams.AlertDocumentId(alert.Id), source, write));
             Hand(documents);
         }
 
         Hand(documents, all: true);
-        return new ValueTask(write.Completion.WaitAsync(cancellationToken));
+    }
+
+    /// <summary>Data-stream names by namespace, computed once each (clusters have tens of namespaces, not millions).</summary>
+    private string AlertStream(string? ns)
+    {
+        if (ns is null)
+        {
+            return _defaultAlertStream ??= DataStreams.AlertStream(null, _options.DefaultNamespace);
+        }
+
+        if (_alertStreams.TryGetValue(ns, out string? stream))
+        {
+            return stream;
+        }
+
+        stream = DataStreams.AlertStream(ns, _options.DefaultNamespace);
+        if (_alertStreams.Count < 10_000)
+        {
+            _alertStreams.TryAdd(ns, stream);
+        }
+
+        return stream;
     }
 
     public ValueTask WriteFlowsAsync(IReadOnlyList<FlowEvent> flows, CancellationToken cancellationToken)
