@@ -101,6 +101,9 @@ public sealed class FakeElasticsearch : IAsyncDisposable
 
     public long BulkRequests => Interlocked.Read(ref _bulkRequests);
 
+    /// <summary>The Authorization header of the last request (API key or basic credentials), or null.</summary>
+    public string? LastAuthorization { get; private set; }
+
     /// <summary>Creates of an <c>_id</c> already stored (answered 409): a client that retries safely causes these, never duplicates.</summary>
     public long Conflicts => Interlocked.Read(ref _conflicts);
 
@@ -161,6 +164,7 @@ public sealed class FakeElasticsearch : IAsyncDisposable
 
     private async Task RouteAsync(HttpContext context)
     {
+        LastAuthorization = context.Request.Headers.Authorization.ToString() is { Length: > 0 } authorization ? authorization : null;
         if (context.Request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
         {
             // As Elasticsearch does (http.compression): the client compresses request bodies by default.
