@@ -181,6 +181,24 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task TooLargeRequests_AreSplit_AndADocumentTooLargeAlone_IsDeadLettered()
+    {
+        var deadLetters = new MemoryDeadLetterSink();
+        await using var sink = await StartedSink(deadLetters: deadLetters);
+        var alerts = Alerts(64, "shop");
+        _server.Faults.MaxBulkBodyBytes = 8 * EcsJsonLength(alerts[0]);
+        var huge = new Alert
+        {
+            Id = "huge", Timestamp = alerts[0].Timestamp, Detector = "intel", RuleId = "rule-1", RuleName = "big", Severity = 1, RiskScore = 1,
+            Explanation = new string('x', 64 * 1024), DedupeKey = "huge", Flow = alerts[0].Flow,
+        };
+        await sink.WriteAsync([.. alerts, huge], CancellationToken.None).AsTask().WaitAsync(Patience);
+
+        AssertExactlyOnce(alerts);
+        Assert.Contains("HTTP 413", Assert.Single(deadLetters.Items).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SlowResponses_TimeOut_AndAreRetried_WithoutDuplicates()
     {
         _server.Faults.BulkDelay = TimeSpan.FromSeconds(2);

@@ -64,6 +64,9 @@ public sealed class ElasticsearchFaults
         return false;
     }
 
+    /// <summary>Bulk bodies larger than this are refused with 413, as <c>http.max_content_length</c> does; 0 = no limit.</summary>
+    public long MaxBulkBodyBytes { get; set; }
+
     /// <summary>A status to answer for one item instead of indexing it (by data stream and _id); null indexes it.</summary>
     public Func<string, string, int?>? ItemStatus { get; set; }
 }
@@ -258,6 +261,12 @@ public sealed class FakeElasticsearch : IAsyncDisposable
             {
                 return;
             }
+        }
+
+        if (Faults.MaxBulkBodyBytes > 0 && buffer.Length > Faults.MaxBulkBodyBytes)
+        {
+            await Answer(context.Response, 413, "").ConfigureAwait(false);
+            return;
         }
 
         if (Faults.RejectNextBulkRequests > 0 && Faults.TakeRejection())
