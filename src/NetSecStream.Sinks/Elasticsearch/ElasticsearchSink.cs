@@ -38,6 +38,11 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
     private static readonly byte[] IdPart = "\",\"_id\":"u8.ToArray();
     private static readonly byte[] ActionEnd = "}}\n"u8.ToArray();
 
+    // Plain JSON, not the 9.x client's default "compatible-with=9" media type, which Elasticsearch 8 refuses: one
+    // sink for 8.x (docker-compose) and 9.x clusters. Bulk bodies are NDJSON.
+    private static readonly RequestConfiguration Json = new() { Accept = "application/json", ContentType = "application/json" };
+    private static readonly RequestConfiguration Ndjson = new() { Accept = "application/json", ContentType = "application/x-ndjson" };
+
     private readonly ElasticsearchSinkOptions _options;
     private readonly NetSecMetrics _metrics;
     private readonly ILogger _logger;
@@ -230,7 +235,7 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var client = _client ??= new ElasticsearchClient(Settings(_options));
-        var response = await client.Transport.RequestAsync<BytesResponse>(HttpMethod.GET, "/_cluster/health", cancellationToken).ConfigureAwait(false);
+        var response = await client.Transport.RequestAsync<BytesResponse>(HttpMethod.GET, "/_cluster/health", null, Json, cancellationToken).ConfigureAwait(false);
         int? status = response.ApiCallDetails.HttpStatusCode;
         if (status is not (>= 200 and < 300) || response.Body is null)
         {
@@ -432,7 +437,7 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
 
             Interlocked.Increment(ref _bulkRequests);
             var response = await _client!.Transport.RequestAsync<BytesResponse>(HttpMethod.POST, "/_bulk",
-                PostData.ReadOnlyMemory(body.WrittenMemory), stopping).ConfigureAwait(false);
+                PostData.ReadOnlyMemory(body.WrittenMemory), Ndjson, stopping).ConfigureAwait(false);
             stopping.ThrowIfCancellationRequested();
             int? status = response.ApiCallDetails.HttpStatusCode;
             if (status is null or 429 or 401 or 403 or >= 500 || (status is >= 200 and < 300 && response.Body is not { Length: > 0 }))
@@ -641,7 +646,7 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
     {
         string name = path[(path.LastIndexOf('/') + 1)..];
         string wanted = ElasticsearchTemplates.HashOfBody(body, ilm);
-        var current = await _client!.Transport.RequestAsync<BytesResponse>(HttpMethod.GET, path, cancellationToken).ConfigureAwait(false);
+        var current = await _client!.Transport.RequestAsync<BytesResponse>(HttpMethod.GET, path, null, Json, cancellationToken).ConfigureAwait(false);
         int? status = current.ApiCallDetails.HttpStatusCode;
         string reason;
         if (status is >= 200 and < 300 && current.Body is { Length: > 0 })
@@ -667,7 +672,7 @@ public sealed class ElasticsearchSink : IAlertSink, IHealthCheck, IAsyncDisposab
             return Refused(kind, name, status, throwOnRefusal);
         }
 
-        var put = await _client.Transport.RequestAsync<BytesResponse>(HttpMethod.PUT, path, PostData.String(body), cancellationToken).ConfigureAwait(false);
+        var put = await _client.Transport.RequestAsync<BytesResponse>(HttpMethod.PUT, path, PostData.String(body), Json, cancellationToken).ConfigureAwait(false);
         if (put.ApiCallDetails.HttpStatusCode is >= 200 and < 300)
         {
             ElasticsearchSinkLog.TemplateInstalled(_logger, kind, name, reason);

@@ -113,6 +113,9 @@ public sealed class FakeElasticsearch : IAsyncDisposable
     /// <summary>PUTs of templates and policies: an idempotent installer does none when nothing changed.</summary>
     public long TemplatePuts => Interlocked.Read(ref _templatePuts);
 
+    /// <summary>Refuse the <c>compatible-with=9</c> media type, as Elasticsearch 8 does (on by default: the sink must work with 8.x).</summary>
+    public bool RejectCompatibilityHeaders { get; set; } = true;
+
     /// <summary>Set true to also check that each document carries <c>@timestamp</c> (a data stream refuses it otherwise).</summary>
     public bool RequireTimestamp { get; set; } = true;
 
@@ -168,6 +171,12 @@ public sealed class FakeElasticsearch : IAsyncDisposable
     private async Task RouteAsync(HttpContext context)
     {
         LastAuthorization = context.Request.Headers.Authorization.ToString() is { Length: > 0 } authorization ? authorization : null;
+        if (RejectCompatibilityHeaders && (context.Request.Headers.Accept.ToString() + context.Request.ContentType).Contains("compatible-with=9", StringComparison.Ordinal))
+        {
+            // As Elasticsearch 8 answers a 9.x client's default media type.
+            await Answer(context.Response, 400, """{"error":{"type":"media_type_header_exception","reason":"Invalid media-type value on headers [Accept, Content-Type]"},"status":400}""").ConfigureAwait(false);
+            return;
+        }
         if (context.Request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
         {
             // As Elasticsearch does (http.compression): the client compresses request bodies by default.
