@@ -27,6 +27,7 @@ using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
@@ -34,6 +35,7 @@ using NetSecStream.Sinks.Hec;
 using NetSecStream.Sinks.Syslog;
 using NetSecStream.Sinks.Webhook;
 using NetSecStream.Testing;
+using NetSecStream.Testing.Elasticsearch;
 
 namespace NetSecStream.Cli.Tests;
 
@@ -263,6 +265,25 @@ public sealed partial class ComponentContractTests : IDisposable
                 await sink.StopAsync(CancellationToken.None);
                 var written = Directory.GetFiles(((EveFileSinkOptions)o).Directory, "eve-*.json").SelectMany(File.ReadLines).ToList();
                 Assert.Contains("\"event_type\":\"alert\"", Assert.Single(written), StringComparison.Ordinal);
+            }),
+        [ElasticsearchSink.ComponentId] = new(
+            () =>
+            {
+                var server = FakeElasticsearch.StartAsync().GetAwaiter().GetResult();
+                FakeServers.Add(server);
+                return new ElasticsearchSinkOptions { Url = server.Url, FlushInterval = TimeSpan.Zero };
+            },
+            () => new ElasticsearchSinkOptions { Url = "ftp://nowhere", MaxBatchDocuments = 0 },
+            async (d, o, s) =>
+            {
+                // An alert that cannot be serialised is counted and skipped; the good one is indexed.
+                var sink = (IAlertSink)d.Create(o, s);
+                await sink.StartAsync(CancellationToken.None);
+                var good = BadAndGoodAlert(double.NaN, out var bad);
+                await sink.WriteAsync([bad, good], CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+                var server = FakeServers.OfType<FakeElasticsearch>().Single(f => f.Url == ((ElasticsearchSinkOptions)o).Url);
+                Assert.Equal(good.Id, Assert.Single(server.AllDocuments()).Id);
             }),
         [FileDeadLetterSink.ComponentId] = new(
             () => new FileDeadLetterOptions { Directory = Path.Combine(dir, "dead") },

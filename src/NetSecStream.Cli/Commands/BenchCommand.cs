@@ -31,8 +31,8 @@ public static class BenchCommand
         var keep = new Option<string?>("--keep-output") { Description = "Keep the alert files in this directory instead of a deleted temporary one." };
         var transport = new Option<string>("--transport") { Description = "in-process (default): decode-only baseline; kafka: through librdkafka's mock cluster, raw-consume baseline.", DefaultValueFactory = _ => "in-process" };
         transport.AcceptOnlyFromAmong("in-process", "kafka");
-        var collector = new Option<string?>("--collector") { Description = "Measure a component instead of the pipeline: prefilter (the signature engine's multi-pattern matchers over ET Open's contents, MB/s each beside a naive scan; --events patterns), netflow (records/s decoded from the NetFlow/IPFIX captures in the test data; --events records) or pcap (packets/s through flow assembly and L7 extraction of --pcap, beside tshark), signatures (the signature engine with ET Open, beside the naive engine), behaviour (the behaviour scoring stage with Detectors:Behaviour:ModelPath, beside one-at-a-time scoring)." };
-        collector.AcceptOnlyFromAmong("netflow", "pcap", "prefilter", "signatures", "behaviour");
+        var collector = new Option<string?>("--collector") { Description = "Measure a component instead of the pipeline: prefilter (the signature engine's multi-pattern matchers over ET Open's contents, MB/s each beside a naive scan; --events patterns), netflow (records/s decoded from the NetFlow/IPFIX captures in the test data; --events records) or pcap (packets/s through flow assembly and L7 extraction of --pcap, beside tshark), signatures (the signature engine with ET Open, beside the naive engine), behaviour (the behaviour scoring stage with Detectors:Behaviour:ModelPath, beside one-at-a-time scoring), elasticsearch (--events alerts/s through the elasticsearch sink into the in-process Elasticsearch, beside raw bulk POSTs)." };
+        collector.AcceptOnlyFromAmong("netflow", "pcap", "prefilter", "signatures", "behaviour", "elasticsearch");
         var rules = new Option<string[]>("--rules") { Description = "Rule files or directories for --collector signatures (default: ET Open under NETSEC_TESTDATA or ../shared/data)." };
         var pcap = new Option<string?>("--pcap") { Description = "Capture file for --collector pcap." };
         var repeat = new Option<int>("--repeat") { Description = "Passes over the capture for --collector pcap.", DefaultValueFactory = _ => 20 };
@@ -41,7 +41,9 @@ public static class BenchCommand
             events, seed, scenario, json, keep, transport, collector, pcap, repeat, rules,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => parse.GetValue(collector) == "behaviour"
+        command.SetAction((parse, token) => parse.GetValue(collector) == "elasticsearch"
+            ? RunElasticsearchAsync(parse.GetValue(events), parse.GetValue(json), token)
+            : parse.GetValue(collector) == "behaviour"
             ? Task.FromResult(RunBehaviour(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json)))
             : parse.GetValue(collector) == "signatures"
             ? Task.FromResult(RunSignatures(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(rules) ?? [], parse.GetValue(json)))
@@ -177,6 +179,29 @@ public static class BenchCommand
         }
 
         return 0;
+    }
+
+    /// <summary><c>--collector elasticsearch</c>: alerts/s through the sink into the in-process Elasticsearch, beside raw bulk POSTs.</summary>
+    private static async Task<int> RunElasticsearchAsync(long count, bool asJson, CancellationToken token)
+    {
+        if (count is < 1 or > 10_000_000)
+        {
+            Console.Error.WriteLine("netsec bench: --events must be between 1 and 10000000 with --collector elasticsearch");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        const int Batch = 5000;
+        Console.Error.WriteLine($"[bench] {count:N0} alerts through the elasticsearch sink into the in-process Elasticsearch, {Batch} per bulk request ...");
+        var run = await ElasticsearchBench.RunAsync((int)count, Batch, token).ConfigureAwait(false);
+        var result = new BenchResult(run.Alerts, Math.Round(run.SinkPerSecond, 0), Math.Round(run.BaselinePerSecond, 0), null, null,
+            Math.Round(PeakRssMegabytes(), 1), run.Alerts - run.Stored, run.Stored, Math.Round(run.Seconds, 3),
+            string.Create(CultureInfo.InvariantCulture,
+                $"alerts/s written by the elasticsearch sink (ECS serialisation, bulk create with _id, per-item results) in batches of {Batch}, uncompressed, best of {ElasticsearchBench.Rounds} interleaved rounds (each variant likewise), {run.BulkRequests} bulk requests, {run.Stored:N0} documents stored; with gzip (the default for remote clusters) {run.SinkGzipPerSecond:F0}/s; baseline: the same documents pre-serialised as bulk bodies and POSTed by a bare HttpClient"),
+            Environment.ProcessorCount, Environment.Version.ToString());
+        Console.WriteLine(asJson
+            ? JsonSerializer.Serialize(result, CliJsonContext.Default.BenchResult)
+            : string.Create(CultureInfo.InvariantCulture, $"elasticsearch: {result.EventsPerSecond:N0} alerts/s  baseline {result.BaselineEventsPerSecond:N0}/s  peak RSS {result.PeakRssMb:F0} MB\n{result.Baseline}"));
+        return run.Stored == run.Alerts ? 0 : 1;
     }
 
     private static int RunCollector(string collector, long count, string? pcapPath, int repeat, bool asJson)

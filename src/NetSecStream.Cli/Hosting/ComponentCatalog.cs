@@ -13,6 +13,7 @@ using NetSecStream.Behaviour.Detection;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
@@ -48,6 +49,9 @@ public static class ComponentCatalog
             (options, services) => new FileSink(options, services.Metrics, services.LoggerFactory.CreateLogger<FileSink>(), services.Time)),
         ComponentDescriptor.For<EveFileSinkOptions>(EveFileSink.ComponentId, ComponentKind.Sink, EveFileSinkOptions.SectionName, new EveFileSinkOptionsValidator(),
             (options, services) => new EveFileSink(options, services.Metrics, services.LoggerFactory.CreateLogger<EveFileSink>(), services.Time)),
+        ComponentDescriptor.For<ElasticsearchSinkOptions>(ElasticsearchSink.ComponentId, ComponentKind.Sink, ElasticsearchSinkOptions.SectionName,
+            new ElasticsearchSinkOptionsValidator(),
+            (options, services) => new ElasticsearchSink(options, services.Metrics, services.LoggerFactory.CreateLogger<ElasticsearchSink>(), services.Time)),
         ComponentDescriptor.For<FileDeadLetterOptions>(FileDeadLetterSink.ComponentId, ComponentKind.Sink, FileDeadLetterOptions.SectionName,
             new FileDeadLetterOptionsValidator(),
             (options, services) => new FileDeadLetterSink(options, services.Metrics, services.LoggerFactory.CreateLogger<FileDeadLetterSink>(), services.Time)),

@@ -17,6 +17,7 @@ using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Sinks.Delivery;
+using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
 using NetSecStream.Sinks.Files;
@@ -69,6 +70,15 @@ public static class PipelineAssembler
         var components = new PipelineComponents(source, decoder, enrichers, detectors,
             sinks ?? CreateSinks(settings, services, defaultAlertDirectory, alwaysWriteDefault, role, deadLetters),
             deadLetters);
+        foreach (var sink in components.Sinks)
+        {
+            // Documents Elasticsearch refuses for good (mapping errors) go where undecodable records go.
+            if ((sink is BufferedSink buffered ? buffered.Inner : sink) is ElasticsearchSink elasticsearch)
+            {
+                elasticsearch.DeadLetters ??= components.DeadLetters;
+            }
+        }
+
         return new FlowPipeline(settings.Pipeline, components, new ModeResolver(settings.Modes), services.Metrics, services.LoggerFactory);
     }
 
@@ -194,6 +204,50 @@ public static class PipelineAssembler
 
         var result = new DeliveryOptionsValidator().Validate(null, options);
         return result.Failed ? throw new ConfigurationErrorException([.. result.Failures ?? [result.FailureMessage]]) : options;
+    }
+
+    /// <summary>
+    /// <c>Sinks:Elasticsearch</c> with what an <c>elasticsearch+https://user:password@host:9200?include_flows=true</c> URI
+    /// says on top: the URL, basic credentials, <c>include_flows</c> and <c>namespace</c> (the default data-stream namespace).
+    /// </summary>
+    private static string? QueryValue(Uri uri, string name)
+    {
+        foreach (string pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            string key = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
+            }
+        }
+
+        return null;
+    }
+
+    internal static ElasticsearchSinkOptions ElasticsearchOptionsFor(AppSettings settings, Uri uri)
+    {
+        var options = (ElasticsearchSinkOptions)settings.ComponentOptions(ComponentCatalog.Get(ElasticsearchSink.ComponentId));
+        string scheme = uri.Scheme.EndsWith("https", StringComparison.OrdinalIgnoreCase) ? "https" : "http";
+        options.Url = $"{scheme}://{uri.Authority}{uri.AbsolutePath.TrimEnd('/')}";
+        if (uri.UserInfo.Split(':', 2) is [{ Length: > 0 } user, var password])
+        {
+            options.Username = Uri.UnescapeDataString(user);
+            options.Password = Uri.UnescapeDataString(password);
+            options.ApiKey = null;
+        }
+
+        if (QueryValue(uri, "include_flows") is { } flows)
+        {
+            options.IncludeFlows = flows is "" or "true" or "1";
+        }
+
+        if (QueryValue(uri, "namespace") is { Length: > 0 } ns)
+        {
+            options.DefaultNamespace = ns;
+        }
+
+        return options;
     }
 
     public static IFlowDecoder CreateDecoder(AppSettings settings, string decoderId, ComponentServices services)

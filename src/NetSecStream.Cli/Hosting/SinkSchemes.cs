@@ -2,6 +2,7 @@ using NetSecStream.Cli.Configuration;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Configuration;
 using NetSecStream.Kafka;
+using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Sinks.Files;
 using NetSecStream.Sinks.Hec;
@@ -35,6 +36,8 @@ public static class SinkSchemes
     [
         new("file", "file:///var/lib/netsec/alerts", [], SinkUri.SupportedFileFormats, ValidateFile, CreateFile),
         new("kafka", "kafka://broker:9092/netsec.alerts", [], [], _ => null, CreateKafka),
+        new("elasticsearch+https", "elasticsearch+https://elastic:PASSWORD@es.example.org:9200", ["include_flows", "namespace"], [], _ => null, CreateElasticsearch),
+        new("elasticsearch+http", "elasticsearch+http://127.0.0.1:9200", ["include_flows", "namespace"], [], _ => null, CreateElasticsearch),
         .. SiemSinkUris.Schemes.Select(name => new SinkScheme(name, SiemSinkUris.Example(name), SiemSinkUris.KeysOf(name),
             SiemSinkUris.FormatsOf(name), sink => SiemSinkUris.Validate(sink.Uri), CreateSiem)),
     ];
@@ -86,6 +89,9 @@ public static class SinkSchemes
 
         return (IAlertSink)PipelineAssembler.Create(descriptor, options, services);
     }
+
+    private static IAlertSink CreateElasticsearch(SinkUri sink, AppSettings settings, ComponentServices services) =>
+        (IAlertSink)PipelineAssembler.Create(ComponentCatalog.Get(ElasticsearchSink.ComponentId), PipelineAssembler.ElasticsearchOptionsFor(settings, sink.Uri), services);
 
     private static IAlertSink CreateKafka(SinkUri sink, AppSettings settings, ComponentServices services)
     {
