@@ -1,15 +1,17 @@
 using System.Text;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
+using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Hec;
 using NetSecStream.Sinks.Tests.Siem;
 using NetSecStream.Sinks.Webhook;
 using NetSecStream.Testing;
+using NetSecStream.Testing.Elasticsearch;
 
 namespace NetSecStream.Sinks.Tests.Conformance;
 
-// The HTTP SIEM sinks under the same conformance suite as every other sink, against an in-process receiver that the
-// outage test turns to 503 and back. The syslog sink is not in the suite yet: against syslog-ng its hostile-alert case
+// The HTTP sinks (HEC, webhook, Elasticsearch) under the same conformance suite as every other sink, against in-process
+// receivers that the outage test turns to 503 and back. The syslog sink is not in the suite yet: against syslog-ng its hostile-alert case
 // (a 2 MiB alert over TCP) now and then did not return within 30 s, which is still to be found; SyslogSinkTests cover it
 // against syslog-ng otherwise (escaping of hostile values, restart without loss).
 
@@ -101,6 +103,47 @@ public sealed class WebhookSinkConformanceTests : SinkConformanceTests, IAsyncLi
 
     protected override Task<IReadOnlyList<string>> ReadDeliveredAsync() =>
         Task.FromResult<IReadOnlyList<string>>([.. _receiver.Accepted.Select(r => Encoding.UTF8.GetString(r.Body))]);
+
+    protected override void Dispose(bool disposing)
+    {
+        _metrics.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>The <c>elasticsearch</c> sink against the in-process Elasticsearch; the outage test makes it answer 503.</summary>
+public sealed class ElasticsearchSinkConformanceTests : SinkConformanceTests, IAsyncLifetime
+{
+    private readonly NetSecMetrics _metrics = new();
+    private FakeElasticsearch _server = null!;
+
+    protected override bool CanStopDestination => true;
+
+    public async Task InitializeAsync() => _server = await FakeElasticsearch.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    protected override Task StopDestinationAsync()
+    {
+        _server.Faults.OutageUntil = DateTimeOffset.MaxValue;
+        return Task.CompletedTask;
+    }
+
+    protected override Task StartDestinationAsync()
+    {
+        _server.Faults.OutageUntil = DateTimeOffset.MinValue;
+        return Task.CompletedTask;
+    }
+
+    protected override IAlertSink CreateSink() => new ElasticsearchSink(new ElasticsearchSinkOptions
+    {
+        Url = _server.Url,
+        InitialBackoff = TimeSpan.FromMilliseconds(20),
+        MaxBackoff = TimeSpan.FromMilliseconds(200),
+    }, _metrics);
+
+    protected override Task<IReadOnlyList<string>> ReadDeliveredAsync() =>
+        Task.FromResult<IReadOnlyList<string>>([.. _server.AllDocuments().Select(d => Encoding.UTF8.GetString(d.Source))]);
 
     protected override void Dispose(bool disposing)
     {
