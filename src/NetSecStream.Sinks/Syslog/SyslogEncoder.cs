@@ -38,7 +38,7 @@ internal sealed class SyslogEncoder
     /// <summary>The payload alone (CEF or LEEF), as a SIEM parses it.</summary>
     public string Payload(Alert alert) => _options.Format == SyslogPayloadFormat.Leef ? LeefFormatter.Format(alert) : CefFormatter.Format(alert);
 
-    /// <summary>The framed message, ready for the wire; <paramref name="truncated"/> says whether the UDP size bound cut it.</summary>
+    /// <summary>The framed message, ready for the wire; <paramref name="truncated"/> says whether a size bound (UDP or stream) cut it.</summary>
     public byte[] Encode(Alert alert, out bool truncated)
     {
         ArgumentNullException.ThrowIfNull(alert);
@@ -54,6 +54,12 @@ internal sealed class SyslogEncoder
             }
 
             return body;
+        }
+
+        if (body.Length > _options.MaxStreamMessageBytes)
+        {
+            truncated = true;
+            body = Truncate(body, _options.MaxStreamMessageBytes);
         }
 
         if (_options.Framing == SyslogFraming.Lf)

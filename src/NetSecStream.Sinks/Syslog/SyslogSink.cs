@@ -195,7 +195,7 @@ public sealed class SyslogSink : IAlertSink, IAsyncDisposable, IDisposable
                 {
                     Truncated++;
                     _metrics.EventTruncated(ComponentId);
-                    SiemSinkLog.Truncated(_logger, ComponentId, alert.Id, _options.MaxMessageBytes);
+                    SiemSinkLog.Truncated(_logger, ComponentId, alert.Id, _options.Transport == SyslogTransport.Udp ? _options.MaxMessageBytes : _options.MaxStreamMessageBytes);
                 }
             }
 #pragma warning disable CA1031 // One alert that cannot be formatted must not block the stream forever.

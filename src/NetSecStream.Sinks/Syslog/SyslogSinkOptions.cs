@@ -80,6 +80,13 @@ public sealed class SyslogSinkOptions
     /// </summary>
     public int MaxMessageBytes { get; set; } = 2048;
 
+    /// <summary>
+    /// TCP and TLS: a message longer than this many bytes is cut the same way. Receivers refuse larger frames
+    /// (syslog-ng's <c>log-msg-size</c> defaults to 64 KiB, and it drops the connection on a larger one), and a refused
+    /// message would otherwise be resent after every reconnect.
+    /// </summary>
+    public int MaxStreamMessageBytes { get; set; } = 65_536;
+
     /// <summary>TLS: PEM file of the CA that signed the receiver's certificate; empty means the system's trust store.</summary>
     public string? CaFile { get; set; }
 
@@ -153,6 +160,11 @@ public sealed class SyslogSinkOptionsValidator : IValidateOptions<SyslogSinkOpti
         if (options.Hostname is { Length: > 0 } host && (host.Length > 255 || host.Any(c => c is <= ' ' or > '~')))
         {
             failures.Add($"{s}:Hostname must be at most 255 printable ASCII characters without spaces (was '{host}')");
+        }
+
+        if (options.MaxStreamMessageBytes < 480)
+        {
+            failures.Add($"{s}:MaxStreamMessageBytes must be at least 480 (was {options.MaxStreamMessageBytes})");
         }
 
         if (options.MaxMessageBytes < 480)

@@ -145,4 +145,21 @@ public sealed class CefLeefFormatterTests
         string text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(datagram);
         Assert.EndsWith(SyslogEncoder.TruncationMarker, text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Tcp_MessageOverTheStreamBound_IsCutWithMarker_AndFramedWithItsNewLength()
+    {
+        // A receiver drops the connection on a frame over its limit, and the message would be resent after every reconnect.
+        var options = new SyslogSinkOptions { Host = "x", Transport = SyslogTransport.Tcp, MaxStreamMessageBytes = 1000 };
+        var alert = SiemTestKit.Alert(1, new string('x', 2 * 1024 * 1024));
+        byte[] frame = new SyslogEncoder(options).Encode(alert, out bool truncated);
+
+        Assert.True(truncated);
+        string text = Encoding.UTF8.GetString(frame);
+        int space = text.IndexOf(' ', StringComparison.Ordinal);
+        int length = int.Parse(text[..space], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(length <= 1000, $"frame of {length} bytes");
+        Assert.Equal(length, frame.Length - space - 1);
+        Assert.EndsWith(SyslogEncoder.TruncationMarker, text, StringComparison.Ordinal);
+    }
 }

@@ -3,6 +3,7 @@ using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Hec;
+using NetSecStream.Sinks.Syslog;
 using NetSecStream.Sinks.Tests.Siem;
 using NetSecStream.Sinks.Webhook;
 using NetSecStream.Testing;
@@ -147,6 +148,44 @@ public sealed class ElasticsearchSinkConformanceTests : SinkConformanceTests, IA
 
     protected override void Dispose(bool disposing)
     {
+        _metrics.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// The <c>syslog</c> sink (CEF over TCP, octet counting) against a real syslog-ng (installed by test.sh). Its outage case
+/// is SyslogSinkTests' restart test (the daemon needs a pause between stop and start that this suite does not give).
+/// </summary>
+public sealed class SyslogSinkConformanceTests : SinkConformanceTests
+{
+    private readonly NetSecMetrics _metrics = new();
+    private readonly SyslogNg _daemon;
+
+    public SyslogSinkConformanceTests()
+    {
+        _daemon = new SyslogNg("syslog", "tcp");
+        _daemon.Start();
+    }
+
+    protected override TimeSpan DeliveryTimeout => TimeSpan.FromSeconds(30);
+
+    protected override IAlertSink CreateSink() => new SyslogSink(new SyslogSinkOptions
+    {
+        Host = "127.0.0.1",
+        Port = _daemon.Port,
+        Transport = SyslogTransport.Tcp,
+        Hostname = "node-a",
+        InitialBackoff = TimeSpan.FromMilliseconds(50),
+        MaxBackoff = TimeSpan.FromMilliseconds(200),
+        RetryTimeout = TimeSpan.FromSeconds(5),
+    }, _metrics);
+
+    protected override Task<IReadOnlyList<string>> ReadDeliveredAsync() => Task.FromResult<IReadOnlyList<string>>(_daemon.Lines());
+
+    protected override void Dispose(bool disposing)
+    {
+        _daemon.Dispose();
         _metrics.Dispose();
         base.Dispose(disposing);
     }
