@@ -15,7 +15,7 @@ public sealed class ElasticsearchSinkUriTests
         Assert.True(SinkUri.TryParse(text, out var sink, out string? error), error);
         Assert.StartsWith("elasticsearch+http", sink!.Scheme, StringComparison.Ordinal);
         var settings = NetSecConfiguration.Load(NetSecConfiguration.Build(null, []));
-        Assert.Equal(url, PipelineAssembler.ElasticsearchOptionsFor(settings, sink.Uri).Url);
+        Assert.Equal(url, PipelineAssembler.ElasticsearchOptionsFor(settings, sink).Url);
     }
 
     [Fact]
@@ -23,7 +23,7 @@ public sealed class ElasticsearchSinkUriTests
     {
         Assert.True(SinkUri.TryParse("elasticsearch+https://netsec:s%40cret@es:9200?include_flows=true&namespace=lab", out var sink, out _));
         var settings = NetSecConfiguration.Load(NetSecConfiguration.Build(null, ["--Sinks:Elasticsearch:MaxBatchDocuments=123"]));
-        var options = PipelineAssembler.ElasticsearchOptionsFor(settings, sink!.Uri);
+        var options = PipelineAssembler.ElasticsearchOptionsFor(settings, sink!);
         Assert.Equal(("netsec", "s@cret"), (options.Username, options.Password));
         Assert.True(options.IncludeFlows);
         Assert.Equal("lab", options.DefaultNamespace);

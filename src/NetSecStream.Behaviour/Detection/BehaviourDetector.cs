@@ -286,25 +286,21 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
         int parallelism = Math.Min(_options.ScoringParallelism, n / 256);
         if (parallelism <= 1)
         {
-            for (int i = 0; i < n; i++)
-            {
-                var f = features[i];
-                scores[i] = baseline.ScoreOnly(f.Values, f.WorkloadKey, f.DestinationKey);
-            }
-
+            ScoreRange(0, n);
             return;
         }
 
         int chunk = (n + parallelism - 1) / parallelism;
-        Parallel.For(0, parallelism, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, part =>
+        Parallel.For(0, parallelism, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, part => ScoreRange(part * chunk, Math.Min(n, (part + 1) * chunk)));
+
+        void ScoreRange(int start, int end)
         {
-            int end = Math.Min(n, (part + 1) * chunk);
-            for (int i = part * chunk; i < end; i++)
+            for (int i = start; i < end; i++)
             {
                 var f = features[i];
                 scores[i] = baseline.ScoreOnly(f.Values, f.WorkloadKey, f.DestinationKey);
             }
-        });
+        }
     }
 
     private Alert CreateAlert(LoadedModel model, FlowEvent flow, FlowFeatures features, double score, double threshold)

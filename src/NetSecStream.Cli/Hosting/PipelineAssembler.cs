@@ -210,23 +210,9 @@ public static class PipelineAssembler
     /// <c>Sinks:Elasticsearch</c> with what an <c>elasticsearch+https://user:password@host:9200?include_flows=true</c> URI
     /// says on top: the URL, basic credentials, <c>include_flows</c> and <c>namespace</c> (the default data-stream namespace).
     /// </summary>
-    private static string? QueryValue(Uri uri, string name)
+    internal static ElasticsearchSinkOptions ElasticsearchOptionsFor(AppSettings settings, SinkUri sink)
     {
-        foreach (string pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int equals = pair.IndexOf('=', StringComparison.Ordinal);
-            string key = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
-            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
-            {
-                return equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
-            }
-        }
-
-        return null;
-    }
-
-    internal static ElasticsearchSinkOptions ElasticsearchOptionsFor(AppSettings settings, Uri uri)
-    {
+        var uri = sink.Uri;
         var options = (ElasticsearchSinkOptions)settings.ComponentOptions(ComponentCatalog.Get(ElasticsearchSink.ComponentId));
         string scheme = uri.Scheme.EndsWith("https", StringComparison.OrdinalIgnoreCase) ? "https" : "http";
         options.Url = $"{scheme}://{uri.Authority}{uri.AbsolutePath.TrimEnd('/')}";
@@ -237,12 +223,12 @@ public static class PipelineAssembler
             options.ApiKey = null;
         }
 
-        if (QueryValue(uri, "include_flows") is { } flows)
+        if (sink.Get("include_flows") is { } flows)
         {
             options.IncludeFlows = flows is "" or "true" or "1";
         }
 
-        if (QueryValue(uri, "namespace") is { Length: > 0 } ns)
+        if (sink.Get("namespace") is { Length: > 0 } ns)
         {
             options.DefaultNamespace = ns;
         }

@@ -91,7 +91,7 @@ public static class SinkSchemes
     }
 
     private static IAlertSink CreateElasticsearch(SinkUri sink, AppSettings settings, ComponentServices services) =>
-        (IAlertSink)PipelineAssembler.Create(ComponentCatalog.Get(ElasticsearchSink.ComponentId), PipelineAssembler.ElasticsearchOptionsFor(settings, sink.Uri), services);
+        (IAlertSink)PipelineAssembler.Create(ComponentCatalog.Get(ElasticsearchSink.ComponentId), PipelineAssembler.ElasticsearchOptionsFor(settings, sink), services);
 
     private static IAlertSink CreateKafka(SinkUri sink, AppSettings settings, ComponentServices services)
     {

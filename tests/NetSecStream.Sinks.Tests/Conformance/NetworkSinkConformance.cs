@@ -16,22 +16,27 @@ namespace NetSecStream.Sinks.Tests.Conformance;
 // (a 2 MiB alert over TCP) now and then did not return within 30 s, which is still to be found; SyslogSinkTests cover it
 // against syslog-ng otherwise (escaping of hostile values, restart without loss).
 
-/// <summary>The <c>hec</c> sink (Splunk HTTP Event Collector).</summary>
-public sealed class HecSinkConformanceTests : SinkConformanceTests, IAsyncLifetime
+/// <summary>An HTTP sink against the in-process receiver; the outage test makes it answer 503 until it comes back.</summary>
+public abstract class HttpReceiverSinkConformanceTests : SinkConformanceTests, IAsyncLifetime
 {
-    private readonly NetSecMetrics _metrics = new();
-    private FakeHttpReceiver _receiver = null!;
     private volatile bool _down;
+
+    protected NetSecMetrics Metrics { get; } = new();
+
+    private protected FakeHttpReceiver Receiver { get; private set; } = null!;
 
     protected override bool CanStopDestination => true;
 
+    /// <summary>What the receiver answers when it accepts a request.</summary>
+    protected abstract string AcceptedAnswer { get; }
+
     public async Task InitializeAsync()
     {
-        _receiver = await FakeHttpReceiver.StartAsync();
-        _receiver.Check = _ => _down ? (503, "{\"text\":\"Server is busy\",\"code\":9}") : (200, "{\"text\":\"Success\",\"code\":0}");
+        Receiver = await FakeHttpReceiver.StartAsync();
+        Receiver.Check = _ => _down ? (503, "{\"text\":\"Server is busy\",\"code\":9}") : (200, AcceptedAnswer);
     }
 
-    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+    public async Task DisposeAsync() => await Receiver.DisposeAsync();
 
     protected override Task StopDestinationAsync()
     {
@@ -45,71 +50,44 @@ public sealed class HecSinkConformanceTests : SinkConformanceTests, IAsyncLifeti
         return Task.CompletedTask;
     }
 
-    protected override IAlertSink CreateSink() => new HecSink(new HecSinkOptions
-    {
-        Url = _receiver.BaseAddress.ToString(),
-        Token = "conformance-token",
-        InitialBackoff = TimeSpan.FromMilliseconds(20),
-        MaxBackoff = TimeSpan.FromMilliseconds(100),
-        RetryTimeout = TimeSpan.FromSeconds(2),
-    }, _metrics);
-
     protected override Task<IReadOnlyList<string>> ReadDeliveredAsync() =>
-        Task.FromResult<IReadOnlyList<string>>([.. _receiver.Accepted.Select(r => Encoding.UTF8.GetString(r.Body))]);
+        Task.FromResult<IReadOnlyList<string>>([.. Receiver.Accepted.Select(r => Encoding.UTF8.GetString(r.Body))]);
 
     protected override void Dispose(bool disposing)
     {
-        _metrics.Dispose();
+        Metrics.Dispose();
         base.Dispose(disposing);
     }
 }
 
-/// <summary>The <c>webhook</c> sink (signed JSON POST).</summary>
-public sealed class WebhookSinkConformanceTests : SinkConformanceTests, IAsyncLifetime
+/// <summary>The <c>hec</c> sink (Splunk HTTP Event Collector).</summary>
+public sealed class HecSinkConformanceTests : HttpReceiverSinkConformanceTests
 {
-    private readonly NetSecMetrics _metrics = new();
-    private FakeHttpReceiver _receiver = null!;
-    private volatile bool _down;
+    protected override string AcceptedAnswer => "{\"text\":\"Success\",\"code\":0}";
 
-    protected override bool CanStopDestination => true;
-
-    public async Task InitializeAsync()
+    protected override IAlertSink CreateSink() => new HecSink(new HecSinkOptions
     {
-        _receiver = await FakeHttpReceiver.StartAsync();
-        _receiver.Check = _ => _down ? (503, "down") : (200, "ok");
-    }
+        Url = Receiver.BaseAddress.ToString(),
+        Token = "conformance-token",
+        InitialBackoff = TimeSpan.FromMilliseconds(20),
+        MaxBackoff = TimeSpan.FromMilliseconds(100),
+        RetryTimeout = TimeSpan.FromSeconds(2),
+    }, Metrics);
+}
 
-    public async Task DisposeAsync() => await _receiver.DisposeAsync();
-
-    protected override Task StopDestinationAsync()
-    {
-        _down = true;
-        return Task.CompletedTask;
-    }
-
-    protected override Task StartDestinationAsync()
-    {
-        _down = false;
-        return Task.CompletedTask;
-    }
+/// <summary>The <c>webhook</c> sink (signed JSON POST).</summary>
+public sealed class WebhookSinkConformanceTests : HttpReceiverSinkConformanceTests
+{
+    protected override string AcceptedAnswer => "ok";
 
     protected override IAlertSink CreateSink() => new WebhookSink(new WebhookSinkOptions
     {
-        Url = new Uri(_receiver.BaseAddress, "/hooks/netsec").ToString(),
+        Url = new Uri(Receiver.BaseAddress, "/hooks/netsec").ToString(),
         Secret = "conformance-secret",
         InitialBackoff = TimeSpan.FromMilliseconds(20),
         MaxBackoff = TimeSpan.FromMilliseconds(100),
         RetryTimeout = TimeSpan.FromSeconds(2),
-    }, _metrics);
-
-    protected override Task<IReadOnlyList<string>> ReadDeliveredAsync() =>
-        Task.FromResult<IReadOnlyList<string>>([.. _receiver.Accepted.Select(r => Encoding.UTF8.GetString(r.Body))]);
-
-    protected override void Dispose(bool disposing)
-    {
-        _metrics.Dispose();
-        base.Dispose(disposing);
-    }
+    }, Metrics);
 }
 
 /// <summary>The <c>elasticsearch</c> sink against the in-process Elasticsearch; the outage test makes it answer 503.</summary>
