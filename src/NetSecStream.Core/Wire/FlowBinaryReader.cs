@@ -354,21 +354,85 @@ internal ref struct FlowBinaryReader
         };
     }
 
-    private List<KeyValuePair<string, string>>? Headers(string field)
+    private KeyValuePair<string, string>[]? Headers(string field)
+    {
+        // A client sends the same header block on every request: look the block's bytes up before decoding it.
+        int start = _at;
+        int end = SkipStringPairs(start);
+        if (end > start)
+        {
+            var block = _data[start..end];
+            var cached = _caches.HeaderLists.Get(block, out int hash);
+            if (cached is not null)
+            {
+                _at = end;
+                return cached;
+            }
+
+            var decoded = DecodeHeaders(field);
+            if (decoded is not null && _error is null && _at == end)
+            {
+                _caches.HeaderLists.Add(block, hash, decoded);
+            }
+
+            return decoded;
+        }
+
+        return DecodeHeaders(field);
+    }
+
+    /// <summary>Where a count-prefixed list of name/value strings starting at <paramref name="at"/> ends; -1 when it is malformed.</summary>
+    private readonly int SkipStringPairs(int at)
+    {
+        if (!TryVarUInt(ref at, out ulong count) || count > FlowBinary.MaxListEntries)
+        {
+            return -1;
+        }
+
+        for (ulong i = 0; i < count * 2; i++)
+        {
+            if (!TryVarUInt(ref at, out ulong length) || length > (ulong)(_data.Length - at))
+            {
+                return -1;
+            }
+
+            at += (int)length;
+        }
+
+        return at;
+    }
+
+    private readonly bool TryVarUInt(ref int at, out ulong value)
+    {
+        value = 0;
+        for (int shift = 0; shift < 64 && at < _data.Length; shift += 7)
+        {
+            byte b = _data[at++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private KeyValuePair<string, string>[]? DecodeHeaders(string field)
     {
         int count = Count(field, minEntryBytes: 2);
-        var headers = new List<KeyValuePair<string, string>>(count);
+        var headers = new KeyValuePair<string, string>[count];
         for (int i = 0; i < count && _error is null; i++)
         {
             string? name = String(field);
             string? value = String(field);
             if (name is not null && value is not null)
             {
-                headers.Add(new(name, value));
+                headers[i] = new(name, value);
             }
         }
 
-        return headers;
+        return _error is null ? headers : null;
     }
 
     private SshFacts? ReadSsh()
@@ -629,4 +693,7 @@ internal sealed class FlowBinaryCaches(int capacity)
 
     /// <summary>Endpoint fact blocks (namespace, pod, labels ...) by their bytes; at most capacity / 8 keys of 4 KiB.</summary>
     public Utf8ValueCache<NetSecEndpointFacts> Endpoints { get; } = new(capacity / 8, maxKeyLength: 4096);
+
+    /// <summary>HTTP header lists by their encoded bytes; shared read-only between the flows that carry them.</summary>
+    public Utf8ValueCache<KeyValuePair<string, string>[]> HeaderLists { get; } = new(capacity / 8, maxKeyLength: 2048);
 }

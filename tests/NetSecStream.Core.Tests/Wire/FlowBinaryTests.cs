@@ -66,6 +66,35 @@ public sealed class FlowBinaryTests
     }
 
     [Fact]
+    public void Binary_SecondReadOfTheSameHeaders_SharesTheHeaderList()
+    {
+        var decoder = new FlowWireDecoder();
+        byte[] binary = FlowBinary.Serialize(EcsSamples.L7Transaction());
+
+        var first = decoder.Decode(binary).Event!;
+        var second = decoder.Decode(binary).Event!;
+
+        Assert.NotEmpty(first.Http!.Headers!);
+        Assert.Same(first.Http.Headers, second.Http!.Headers);
+    }
+
+    [Fact]
+    public void Decoder_HeaderListCut_AfterTheSameHeadersWereCached_IsStillRejected()
+    {
+        var decoder = new FlowWireDecoder();
+        byte[] binary = FlowBinary.Serialize(EcsSamples.L7Transaction());
+        Assert.True(decoder.Decode(binary).IsSuccess);
+
+        // Every truncation again, now that the header block sits in the cache: a cached block must not let a message
+        // that ends inside it (or right after it) through.
+        for (int length = 0; length < binary.Length; length++)
+        {
+            var result = decoder.Decode(binary.AsSpan(0, length));
+            Assert.False(result.IsSuccess, $"a message cut to {length} of {binary.Length} bytes decoded");
+        }
+    }
+
+    [Fact]
     public void Decoder_JsonAndBinaryOnOneTopic_BothDecode()
     {
         var decoder = new FlowWireDecoder();
