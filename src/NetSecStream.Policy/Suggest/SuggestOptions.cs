@@ -18,6 +18,13 @@ public sealed class SuggestOptions
     public int AggregateMinAddresses { get; set; } = 2;
 
     /// <summary>
+    /// Ingress on a port from this many distinct outside addresses or more is allowed from the <c>world</c> entity:
+    /// the service is public. 0 turns it off. Egress is never widened this way: a workload's outside destinations are
+    /// few and known, and "anywhere on 443" is what exfiltration needs.
+    /// </summary>
+    public int WorldAfterAddresses { get; set; } = 16;
+
+    /// <summary>
     /// Allow DNS (UDP and TCP 53) to kube-dns from every workload. A workload that caches names may send no query in
     /// the capture, and default-deny egress without DNS breaks every pod.
     /// </summary>
@@ -52,6 +59,11 @@ public sealed class SuggestOptions
         if (AggregateMinAddresses < 1)
         {
             errors.Add($"aggregate minimum addresses {AggregateMinAddresses}: must be 1 or more");
+        }
+
+        if (WorldAfterAddresses < 0)
+        {
+            errors.Add($"--world-after {WorldAfterAddresses}: must be 0 (off) or more");
         }
 
         if (MaxWorkloads < 1 || MaxPeersPerWorkload < 1 || ExamplesPerWorkload < 0)

@@ -148,23 +148,35 @@ public sealed class TrafficLearner
         var kubeDns = _kubeDns ?? DefaultKubeDns;
         foreach (var workload in _workloads.Values.OrderBy(w => w.Id.Namespace, StringComparer.Ordinal).ThenBy(w => w.Id.Key, StringComparer.Ordinal))
         {
-            var ingress = Rules(workload.Ingress, workload.Id, dns: null);
-            var egress = Rules(workload.Egress, workload.Id, _options.AllowDns ? kubeDns : null);
+            var ingress = Rules(workload.Ingress, workload.Id, dns: null, _options.WorldAfterAddresses);
+            var egress = Rules(workload.Egress, workload.Id, _options.AllowDns ? kubeDns : null, worldAfter: 0);
             policies.Add(new SuggestedPolicy(workload.Id, UniqueName(workload.Id, names), ingress, egress));
         }
 
         return new SuggestionSet(policies, _workloads.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), _options);
     }
 
-    private List<SuggestedRule> Rules(Dictionary<(string Peer, PortProtocol Port), Observed> table, WorkloadId self, WorkloadId? dns)
+    private List<SuggestedRule> Rules(Dictionary<(string Peer, PortProtocol Port), Observed> table, WorkloadId self, WorkloadId? dns, int worldAfter)
     {
+        // Ports that took connections from so many outside addresses that the service is public: a list of
+        // yesterday's client addresses would deny tomorrow's clients.
+        var publicPorts = worldAfter <= 0
+            ? []
+            : table.Where(p => p.Value.Peer.Kind == PeerKind.Cidr && p.Value.Forwarded > 0)
+                .GroupBy(p => p.Key.Port).Where(g => g.Count() >= worldAfter).Select(g => g.Key).ToHashSet();
+        var world = SuggestedPeer.ForEntity("world");
+
         // Peer → forwarded count per port, with outside addresses folded into their networks where asked.
         var perPeer = new Dictionary<SuggestedPeer, Dictionary<PortProtocol, long>>();
         var blocks = AggregatedBlocks(table);
         foreach (var ((_, port), observed) in table)
         {
             var peer = observed.Peer;
-            if (peer.Kind == PeerKind.Cidr && blocks.TryGetValue(Block(peer.Cidr!.Value.BaseAddress), out var block))
+            if (peer.Kind == PeerKind.Cidr && publicPorts.Contains(port))
+            {
+                peer = world;
+            }
+            else if (peer.Kind == PeerKind.Cidr && blocks.TryGetValue(Block(peer.Cidr!.Value.BaseAddress), out var block))
             {
                 peer = block;
             }
