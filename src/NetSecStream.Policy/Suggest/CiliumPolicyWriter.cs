@@ -132,7 +132,8 @@ public static class CiliumPolicyWriter
             {
                 '"' => builder.Append("\\\""),
                 '\\' => builder.Append("\\\\"),
-                < ' ' or '\u007f' => builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
+                // YAML's non-printable characters (C0, DEL, C1 but NEL, the non-characters) must be escaped.
+                < ' ' or (>= '\u007f' and <= '\u009f') or '\ufffe' or '\uffff' => builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
                 _ => builder.Append(c),
             };
         }

@@ -105,8 +105,13 @@ public sealed class SuggestedPeer : IEquatable<SuggestedPeer>
         PeerKind.Endpoint => identity.Kind == PeerKind.Endpoint
             && string.Equals(endpoint.Namespace, Endpoint!.Namespace, StringComparison.Ordinal)
             && WorkloadId.LabelsMatch(Endpoint.Labels, endpoint.Labels),
-        // The world entity is every address outside the cluster.
-        PeerKind.Entity => identity.Kind == PeerKind.Entity ? string.Equals(identity.Entity, Entity, StringComparison.Ordinal) : identity.Kind == PeerKind.Cidr && Entity == "world",
+        // The world entity is every address outside the cluster; cluster is everything inside it.
+        PeerKind.Entity => Entity switch
+        {
+            "world" => identity.Kind == PeerKind.Cidr,
+            "cluster" => identity.Kind != PeerKind.Cidr,
+            _ => identity.Kind == PeerKind.Entity && string.Equals(identity.Entity, Entity, StringComparison.Ordinal),
+        },
         // CIDR rules select addresses outside the cluster only; a pod's address is matched by its labels.
         _ => identity.Kind == PeerKind.Cidr && Cidr!.Value.Contains(endpoint.Ip),
     };

@@ -148,15 +148,16 @@ public sealed class TrafficLearner
         var kubeDns = _kubeDns ?? DefaultKubeDns;
         foreach (var workload in _workloads.Values.OrderBy(w => w.Id.Namespace, StringComparer.Ordinal).ThenBy(w => w.Id.Key, StringComparer.Ordinal))
         {
-            var ingress = Rules(workload.Ingress, workload.Id, dns: null, _options.WorldAfterAddresses);
-            var egress = Rules(workload.Egress, workload.Id, _options.AllowDns ? kubeDns : null, worldAfter: 0);
+            var ingress = Rules(workload.Ingress, workload.Id, dns: null, _options.WorldAfterAddresses,
+                servesDns: _options.AllowDns && workload.Id.Equals(kubeDns));
+            var egress = Rules(workload.Egress, workload.Id, _options.AllowDns ? kubeDns : null, worldAfter: 0, servesDns: false);
             policies.Add(new SuggestedPolicy(workload.Id, UniqueName(workload.Id, names), ingress, egress));
         }
 
         return new SuggestionSet(policies, _workloads.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), _options);
     }
 
-    private List<SuggestedRule> Rules(Dictionary<(string Peer, PortProtocol Port), Observed> table, WorkloadId self, WorkloadId? dns, int worldAfter)
+    private List<SuggestedRule> Rules(Dictionary<(string Peer, PortProtocol Port), Observed> table, WorkloadId self, WorkloadId? dns, int worldAfter, bool servesDns)
     {
         // Ports that took connections from so many outside addresses that the service is public: a list of
         // yesterday's client addresses would deny tomorrow's clients.
@@ -207,6 +208,14 @@ public sealed class TrafficLearner
             var dnsPeer = SuggestedPeer.ForEndpoint(dns);
             Allow(dnsPeer, new PortProtocol("UDP", 53));
             Allow(dnsPeer, new PortProtocol("TCP", 53));
+        }
+
+        if (servesDns)
+        {
+            // Every workload's egress allows DNS to kube-dns; kube-dns must take it from all of them.
+            var cluster = SuggestedPeer.ForEntity("cluster");
+            Allow(cluster, new PortProtocol("UDP", 53));
+            Allow(cluster, new PortProtocol("TCP", 53));
         }
 
         // One rule per peer kind and port set: peers allowed on the same ports share a rule. ICMP goes in rules of its own.
