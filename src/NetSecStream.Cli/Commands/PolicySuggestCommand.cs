@@ -121,7 +121,7 @@ internal static class PolicySuggestCommand
             "Suggested by netsec policy suggest: least-privilege allow rules learned from observed traffic. Review before applying:",
             "traffic not in the capture (rare jobs, failover, new clients) is denied once this is in force.",
             string.Create(CultureInfo.InvariantCulture,
-                $"Learned from {Path.GetFileName(request.Flows)}: {learner.FlowsRead:N0} flows ({malformed:N0} malformed), {learner.ConnectionsLearned:N0} connection attempts, {learner.First:O} to {learner.Last:O}."),
+                $"Learned from {Path.GetFileName(request.Flows)}: {learner.FlowsRead:N0} flows ({malformed:N0} malformed lines skipped), {learner.ConnectionsLearned:N0} connection attempts, {learner.First:O} to {learner.Last:O}."),
             string.Create(CultureInfo.InvariantCulture, $"Only forwarded flows count as allowed; --min-flows {options.MinFlows}")
                 + (options.AggregateCidrPrefix is { } p ? string.Create(CultureInfo.InvariantCulture, $"; --aggregate-cidr {p} (IPv6 /{options.AggregateCidrPrefixV6})") : "")
                 + string.Create(CultureInfo.InvariantCulture, $"; --world-after {options.WorldAfterAddresses}")
