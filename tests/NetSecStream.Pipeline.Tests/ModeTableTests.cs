@@ -153,8 +153,18 @@ public sealed class ModeTableTests : IDisposable
     [Fact]
     public void SelectorCache_IsBounded_AndKeyedByLabelContentNotInstance()
     {
+        // More selectors than are matched directly, so the cache is used.
         var options = new ModeOptions { Default = "alert", SelectorCacheSize = 16, Selectors = { new ModeSelectorOptions { Selector = "app=payments", Mode = "block" } } };
+        for (int i = 0; i < 5; i++)
+        {
+            options.Selectors.Add(new ModeSelectorOptions { Selector = "app=none" + i, Mode = "log" });
+        }
+
         var table = new ModeTable(options);
+        // A few selectors are matched directly: nothing is cached.
+        var few = new ModeTable(new ModeOptions { Selectors = { options.Selectors[0] } }).Current;
+        Assert.Equal(0, few.MatchingSelector("shop", new Dictionary<string, string> { ["app"] = "payments" }));
+        Assert.Equal(0, few.CachedLabelSets);
         for (int i = 0; i < 200; i++)
         {
             var flow = Flow("shop", "w" + i, ("app", i % 10 == 0 ? "payments" : "web"), ("pod-template-hash", "h" + i));

@@ -68,10 +68,15 @@ public sealed class ModeTable
 public sealed class ModeSnapshot
 {
     private readonly FrozenDictionary<string, Mode> _namespaces;
-    private readonly FrozenDictionary<string, Mode> _workloads;
+    // Namespace → workload → mode: looked up without building a "namespace/workload" string per alert.
+    private readonly FrozenDictionary<string, FrozenDictionary<string, Mode>> _workloads;
     private readonly CompiledSelector[] _selectors;
     private readonly bool _hasNamespacedSelectors;
     private readonly int _cacheSize;
+
+    // Up to this many selectors, matching them directly costs less than hashing the label set for the cache.
+    private const int DirectSelectorLimit = 4;
+    private readonly bool _useCache;
 
     // Index into _selectors of the first match for (namespace, labels), -1 for none. Bounded by clearing when full:
     // label sets of a cluster are few and stable, so a full cache means churn, and starting over is the cheap answer.
@@ -83,7 +88,9 @@ public sealed class ModeSnapshot
         _cacheSize = cacheSize;
         Default = Parse(options.Default);
         _namespaces = options.Namespaces.ToFrozenDictionary(p => p.Key, p => Parse(p.Value), StringComparer.Ordinal);
-        _workloads = options.Workloads.ToFrozenDictionary(p => p.Key, p => Parse(p.Value), StringComparer.Ordinal);
+        _workloads = options.Workloads
+            .GroupBy(p => p.Key[..p.Key.IndexOf('/', StringComparison.Ordinal)], StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.ToFrozenDictionary(p => p.Key[(g.Key.Length + 1)..], p => Parse(p.Value), StringComparer.Ordinal), StringComparer.Ordinal);
 
         // Namespace-scoped entries first, then cluster-wide ones, each in the order written: the most specific wins.
         _selectors = [.. options.Selectors
@@ -92,6 +99,7 @@ public sealed class ModeSnapshot
             .ThenBy(p => p.Index)
             .Select(p => new CompiledSelector(p.Entry.Namespace, LabelSelector.Parse(p.Entry.Selector), Parse(p.Entry.Mode), p.Index))];
         _hasNamespacedSelectors = _selectors.Any(s => s.Namespace is not null);
+        _useCache = _selectors.Length > DirectSelectorLimit;
     }
 
     public long Version { get; }
@@ -109,8 +117,8 @@ public sealed class ModeSnapshot
             return Default;
         }
 
-        if (_workloads.Count > 0 && subject.Workload is not null
-            && _workloads.TryGetValue(subject.Namespace + "/" + subject.Workload, out var workloadMode))
+        if (subject.Workload is not null && _workloads.TryGetValue(subject.Namespace, out var workloads)
+            && workloads.TryGetValue(subject.Workload, out var workloadMode))
         {
             return workloadMode;
         }
@@ -139,7 +147,7 @@ public sealed class ModeSnapshot
         // Cluster-wide selectors do not depend on the namespace: keying by it only when some selector does keeps
         // the cache small for the common case.
         var key = new LabelSetKey(_hasNamespacedSelectors ? ns : null, labels);
-        if (_selectorCache.TryGetValue(key, out int cached))
+        if (_useCache && _selectorCache.TryGetValue(key, out int cached))
         {
             return cached;
         }
@@ -155,13 +163,18 @@ public sealed class ModeSnapshot
             }
         }
 
+        if (!_useCache)
+        {
+            return found;
+        }
+
         if (_selectorCache.Count >= _cacheSize)
         {
             _selectorCache.Clear();
         }
 
         // Copied: the cache must not change when the flow's dictionary does, nor keep the flow's objects alive.
-        _selectorCache.TryAdd(new LabelSetKey(key.Namespace, labels.ToFrozenDictionary(StringComparer.Ordinal)), found);
+        _selectorCache.TryAdd(new LabelSetKey(key.Namespace, new Dictionary<string, string>(labels, StringComparer.Ordinal)), found);
         return found;
     }
 
