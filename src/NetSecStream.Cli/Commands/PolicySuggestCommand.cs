@@ -159,11 +159,11 @@ internal static class PolicySuggestCommand
     }
 
     private static string WorkloadLine(SuggestedPolicy policy, SuggestionReport report) =>
-        report.Workloads.TryGetValue(policy.Workload.ToString(), out var tally)
+        report.Workloads.TryGetValue(policy.DisplayName, out var tally)
             ? string.Create(CultureInfo.InvariantCulture,
-                $"{policy.Workload}: {tally.Seen:N0} connections in the reported flows, {tally.Allowed:N0} allowed, {tally.Denied:N0} denied")
+                $"{policy.DisplayName}: {tally.Seen:N0} connections in the reported flows, {tally.Allowed:N0} allowed, {tally.Denied:N0} denied")
                 + (tally.Denied > 0 ? Reasons(tally) + "." : ".")
-            : $"{policy.Workload}: no connections in the reported flows.";
+            : $"{policy.DisplayName}: no connections in the reported flows.";
 
     private static string TextSummary(Request request, TrafficLearner learner, SuggestionSet suggestions, SuggestionReport report, long malformed)
     {

@@ -154,25 +154,38 @@ public static class ModeFile
     public static (ModeOptions? Options, IReadOnlyList<string> Errors) Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        return TryReadText(path, out string text, out string? error) ? Parse(text, Path.GetFileName(path)) : (null, [error!]);
+    }
+
+    /// <summary>The file's text, or a <c>file:0: reason</c> problem (missing, unreadable, over <see cref="MaxBytes"/>).</summary>
+    public static bool TryReadText(string path, out string text, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(path);
         string name = Path.GetFileName(path);
+        text = "";
+        error = null;
         try
         {
             var info = new FileInfo(path);
             if (!info.Exists)
             {
-                return (null, [$"{name}:0: file not found"]);
+                error = $"{name}:0: file not found";
+                return false;
             }
 
             if (info.Length > MaxBytes)
             {
-                return (null, [$"{name}:0: file is {info.Length} bytes, over the {MaxBytes} byte limit for a mode table"]);
+                error = $"{name}:0: file is {info.Length} bytes, over the {MaxBytes} byte limit for a mode table";
+                return false;
             }
 
-            return Parse(File.ReadAllText(path), name);
+            text = File.ReadAllText(path);
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return (null, [$"{name}:0: cannot read: {ex.Message}"]);
+            error = $"{name}:0: cannot read: {ex.Message}";
+            return false;
         }
     }
 }
@@ -233,14 +246,17 @@ public sealed partial class ModeFileWatcher : IDisposable
         string? text = null;
         if (File.Exists(path))
         {
-            var (fromFile, errors) = ModeFile.Read(path);
+            // The text parsed is the text remembered: a change made meanwhile is seen by the first poll.
+            var (fromFile, errors) = ModeFile.TryReadText(path, out string read, out string? error)
+                ? ModeFile.Parse(read, Path.GetFileName(path))
+                : (null, [error!]);
             if (fromFile is null)
             {
                 throw new InvalidOperationException($"{ModeOptions.Section}:File: " + string.Join("; ", errors));
             }
 
             table.Update(fromFile);
-            text = File.ReadAllText(path);
+            text = read;
             LogLoaded(logger, path, table.Version);
         }
         else
@@ -268,20 +284,9 @@ public sealed partial class ModeFileWatcher : IDisposable
                 return false;
             }
 
-            string text;
-            try
+            if (!ModeFile.TryReadText(_path, out string text, out string? error))
             {
-                if (!File.Exists(_path))
-                {
-                    Fail(Path.GetFileName(_path) + ":0: file not found");
-                    return false;
-                }
-
-                text = new FileInfo(_path).Length > ModeFile.MaxBytes ? "" : File.ReadAllText(_path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Fail($"{Path.GetFileName(_path)}:0: cannot read: {ex.Message}");
+                Fail(error!);
                 return false;
             }
 
@@ -290,7 +295,7 @@ public sealed partial class ModeFileWatcher : IDisposable
                 return false;
             }
 
-            var (options, errors) = text.Length == 0 ? ModeFile.Read(_path) : ModeFile.Parse(text, Path.GetFileName(_path));
+            var (options, errors) = ModeFile.Parse(text, Path.GetFileName(_path));
             if (options is null)
             {
                 Fail(string.Join("; ", errors));

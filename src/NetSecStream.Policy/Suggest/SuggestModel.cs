@@ -185,6 +185,11 @@ public sealed record SuggestedRule(IReadOnlyList<SuggestedPeer> Peers, IReadOnly
 /// </summary>
 public sealed record SuggestedPolicy(WorkloadId Workload, string PolicyName, IReadOnlyList<SuggestedRule> Ingress, IReadOnlyList<SuggestedRule> Egress)
 {
+    public const string NamePrefix = "netsec-suggest-";
+
+    /// <summary><c>namespace/name</c>, unique among the suggestions (two label sets of one name get distinct policy names).</summary>
+    public string DisplayName => Workload.Namespace + "/" + (PolicyName.StartsWith(NamePrefix, StringComparison.Ordinal) ? PolicyName[NamePrefix.Length..] : PolicyName);
+
     public bool AllowsIngress(FlowEndpoint from, PeerIdentity identity, PortProtocol port) => Ingress.Any(r => r.Allows(from, identity, port));
 
     public bool AllowsEgress(FlowEndpoint to, PeerIdentity identity, PortProtocol port) => Egress.Any(r => r.Allows(to, identity, port));

@@ -46,6 +46,7 @@ public sealed class SuggestionReport
 
     public DenyTally Total { get; } = new();
 
+    /// <summary>By <see cref="SuggestedPolicy.DisplayName"/>.</summary>
     public SortedDictionary<string, DenyTally> Workloads { get; } = new(StringComparer.Ordinal);
 
     public SortedDictionary<string, DenyTally> Labels { get; } = new(StringComparer.Ordinal);
@@ -84,7 +85,7 @@ public sealed class SuggestionReport
                 }
 
                 var end = suggestions.DecideEnd(connection, egress);
-                Tally(report.Workloads, selecting.Workload.ToString())
+                Tally(report.Workloads, selecting.DisplayName)
                     .Add(end.Allowed, end.Reason, end.Allowed ? null : SuggestionSet.Describe(connection), examples);
             }
         }

@@ -272,7 +272,7 @@ public sealed class TrafficLearner
 
     private static string UniqueName(WorkloadId id, HashSet<string> taken)
     {
-        string baseName = "netsec-suggest-" + DnsLabel(id.Name);
+        string baseName = SuggestedPolicy.NamePrefix + DnsLabel(id.Name);
         string name = baseName;
         for (int i = 2; !taken.Add(id.Namespace + "/" + name); i++)
         {
