@@ -169,7 +169,14 @@ internal static class PolicySuggestCommand
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.AppendLine(string.Create(inv, $"{suggestions.Policies.Count} policies from {learner.ConnectionsLearned:N0} connection attempts in {learner.FlowsRead:N0} flows ({malformed:N0} malformed lines)"));
+        text.AppendLine(string.Create(inv,
+            $"{suggestions.Policies.Count} policies from {learner.ConnectionsLearned:N0} connection attempts with a workload at one end ({learner.WithoutWorkload:N0} without) in {learner.FlowsRead:N0} flows ({malformed:N0} malformed lines)"));
+        if (learner.ConnectionsLearned == 0 && learner.WithoutWorkload > 0)
+        {
+            text.AppendLine("no flow carried Kubernetes identity (namespace and labels), so there is no workload to write a policy for: "
+                + "pcap and NetFlow carry addresses only; learn from Hubble flows");
+        }
+
         text.AppendLine(string.Create(inv, $"reported on {Path.GetFileName(request.Check ?? request.Flows)}: {report.Connections:N0} connection attempts, {report.Total.Allowed:N0} allowed, {report.Total.Denied:N0} denied")
             + Reasons(report.Total));
         foreach (var (label, tally) in report.Labels)
