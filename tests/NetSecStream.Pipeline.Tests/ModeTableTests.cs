@@ -116,6 +116,15 @@ public sealed class ModeTableTests : IDisposable
         Assert.Equal(2, table.Version);
         Assert.Equal([2L], seen);
         Assert.Equal(Mode.Block, resolver.Resolve(payments));
+
+        // An API reads the table in force, edits a copy, and sends it back.
+        var edited = table.Current.ToOptions();
+        Assert.Equal("app=payments", Assert.Single(edited.Selectors).Selector);
+        edited.Selectors[0].Mode = "log";
+        Assert.Equal(Mode.Block, resolver.Resolve(payments));
+        Assert.Empty(table.Update(edited));
+        Assert.Equal(Mode.Log, resolver.Resolve(payments));
+        Assert.Equal(3, table.Version);
     }
 
     [Fact]

@@ -82,8 +82,11 @@ public sealed class ModeSnapshot
     // label sets of a cluster are few and stable, so a full cache means churn, and starting over is the cheap answer.
     private readonly ConcurrentDictionary<LabelSetKey, int> _selectorCache = new(LabelSetKey.Comparer);
 
+    private readonly ModeOptions _source;
+
     internal ModeSnapshot(ModeOptions options, long version, int cacheSize)
     {
+        _source = Copy(options);
         Version = version;
         _cacheSize = cacheSize;
         Default = Parse(options.Default);
@@ -103,6 +106,21 @@ public sealed class ModeSnapshot
     }
 
     public long Version { get; }
+
+    /// <summary>The table as options (a copy): what an API shows as the modes in force, and edits for the next update.</summary>
+    public ModeOptions ToOptions() => Copy(_source);
+
+    private static ModeOptions Copy(ModeOptions options)
+    {
+        var copy = new ModeOptions
+        {
+            Default = options.Default, File = options.File, ReloadInterval = options.ReloadInterval, SelectorCacheSize = options.SelectorCacheSize,
+            Namespaces = new Dictionary<string, string>(options.Namespaces, StringComparer.Ordinal),
+            Workloads = new Dictionary<string, string>(options.Workloads, StringComparer.Ordinal),
+        };
+        copy.Selectors.AddRange(options.Selectors.Select(s => new ModeSelectorOptions { Namespace = s.Namespace, Selector = s.Selector, Mode = s.Mode }));
+        return copy;
+    }
 
     public Mode Default { get; }
 
