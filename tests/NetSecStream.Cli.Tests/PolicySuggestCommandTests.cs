@@ -60,6 +60,18 @@ public sealed class PolicySuggestCommandTests : IDisposable
         Assert.Contains("kind: CiliumNetworkPolicy", shop, StringComparison.Ordinal);
         Assert.Contains("# Learned from quiet.jsonl: 5,000 flows (1 malformed lines skipped)", shop, StringComparison.Ordinal);
         Assert.Equal(policies, files.Sum(f => File.ReadAllText(Path.Combine(outDir, f!)).Split("kind: CiliumNetworkPolicy").Length - 1));
+
+        // One file per workload; without --out every document goes to stdout and the summary to stderr.
+        string perWorkload = Path.Combine(_dir, "per-workload");
+        Assert.Equal(0, (await Run("policy", "suggest", "--flows", flows, "--out", perWorkload, "--per", "workload")).Exit);
+        Assert.Equal(policies, Directory.GetFiles(perWorkload, "*.yaml").Length);
+        Assert.Contains(Directory.GetFiles(perWorkload).Select(Path.GetFileName), f => f == "shop_netsec-suggest-frontend.yaml");
+        var (plainExit, yaml, summaryText) = await Run("policy", "suggest", "--flows", flows, "--min-flows", "3");
+        Assert.Equal(0, plainExit);
+        Assert.StartsWith("---", yaml, StringComparison.Ordinal);
+        Assert.Equal(policies, yaml.Split("kind: CiliumNetworkPolicy").Length - 1);
+        Assert.Contains($"{policies} policies from", summaryText, StringComparison.Ordinal);
+        Assert.Contains("--min-flows 3", yaml, StringComparison.Ordinal);
     }
 
     [Fact]
