@@ -79,7 +79,17 @@ public static class PipelineAssembler
             }
         }
 
-        return new FlowPipeline(settings.Pipeline, components, new ModeResolver(settings.Modes), services.Metrics, services.LoggerFactory);
+        ModeTable modes;
+        try
+        {
+            modes = ModeFileWatcher.CreateTable(settings.Modes, services.Metrics, services.LoggerFactory);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ConfigurationErrorException([ex.Message]);
+        }
+
+        return new FlowPipeline(settings.Pipeline, components, new ModeResolver(modes), services.Metrics, services.LoggerFactory);
     }
 
     /// <summary>
