@@ -124,9 +124,12 @@ public sealed class PolicyEvaluator
             var deciding = sides.Where(s => s.Kind == kind).ToArray();
             if (deciding.Length > 0)
             {
-                return new PolicyVerdict(kind,
-                    [.. deciding.SelectMany(s => s.Policies).Distinct(StringComparer.Ordinal)],
-                    string.Join("; ", deciding.Select(s => s.Reason)));
+                var pairs = deciding.SelectMany(s => s.Policies.Select(p => (Policy: p, s.Subject))).Distinct().ToArray();
+                var policies = pairs.Select(p => p.Policy).Distinct(StringComparer.Ordinal).ToArray();
+                return new PolicyVerdict(kind, policies, string.Join("; ", deciding.Select(s => s.Reason)))
+                {
+                    Subjects = [.. policies.Select(p => pairs.First(x => x.Policy == p).Subject)],
+                };
             }
         }
 
@@ -179,7 +182,7 @@ public sealed class PolicyEvaluator
                 var match = RuleMatcher.Match(rule, peer, peerIp, peerV4, port, protocol, out string? why);
                 if (match == RuleMatch.Yes)
                 {
-                    return new SideVerdict(VerdictKind.Denied, [policy.FullName], $"{dir}Deny of {policy.FullName} ({where}, line {rule.Location.Line})");
+                    return new SideVerdict(VerdictKind.Denied, [policy.FullName], $"{dir}Deny of {policy.FullName} ({where}, line {rule.Location.Line})", subject.Namespace!);
                 }
 
                 if (match == RuleMatch.Maybe)
@@ -192,12 +195,12 @@ public sealed class PolicyEvaluator
         if (maybeDeny.Count > 0)
         {
             return new SideVerdict(VerdictKind.NotEvaluated, [.. maybeDeny.Select(m => m.Policy.FullName).Distinct(StringComparer.Ordinal)],
-                $"{where}: a {dir}Deny rule of {string.Join(", ", maybeDeny.Select(m => $"{m.Policy.FullName} ({m.Why})").Distinct(StringComparer.Ordinal))} may apply");
+                $"{where}: a {dir}Deny rule of {string.Join(", ", maybeDeny.Select(m => $"{m.Policy.FullName} ({m.Why})").Distinct(StringComparer.Ordinal))} may apply", subject.Namespace!);
         }
 
         if (direction == PolicyDirection.Ingress && peer.Entity == "host")
         {
-            return new SideVerdict(VerdictKind.Allowed, [], $"{where}: from the local host, which Cilium allows by default (allow-localhost)");
+            return new SideVerdict(VerdictKind.Allowed, [], $"{where}: from the local host, which Cilium allows by default (allow-localhost)", subject.Namespace!);
         }
 
         var maybeAllow = new List<(PolicyDefinition Policy, string Why)>();
@@ -208,7 +211,7 @@ public sealed class PolicyEvaluator
                 var match = RuleMatcher.Match(rule, peer, peerIp, peerV4, port, protocol, out string? why);
                 if (match == RuleMatch.Yes)
                 {
-                    return new SideVerdict(VerdictKind.Allowed, [policy.FullName], $"{where} allowed by {policy.FullName} (line {rule.Location.Line})");
+                    return new SideVerdict(VerdictKind.Allowed, [policy.FullName], $"{where} allowed by {policy.FullName} (line {rule.Location.Line})", subject.Namespace!);
                 }
 
                 if (match == RuleMatch.Maybe)
@@ -221,19 +224,19 @@ public sealed class PolicyEvaluator
         var isolating = selecting.Where(p => p.Isolates(direction)).Select(p => p.FullName).Distinct(StringComparer.Ordinal).ToArray();
         if (isolating.Length == 0)
         {
-            return new SideVerdict(VerdictKind.Allowed, [], $"{where}: selected by {string.Join(", ", selecting.Select(p => p.FullName).Distinct(StringComparer.Ordinal))} without default deny");
+            return new SideVerdict(VerdictKind.Allowed, [], $"{where}: selected by {string.Join(", ", selecting.Select(p => p.FullName).Distinct(StringComparer.Ordinal))} without default deny", subject.Namespace!);
         }
 
         if (maybeAllow.Count > 0)
         {
             return new SideVerdict(VerdictKind.NotEvaluated, [.. maybeAllow.Select(m => m.Policy.FullName).Distinct(StringComparer.Ordinal)],
-                $"{where}: only rules that are not evaluated could allow it: {string.Join(", ", maybeAllow.Select(m => $"{m.Policy.FullName} ({m.Why})").Distinct(StringComparer.Ordinal))}");
+                $"{where}: only rules that are not evaluated could allow it: {string.Join(", ", maybeAllow.Select(m => $"{m.Policy.FullName} ({m.Why})").Distinct(StringComparer.Ordinal))}", subject.Namespace!);
         }
 
-        return new SideVerdict(VerdictKind.Denied, isolating, $"default deny ({where}): selected by {string.Join(", ", isolating)}; no rule allows");
+        return new SideVerdict(VerdictKind.Denied, isolating, $"default deny ({where}): selected by {string.Join(", ", isolating)}; no rule allows", subject.Namespace!);
     }
 
-    private readonly record struct SideVerdict(VerdictKind Kind, string[] Policies, string Reason);
+    private readonly record struct SideVerdict(VerdictKind Kind, string[] Policies, string Reason, string Subject);
 
     private readonly record struct VerdictKey(int Source, int Destination, UInt128 SourceIp, UInt128 DestinationIp, ushort Port, byte Protocol, bool SourceV4, bool DestinationV4);
 

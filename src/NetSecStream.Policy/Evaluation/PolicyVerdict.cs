@@ -15,10 +15,16 @@ public enum VerdictKind
     NotEvaluated,
 }
 
-/// <summary>The verdict on one flow, the policies that decided it and why, in words.</summary>
+/// <summary>
+/// The verdict on one flow, the policies that decided it and why, in words. <see cref="Subjects"/> is parallel to
+/// <see cref="Policies"/>: the namespace of the endpoint each policy decided for (a cluster-wide policy decides for
+/// pods of any namespace).
+/// </summary>
 public sealed record PolicyVerdict(VerdictKind Kind, IReadOnlyList<string> Policies, string Reason)
 {
     public static PolicyVerdict NotSelected { get; } = new(VerdictKind.NotSelected, [], "no policy selects the source or the destination");
+
+    public IReadOnlyList<string> Subjects { get; init; } = [];
 
     public static string KindName(VerdictKind kind) => kind switch
     {
