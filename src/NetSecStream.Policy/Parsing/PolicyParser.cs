@@ -102,6 +102,12 @@ public static class PolicyParser
             nodes.Error((int)Math.Min(ex.Start.Line, int.MaxValue), "invalid YAML: " + FirstLine(ex.Message));
             return into;
         }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner throws this (without a position) on some malformed flow collections.
+            nodes.Error(1, "invalid YAML: " + FirstLine(ex.Message));
+            return into;
+        }
 
         foreach (var document in stream.Documents)
         {
@@ -589,8 +595,10 @@ public static class PolicyParser
             return null;
         }
 
+        bool hostPolicy = false;
         if (spec.TryGetValue("nodeSelector", out var nodeSelector))
         {
+            hostPolicy = true;
             if (kind == PolicyKind.CiliumNetworkPolicy)
             {
                 nodes.Error(nodeSelector, "nodeSelector (host policies) is only valid in a CiliumClusterwideNetworkPolicy");
@@ -604,17 +612,15 @@ public static class PolicyParser
                 ReadSelector(nodeSelector, nodes, "spec.nodeSelector", cilium: true);
                 nodes.Warning(nodeSelector, $"host policy (nodeSelector) of {name} is not supported: it is skipped in evaluation");
             }
-
-            return null;
         }
-
-        if (!spec.TryGetValue("endpointSelector", out var endpointSelector))
+        else if (!spec.ContainsKey("endpointSelector"))
         {
             nodes.Error(specNode, $"{kindName} spec needs endpointSelector (use {{}} to select every endpoint{(ns is null ? "" : " of the namespace")})");
-            return null;
         }
 
-        var subject = ReadSelector(endpointSelector, nodes, "spec.endpointSelector", cilium: true).Selector;
+        var subject = spec.TryGetValue("endpointSelector", out var endpointSelector)
+            ? ReadSelector(endpointSelector, nodes, "spec.endpointSelector", cilium: true).Selector
+            : LabelSelector.Everything;
         string context = ns is null ? name : ns + "/" + name;
         var ingress = ReadCiliumRules(spec, "ingress", nodes, ns, PolicyDirection.Ingress, deny: false, context);
         var ingressDeny = ReadCiliumRules(spec, "ingressDeny", nodes, ns, PolicyDirection.Ingress, deny: true, context);
@@ -632,6 +638,12 @@ public static class PolicyParser
         if (spec.TryGetValue("labels", out var labels))
         {
             nodes.Sequence(labels, "spec.labels");
+        }
+
+        if (hostPolicy || !spec.ContainsKey("endpointSelector"))
+        {
+            // Read through for its diagnostics; host policies are not evaluated.
+            return null;
         }
 
         return new PolicyDefinition
