@@ -125,6 +125,12 @@ public static class PolicyCommand
             return UsageExitCode;
         }
 
+        if (paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        {
+            Console.Error.WriteLine($"netsec policy lint: unknown option '{option}'");
+            return UsageExitCode;
+        }
+
         PolicyParseResult result;
         try
         {
