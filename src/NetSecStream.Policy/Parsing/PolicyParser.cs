@@ -803,7 +803,7 @@ public static class PolicyParser
         {
             foreach (var entryNode in nodes.Sequence(toPorts, $"{field}.toPorts"))
             {
-                ReadToPorts(entryNode, nodes, field, deny, ports);
+                ReadToPorts(entryNode, nodes, field, deny, policyName, ports);
             }
         }
 
@@ -827,7 +827,7 @@ public static class PolicyParser
         };
     }
 
-    private static void ReadToPorts(YamlNode entryNode, YamlNodes nodes, string field, bool deny, List<PortRule> ports)
+    private static void ReadToPorts(YamlNode entryNode, YamlNodes nodes, string field, bool deny, string policyName, List<PortRule> ports)
     {
         var entry = nodes.Fields(entryNode, "toPorts entry", ToPortsFields);
         if (entry is null)
@@ -877,6 +877,11 @@ public static class PolicyParser
         if (entryPorts.Count == 0)
         {
             entryPorts.Add(new PortRule { Protocol = PortProtocol.Any });
+        }
+
+        if (l7 is not null)
+        {
+            nodes.Warning(entryNode, $"{policyName}: {l7} are not evaluated; flows on {string.Join(", ", entryPorts)} this rule could allow are reported as not evaluated");
         }
 
         foreach (var port in entryPorts)
