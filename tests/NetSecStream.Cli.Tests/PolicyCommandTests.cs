@@ -104,4 +104,40 @@ public sealed class PolicyCommandTests : IDisposable
         Assert.NotEmpty(top.GetProperty("examples").EnumerateArray());
         Assert.Contains("would be denied", (await Run("policy", "plan", "--policies", policies, "--flows", flows)).Out, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Replay_WithThePolicyDetectorEnabled_RaisesAnAlertForEachFlowPlanSaysWouldBeDenied()
+    {
+        string flows = Path.Combine(_dir, "flows.jsonl");
+        Assert.Equal(0, (await Run("generate", "--events", "20000", "--seed", "5", "--scenario", "quiet", "--out", flows)).Exit);
+        string policies = Path.Combine(_dir, "policies");
+        Directory.CreateDirectory(policies);
+        await File.WriteAllTextAsync(Path.Combine(policies, "catalog.yaml"), """
+            apiVersion: cilium.io/v2
+            kind: CiliumNetworkPolicy
+            metadata: {name: catalog-from-frontend, namespace: shop}
+            spec:
+              endpointSelector: {matchLabels: {app: catalog}}
+              ingress:
+                - fromEndpoints: [{matchLabels: {app: frontend}}]
+                  toPorts: [{ports: [{port: "8080", protocol: TCP}]}]
+            """);
+
+        var (exit, output, error) = await Run("policy", "plan", "--policies", policies, "--flows", flows, "--json");
+        Assert.True(exit == 0, error);
+        using var plan = JsonDocument.Parse(output);
+        long denied = plan.RootElement.GetProperty("denied").GetInt64();
+        Assert.True(denied > 0);
+
+        string summaryPath = Path.Combine(_dir, "summary.json");
+        (exit, _, error) = await Run("replay", flows, "--out", Path.Combine(_dir, "out"), "--summary-json", summaryPath,
+            "--Detectors:Policy:Enabled=true", $"--Detectors:Policy:Paths:0={policies}", "--Detectors:Intel:Enabled=false",
+            "--Pipeline:DedupeWindow=00:00:00", "--Pipeline:Aggregation:policy:Window=00:00:00");
+        Assert.True(exit == 0, error);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(summaryPath));
+        Assert.Equal(denied, summary.RootElement.GetProperty("alerts_by_detector").GetProperty("policy").GetInt64());
+        string alerts = string.Concat(Directory.EnumerateFiles(Path.Combine(_dir, "out"), "alerts-*.ndjson").Select(File.ReadAllText));
+        Assert.Contains("policy:shop/catalog-from-frontend", alerts, StringComparison.Ordinal);
+        Assert.Contains("audit: would be denied", alerts, StringComparison.Ordinal);
+    }
 }
