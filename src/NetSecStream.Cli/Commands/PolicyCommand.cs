@@ -54,7 +54,11 @@ public static class PolicyCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };
         var examples = new Option<int>("--examples") { Description = "Example flows kept per policy and namespace.", DefaultValueFactory = _ => 3 };
         var top = new Option<int>("--top") { Description = "Policy/namespace rows printed (all in --json).", DefaultValueFactory = _ => 50 };
-        var threads = new Option<int>("--decode-threads") { Description = "Threads decoding Hubble lines (default: one per core, at most 8).", DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 1, 8) };
+        var threads = new Option<int>("--decode-threads")
+        {
+            Description = "Threads decoding Hubble lines (default: half the cores, at most 8; the reader and the evaluator need one).",
+            DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount / 2, 1, 8),
+        };
         var plan = new Command("plan", "Backtest: how many recorded flows each policy would deny, per namespace, with examples; nothing is enforced.")
         {
             policies, flows, format, json, examples, top, threads,
@@ -212,7 +216,15 @@ public static class PolicyCommand
         {
             foreach (var flow in ReadFlows(flowPath, format, errors, decodeThreads))
             {
-                planner.Add(flow);
+                if (flow is null)
+                {
+                    planner.AddReply();
+                }
+                else
+                {
+                    planner.Add(flow);
+                }
+
                 if ((planner.Seen & 0xFFFF) == 0 && clock.Elapsed - lastProgress > TimeSpan.FromSeconds(2))
                 {
                     lastProgress = clock.Elapsed;
@@ -277,9 +289,12 @@ public static class PolicyCommand
 
     /// <summary>
     /// Hubble JSON lines are read as bytes and decoded in place (no string per line: a million flows is over a
-    /// gigabyte of JSON); pcaps go the way <c>netsec replay</c> reads them.
+    /// gigabyte of JSON); pcaps go the way <c>netsec replay</c> reads them. A Hubble line carrying
+    /// <c>"is_reply":true</c> is a reply, which plan does not judge: it is counted as such (null) without being decoded,
+    /// as replies are about half of all lines. The marker cannot come from inside a JSON string, where its quotes
+    /// would be escaped.
     /// </summary>
-    private static IEnumerable<FlowEvent> ReadFlows(string path, string? format, InputErrorCounter errors, int workers)
+    private static IEnumerable<FlowEvent?> ReadFlows(string path, string? format, InputErrorCounter errors, int workers)
     {
         bool hubble = format == "hubble" || (format is null && (path == "-" || CaptureFormat.Detect(path) == CaptureKind.Hubble));
         if (!hubble)
@@ -323,7 +338,11 @@ public static class PolicyCommand
 
     private const int DecodeBatchSize = 8192;
 
-    private static IEnumerable<FlowEvent> DecodeBatch(List<RawRecord> batch, DecodeResult[] decoded, HubbleFlowDecoder[] decoders, string name, InputErrorCounter errors)
+    /// <summary>A reply is left undecoded: <c>default</c> (no event, no error) stands for it.</summary>
+    private static DecodeResult Decode(HubbleFlowDecoder decoder, ReadOnlySpan<byte> line) =>
+        line.IndexOf("\"is_reply\":true"u8) >= 0 ? default : decoder.Decode(line);
+
+    private static IEnumerable<FlowEvent?> DecodeBatch(List<RawRecord> batch, DecodeResult[] decoded, HubbleFlowDecoder[] decoders, string name, InputErrorCounter errors)
     {
         int count = batch.Count;
         int chunk = (count + decoders.Length - 1) / decoders.Length;
@@ -331,7 +350,7 @@ public static class PolicyCommand
         {
             for (int i = 0; i < count; i++)
             {
-                decoded[i] = decoders[0].Decode(batch[i].Payload.Span);
+                decoded[i] = Decode(decoders[0], batch[i].Payload.Span);
             }
         }
         else
@@ -341,14 +360,18 @@ public static class PolicyCommand
                 var decoder = decoders[worker];
                 for (int i = worker * chunk; i < Math.Min(count, (worker + 1) * chunk); i++)
                 {
-                    decoded[i] = decoder.Decode(batch[i].Payload.Span);
+                    decoded[i] = Decode(decoder, batch[i].Payload.Span);
                 }
             });
         }
 
         for (int i = 0; i < count; i++)
         {
-            if (decoded[i].Event is { } flow)
+            if (decoded[i].Event is null && decoded[i].Error is null)
+            {
+                yield return null;
+            }
+            else if (decoded[i].Event is { } flow)
             {
                 yield return flow;
             }

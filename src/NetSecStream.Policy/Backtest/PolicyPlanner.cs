@@ -80,6 +80,13 @@ public sealed class PolicyPlanner
 
     public long Seen => _plan.Flows;
 
+    /// <summary>Counts a reply the reader recognised without decoding it.</summary>
+    public void AddReply()
+    {
+        _plan.Flows++;
+        _plan.Skipped++;
+    }
+
     public void Add(FlowEvent flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
