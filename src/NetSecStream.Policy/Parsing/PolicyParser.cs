@@ -95,7 +95,15 @@ public static class PolicyParser
         var stream = new YamlStream();
         try
         {
-            stream.Load(reader);
+            // The tree is built recursively: a hostile nesting depth must be refused before it overflows the stack.
+            string text = reader.ReadToEnd();
+            if (TooDeep(text, out int deepLine))
+            {
+                nodes.Error(deepLine, $"nesting deeper than {MaxDepth} levels");
+                return into;
+            }
+
+            stream.Load(new StringReader(text));
         }
         catch (YamlException ex)
         {
@@ -120,6 +128,35 @@ public static class PolicyParser
         }
 
         return into;
+    }
+
+    /// <summary>Deepest nesting of mappings and sequences accepted; real policies stay below 15.</summary>
+    public const int MaxDepth = 64;
+
+    private static bool TooDeep(string text, out int line)
+    {
+        line = 0;
+        var parser = new Parser(new StringReader(text));
+        int depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
+                    if (++depth > MaxDepth)
+                    {
+                        line = (int)Math.Min(parser.Current.Start.Line, int.MaxValue);
+                        return true;
+                    }
+
+                    break;
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
+
+        return false;
     }
 
     private static void ReadObject(YamlNode root, YamlNodes nodes, List<PolicyDefinition> policies)

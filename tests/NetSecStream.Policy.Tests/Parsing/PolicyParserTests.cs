@@ -252,6 +252,14 @@ public sealed class PolicyParserTests
     }
 
     [Fact]
+    public void HostileNesting_IsAnError_NotAStackOverflow()
+    {
+        var result = Parse("kind: NetworkPolicy\nspec: " + new string('[', 100_000) + new string(']', 100_000) + "\n");
+        AssertError(result, 2, "nesting deeper than 64 levels");
+        Assert.Empty(result.Policies);
+    }
+
+    [Fact]
     public void SelectorKeys_AreValidatedLikeKubernetes()
     {
         var result = Parse("""
