@@ -125,13 +125,13 @@ public static class CompactFlow
             switch (property.Name)
             {
                 case "ns":
-                    ns = property.Value.GetString();
+                    ns = Text(property, side);
                     break;
                 case "entity":
-                    entity = property.Value.GetString();
+                    entity = Text(property, side);
                     break;
                 case "ip":
-                    ip = property.Value.GetString();
+                    ip = Text(property, side);
                     break;
                 case "port":
                     if (!property.Value.TryGetUInt16(out port))
@@ -181,6 +181,10 @@ public static class CompactFlow
             ReservedEntity = ns is null ? entity ?? "world" : null,
         };
     }
+
+    private static string Text(JsonProperty property, string side) => property.Value.ValueKind == JsonValueKind.String
+        ? property.Value.GetString()!
+        : throw new FormatException($"{side}.{property.Name} must be a string");
 
     private static Dictionary<string, string> StringMap(JsonElement element, string context)
     {

@@ -189,3 +189,28 @@ public sealed class PolicyEvaluatorTests
         Assert.Equal("shop/web-1", entry.Examples[0].Source);
     }
 }
+
+public sealed class CompactFlowTests
+{
+    [Fact]
+    public void BadLines_AreReportedWithFileAndLine_AndSkipped()
+    {
+        var rejected = new List<string>();
+        var flows = CompactFlow.ReadAll(new StringReader("""
+            {"src":{"ns":"a","labels":{"app":"x"}},"dst":{"entity":"world","ip":"8.8.8.8","port":53},"proto":"udp"}
+            {"src":{"ns":1},"dst":{}}
+            {"src":{},"dst":{},"proto":"gre"}
+            {"src":{"ns":"a","entity":"host"},"dst":{}}
+            not json
+            {"src":{},"dst":{},"extra":1}
+            """), "f.jsonl", rejected.Add);
+        var (line, flow) = Assert.Single(flows);
+        Assert.Equal(1, line);
+        Assert.Equal((byte)17, flow.IpProtocol);
+        Assert.Equal("a", flow.Source.Labels!["io.kubernetes.pod.namespace"]);
+        Assert.Equal("world", flow.Destination.ReservedEntity);
+        Assert.Equal(5, rejected.Count);
+        Assert.StartsWith("f.jsonl:2: src.ns must be a string", rejected[0], StringComparison.Ordinal);
+        Assert.StartsWith("f.jsonl:6: unknown field 'extra'", rejected[4], StringComparison.Ordinal);
+    }
+}
