@@ -30,6 +30,7 @@ public static class NetSecCli
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(RulesCommand.Create());
+        root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(ModelCommands.Train());
         root.Subcommands.Add(ModelCommands.Evaluate());
         root.Subcommands.Add(ExportCommand.Create());

@@ -27,6 +27,7 @@ using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Policy.Audit;
 using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
@@ -212,6 +213,35 @@ public sealed partial class ComponentContractTests : IDisposable
                 detector.Detect([Flows.Tcp("10.0.0.1", 1000, "203.0.113.66", 443, "shop")], alerts);
                 Assert.Single(alerts);
                 await detector.StopAsync(CancellationToken.None);
+            }),
+        [PolicyDetector.ComponentId] = new(
+            () =>
+            {
+                string folder = Path.Combine(dir, "policies");
+                Directory.CreateDirectory(folder);
+                File.WriteAllText(Path.Combine(folder, "deny-egress.yaml"), """
+                    apiVersion: networking.k8s.io/v1
+                    kind: NetworkPolicy
+                    metadata: {name: deny-egress, namespace: shop}
+                    spec: {podSelector: {}, policyTypes: [Egress]}
+                    """);
+                return new PolicyAuditOptions { Enabled = true, Paths = [folder], ReloadInterval = TimeSpan.FromMinutes(1) };
+            },
+            () => new PolicyAuditOptions { Enabled = true, Paths = [Path.Combine(dir, "no-policies")], Severity = 9 },
+            async (d, o, s) =>
+            {
+                // A broken file arriving at a reload is counted and the policies in force keep auditing.
+                var detector = (PolicyDetector)d.Create(o, s);
+                await detector.StartAsync(CancellationToken.None);
+                string broken = Path.Combine(((PolicyAuditOptions)o).Paths[0], "broken.yaml");
+                File.WriteAllText(broken, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\nspec: {podSelector: {}, bogus: 1}\n");
+                Assert.False(detector.Reload(force: false));
+                var alerts = new List<Alert>();
+                detector.Detect([Flows.Tcp("10.0.0.1", 1000, "203.0.113.66", 443, "shop")], alerts);
+                Assert.Single(alerts);
+                File.Delete(broken);
+                await detector.StopAsync(CancellationToken.None);
+                detector.Dispose();
             }),
         [BehaviourDetector.ComponentId] = new(
             () => new BehaviourOptions

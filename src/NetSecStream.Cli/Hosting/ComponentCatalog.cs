@@ -13,6 +13,7 @@ using NetSecStream.Behaviour.Detection;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Policy.Audit;
 using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
@@ -43,6 +44,8 @@ public static class ComponentCatalog
             (options, services) => new IntelDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<IntelDetector>())),
         ComponentDescriptor.For<BehaviourOptions>(BehaviourDetector.ComponentId, ComponentKind.Detector, BehaviourOptions.Section, new BehaviourOptionsValidator(),
             (options, services) => new BehaviourDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<BehaviourDetector>())),
+        ComponentDescriptor.For<PolicyAuditOptions>(PolicyDetector.ComponentId, ComponentKind.Detector, PolicyAuditOptions.Section, new PolicyAuditOptionsValidator(),
+            (options, services) => new PolicyDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<PolicyDetector>())),
         ComponentDescriptor.For<SignatureOptions>("signatures", ComponentKind.Detector, "Detectors:Signatures", new SignatureOptionsValidator(),
             (options, services) => new SignatureDetector(options, services.Metrics, services.LoggerFactory.CreateLogger<SignatureDetector>())),
         ComponentDescriptor.For<FileSinkOptions>(FileSink.ComponentId, ComponentKind.Sink, FileSinkOptions.SectionName, new FileSinkOptionsValidator(),

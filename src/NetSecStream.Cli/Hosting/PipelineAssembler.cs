@@ -16,6 +16,7 @@ using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
+using NetSecStream.Policy.Audit;
 using NetSecStream.Sinks.Delivery;
 using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
@@ -55,6 +56,12 @@ public static class PipelineAssembler
         if (behaviour.Enabled)
         {
             detectors.Add((IDetector)Create(ComponentCatalog.Get(BehaviourDetector.ComponentId), behaviour, services));
+        }
+
+        var policy = (PolicyAuditOptions)settings.ComponentOptions(ComponentCatalog.Get(PolicyDetector.ComponentId));
+        if (policy.Enabled)
+        {
+            detectors.Add((IDetector)Create(ComponentCatalog.Get(PolicyDetector.ComponentId), policy, services));
         }
 
         var signatures = (SignatureOptions)settings.ComponentOptions(ComponentCatalog.Get("signatures"));

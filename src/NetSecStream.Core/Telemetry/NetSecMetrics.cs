@@ -32,6 +32,7 @@ public sealed class NetSecMetrics : IDisposable
     private readonly Counter<long> _sourceErrors;
     private readonly Counter<long> _stateEvicted;
     private readonly Counter<long> _behaviourScored;
+    private readonly Counter<long> _policyVerdicts;
     private readonly Dictionary<string, Func<long>> _queueDepths = [];
     private readonly Dictionary<string, Func<IEnumerable<(string Topic, int Partition, long Lag)>>> _consumerLags = [];
     private readonly Lock _queueLock = new();
@@ -58,6 +59,7 @@ public sealed class NetSecMetrics : IDisposable
         _componentReloads = _meter.CreateCounter<long>("netsec_component_reloads", "{reload}", "Reloads of component data (indicator lists, rules), by component and outcome.");
         _sourceErrors = _meter.CreateCounter<long>("netsec_source_errors", "{error}", "Failures of a source's connection or stream (each one is retried), by component and reason.");
         _behaviourScored = _meter.CreateCounter<long>("netsec_behaviour_scored", "{event}", "Events scored by a behaviour model, by model, role (live or shadow) and outcome (above or below its threshold).");
+        _policyVerdicts = _meter.CreateCounter<long>("netsec_policy_verdicts", "{flow}", "Flows judged against the declared network policies (audit), by verdict (allowed, denied, not_evaluated, not_selected).");
         _stateEvicted = _meter.CreateCounter<long>("netsec_state_evicted", "{entry}", "Entries dropped from a bounded detection state table (flowbits, thresholds), by component, table and reason (capacity, expired).");
         _alertLatency = _meter.CreateHistogram<double>(
             "netsec_event_to_alert_latency",
@@ -163,6 +165,9 @@ public sealed class NetSecMetrics : IDisposable
     public void StateEvicted(string component, string table, string reason, long count = 1) =>
         _stateEvicted.Add(count, new KeyValuePair<string, object?>("component", component), new KeyValuePair<string, object?>("table", table),
             new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Flows the policy audit judged, by verdict.</summary>
+    public void PolicyEvaluated(string verdict, long count) => _policyVerdicts.Add(count, new KeyValuePair<string, object?>("verdict", verdict));
 
     public void BehaviourScored(string model, string role, bool aboveThreshold, long count) => _behaviourScored.Add(count,
         new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("role", role),
