@@ -34,7 +34,6 @@ public static class NetSecCli
         root.Subcommands.Add(ModelCommands.Train());
         root.Subcommands.Add(ModelCommands.Evaluate());
         root.Subcommands.Add(ExportCommand.Create());
-        root.Subcommands.Add(new Command("policy", "Network policies: suggest least-privilege rules from observed traffic.") { PolicySuggestCommand.Create() });
         return root;
     }
 

@@ -26,10 +26,11 @@ public static class PolicyCommand
 
     public static Command Create()
     {
-        var command = new Command("policy", "Kubernetes and Cilium network policies: lint them, and backtest them on recorded flows before enforcing.")
+        var command = new Command("policy", "Kubernetes and Cilium network policies: lint them, backtest them on recorded flows before enforcing, and suggest least-privilege rules from observed traffic.")
         {
             CreateLint(),
             CreatePlan(),
+            PolicySuggestCommand.Create(),
             CreateBenchPolicies(),
         };
         return command;
