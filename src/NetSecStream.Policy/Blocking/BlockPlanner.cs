@@ -66,6 +66,12 @@ public sealed class BlockPlanner(BlockAllowlist allowlist)
     private (BlockPlan?, BlockRefusal?) PlanFor(FlowEndpoint target, BlockDirection direction, FlowEndpoint offender, string alertId, string reason)
     {
         string ns = target.Namespace!;
+        if (!KubernetesNames.IsDnsLabel(ns))
+        {
+            // It would end up in metadata.namespace and in Calico selectors: only a real namespace name may.
+            return Refuse(BlockRefusal.TargetUnidentified, $"'{ns}' is not a namespace name");
+        }
+
         if (Allowlist.IsNamespaceAllowlisted(ns))
         {
             return Refuse(BlockRefusal.AllowlistedTarget, $"namespace {ns} is allowlisted");
@@ -93,6 +99,11 @@ public sealed class BlockPlanner(BlockAllowlist allowlist)
             if (Allowlist.IsNamespaceAllowlisted(offender.Namespace))
             {
                 return Refuse(BlockRefusal.AllowlistedPeer, $"namespace {offender.Namespace} is allowlisted");
+            }
+
+            if (!KubernetesNames.IsDnsLabel(offender.Namespace))
+            {
+                return Refuse(BlockRefusal.PeerUnidentified, $"'{offender.Namespace}' is not a namespace name");
             }
 
             var offenderLabels = StableLabels(offender.Labels);
