@@ -35,7 +35,7 @@ public sealed class ApiRetry(EnforcementOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(call);
         T result = default!;
-        await RunAsync(async token => result = await call(token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await RunAsync(async token => { result = await call(token).ConfigureAwait(false); }, cancellationToken).ConfigureAwait(false);
         return result;
     }
 

@@ -218,11 +218,20 @@ public sealed class EnforcementOptionsValidator : IValidateOptions<EnforcementOp
     {
         for (int i = 0; i < values.Count; i++)
         {
-            if (!IPNetwork.TryParse(values[i]?.Trim(), out _))
+            if (!IsCanonicalNetwork(values[i]))
             {
                 failures.Add($"{S}:Allowlist:{key}:{i} '{values[i]}' is not a CIDR with its host bits zero (e.g. 10.0.0.0/8).");
             }
         }
+    }
+
+    /// <summary>A CIDR whose host bits are zero: <c>10.0.0.1/8</c> is most likely a typo for a /32 or for 10.0.0.0/8, so neither is guessed.</summary>
+    internal static bool IsCanonicalNetwork(string? text)
+    {
+        string trimmed = text?.Trim() ?? "";
+        int slash = trimmed.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && IPNetwork.TryParse(trimmed, out var network) && IPAddress.TryParse(trimmed[..slash], out var address)
+            && network.BaseAddress.Equals(address);
     }
 
     private static void Addresses(List<string> failures, string key, List<string> values)

@@ -146,7 +146,10 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
         _stop = new CancellationTokenSource();
         _running = true;
-        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+
+        // The first expiry timer starts now, not when the loop's thread gets to it: time counts from the start.
+        var firstTick = Task.Delay(_options.ExpiryInterval, _time, _stop.Token);
+        _loop = Task.Run(() => RunAsync(firstTick, _stop.Token), CancellationToken.None);
         LogStarted(_targets.Count, _options.DryRun, _active.Count);
     }
 
@@ -176,10 +179,9 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         }
     }
 
-    private async Task RunAsync(CancellationToken token)
+    private async Task RunAsync(Task tick, CancellationToken token)
     {
         Task<bool>? read = null;
-        Task tick = Task.Delay(_options.ExpiryInterval, _time, token);
         try
         {
             while (true)
@@ -323,11 +325,8 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         foreach (var (key, block) in _active.Where(b => b.Value.Expires <= now).ToList())
         {
             var target = _targets.First(t => t.Name == block.Target);
-            if (await RemoveAsync(target, block.Resource, block.Namespace, block.Name, block.Reference, AuditActions.Expire,
-                    $"expired at {block.Expires.ToString("O", CultureInfo.InvariantCulture)}", cancellationToken).ConfigureAwait(false))
-            {
-                _active.TryRemove(key, out _);
-            }
+            await RemoveAsync(target, block.Resource, block.Namespace, block.Name, block.Reference, AuditActions.Expire,
+                $"expired at {block.Expires.ToString("O", CultureInfo.InvariantCulture)}", cancellationToken, key).ConfigureAwait(false);
         }
 
         foreach (var stale in _offenders.Where(o => now - o.Value.LastBlocked > _options.RepeatOffenderWindow).Select(o => o.Key).ToList())
@@ -398,12 +397,18 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         }
     }
 
+    /// <summary>Deletes an object (and forgets <paramref name="activeKey"/>); false when the delete failed and is to be tried again.</summary>
     private async Task<bool> RemoveAsync(IPolicyTarget target, PolicyResource resource, string? ns, string name, string reference, string action, string reason,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? activeKey = null)
     {
         var now = _time.GetUtcNow();
         if (_options.DryRun)
         {
+            if (activeKey is not null)
+            {
+                _active.TryRemove(activeKey, out _);
+            }
+
             _audit.Record(new EnforcementAuditEntry(now, AuditActions.DryRun, target.Name, reference, null, reason) { Would = action });
             return true;
         }
@@ -417,6 +422,11 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
             // Kept: the next tick tries again.
             Refuse(AuditActions.Error, "api_error", null, $"{action} {reference} on {target.Name}: {ApiRetry.Describe(ex)}", null, target.Name);
             return false;
+        }
+
+        if (activeKey is not null)
+        {
+            _active.TryRemove(activeKey, out _);
         }
 
         if (action == AuditActions.Expire)

@@ -17,7 +17,7 @@ namespace NetSecStream.Testing.Kubernetes;
 
 /// <summary>One scripted failure: the next request is answered with it.</summary>
 /// <param name="Method">HTTP method the fault waits for (PATCH, GET, DELETE); null: any request.</param>
-/// <param name="Status">HTTP status to answer (409, 429, 500, 503 ...); 0 answers nothing and drops the connection.</param>
+/// <param name="Status">HTTP status to answer (409, 429, 500, 503 ...); 0 answers nothing and drops the connection; 2xx serves the request as usual (after <paramref name="Delay"/>).</param>
 /// <param name="RetryAfterSeconds">Sent as <c>Retry-After</c> when set.</param>
 /// <param name="Delay">Waited before answering (a slow server; the client may time out first).</param>
 public sealed record KubernetesFault(string? Method, int Status, int? RetryAfterSeconds = null, TimeSpan Delay = default);
@@ -166,6 +166,11 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
                 return 0;
             }
 
+            if (fault.Status is >= 200 and < 300)
+            {
+                return await ServeNormallyAsync(context).ConfigureAwait(false);
+            }
+
             if (fault.RetryAfterSeconds is { } seconds)
             {
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
@@ -179,6 +184,13 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
                 _ => "InternalError",
             }, "injected fault").ConfigureAwait(false);
         }
+
+        return await ServeNormallyAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task<int> ServeNormallyAsync(HttpContext context)
+    {
+        var request = context.Request;
 
         // /apis/{group}/{version}[/namespaces/{ns}]/{plural}[/{name}]
         string[] parts = (request.Path.Value ?? "").Trim('/').Split('/');
