@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.Channels;
+using k8s.Exceptions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Policy.Blocking;
@@ -100,7 +102,20 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
             targets.Add(new GitOpsPolicyTarget(options.GitOpsDirectory, options.GitOpsFlavor, options.CalicoTier));
         }
 
-        targets.AddRange(options.Clusters.Select(c => KubernetesPolicyTarget.Create(c, options)));
+        for (int i = 0; i < options.Clusters.Count; i++)
+        {
+            try
+            {
+                targets.Add(KubernetesPolicyTarget.Create(options.Clusters[i], options));
+            }
+            catch (KubeConfigException ex)
+            {
+                // A missing context or an unreadable kubeconfig is a configuration error, reported by its key at start.
+                throw new OptionsValidationException(EnforcementOptions.SectionName, typeof(EnforcementOptions),
+                    [$"{EnforcementOptions.SectionName}:Clusters:{i}: kubeconfig '{options.Clusters[i].KubeConfig}' context '{options.Clusters[i].Context}': {ex.Message}"]);
+            }
+        }
+
         var audit = new JsonLinesEnforcementAudit(options.AuditLogPath!);
         var service = new EnforcementService(options, targets, audit, metrics, loggerFactory.CreateLogger<EnforcementService>(), time);
         service._owned.Add(audit);

@@ -12,7 +12,7 @@ namespace NetSecStream.Policy.Enforcement;
 /// the audit log. When built by the component catalog (<c>netsec run</c>) the sink owns the service and starts and
 /// stops it; the control plane hosts the service itself and feeds it from the alerts topic.
 /// </summary>
-public sealed class PolicySyncSink(IBlockSubmitter sync, NetSecMetrics metrics, EnforcementService? owned = null) : IAlertSink, IAsyncDisposable
+public sealed class PolicySyncSink(IBlockSubmitter sync, NetSecMetrics metrics, EnforcementService? owned = null) : IAlertSink, IAsyncDisposable, IDisposable
 {
     public const string ComponentId = "policy_sync";
 
@@ -57,4 +57,7 @@ public sealed class PolicySyncSink(IBlockSubmitter sync, NetSecMetrics metrics, 
     }
 
     public ValueTask DisposeAsync() => owned?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>For callers that dispose components synchronously; the service has been stopped by then, so this only closes files.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }
