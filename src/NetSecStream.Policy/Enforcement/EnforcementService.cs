@@ -25,6 +25,9 @@ public enum BlockSubmission
 
     /// <summary>The sync is not running (not started, or stopping).</summary>
     NotRunning,
+
+    /// <summary>Not a block request (its mode is not block, or its rule never blocks); ignored, not audited.</summary>
+    NotABlockRequest,
 }
 
 /// <summary>Where block-mode alerts are handed to the sync, by the pipeline's sink or by the control plane's alerts consumer.</summary>
@@ -140,6 +143,11 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         }
 
         var (plan, refusal) = _planner.Plan(alert);
+        if (refusal?.Reason == BlockRefusal.NotBlockMode)
+        {
+            return BlockSubmission.NotABlockRequest;
+        }
+
         if (plan is null)
         {
             Refuse(refusal!.Reason is BlockRefusal.AllowlistedPeer or BlockRefusal.AllowlistedTarget ? AuditActions.SkipAllowlisted : AuditActions.SkipUnidentified,

@@ -30,14 +30,15 @@ public sealed class PolicySyncSink(IBlockSubmitter sync, NetSecMetrics metrics, 
         long handed = 0;
         foreach (var alert in alerts)
         {
-            if (alert.Mode != Mode.Block)
+            // An alert-only signature (RequestsBlock false) never blocks, whatever the namespace's mode.
+            if (alert.Mode != Mode.Block || alert.RequestsBlock == false)
             {
                 continue;
             }
 
             handed++;
             var outcome = sync.Submit(alert);
-            if (outcome != BlockSubmission.Queued)
+            if (outcome is not (BlockSubmission.Queued or BlockSubmission.NotABlockRequest))
             {
                 metrics.EventRejected(ComponentId, outcome switch
                 {

@@ -13,7 +13,7 @@ namespace NetSecStream.Policy.Tests.Blocking;
 /// YAML, and the GitOps YAML) keeps the safety rails: the default-deny override is there, no allowlisted peer is
 /// denied, no allowlisted namespace is selected, and no selector is empty.
 /// </summary>
-public sealed class BlockRulePropertyTests
+public sealed class BlockRulePropertyTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly string[] Namespaces = ["kube-system", "shop", "payments", "monitoring", "dev", "Bad_NS", "shop' || all() || '"];
 
@@ -41,8 +41,8 @@ public sealed class BlockRulePropertyTests
     private static readonly Gen<FlowEndpoint> Endpoint = Gen.Select(
         Address,
         Gen.OneOf(Namespaces).Null(0.35),
-        Label.Array[0, 4],
-        Gen.OneOf("world", "host", "kube-apiserver", "remote-node", "health", "world-ipv4").Null(0.6),
+        Label.Array[1, 4],
+        Gen.OneOf("world", "host", "kube-apiserver", "remote-node", "health", "world-ipv4").Null(0.8),
         (ip, ns, labels, entity) => new FlowEndpoint
         {
             Ip = ip,
@@ -102,8 +102,9 @@ public sealed class BlockRulePropertyTests
         }, iter: 3000);
 
         // Not a vacuous pass: a fair share of the random alerts became rules.
-        Assert.True(planned > 100, $"only {planned} of 3000 alerts were planned");
+        Assert.True(planned > 120, $"only {planned} of 3000 alerts were planned");
         Assert.Equal(planned * 2, checkedRules);
+        output.WriteLine($"{planned} of 3000 random alerts became rules; {checkedRules} documents checked");
     }
 
     private static void CheckCilium(JsonNode doc, BlockAllowlist allowlist)
