@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -58,6 +59,13 @@ public interface IEnforcementAudit
 /// </summary>
 public sealed class JsonLinesEnforcementAudit : IEnforcementAudit, IDisposable
 {
+    // Reasons quote indicators and rules ('...'): keep them readable; the file is read by people and log shippers, not browsers.
+    private static readonly JsonSerializerOptions LineOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = AuditJsonContext.Default,
+    };
+
     private readonly Lock _lock = new();
     private readonly FileStream _stream;
 
@@ -77,7 +85,7 @@ public sealed class JsonLinesEnforcementAudit : IEnforcementAudit, IDisposable
     public void Record(EnforcementAuditEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        byte[] line = JsonSerializer.SerializeToUtf8Bytes(entry, AuditJsonContext.Default.EnforcementAuditEntry);
+        byte[] line = JsonSerializer.SerializeToUtf8Bytes(entry, LineOptions);
         lock (_lock)
         {
             try

@@ -56,6 +56,8 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
     // Offenders remembered for escalation; beyond this the longest-ago are forgotten first.
     private const int MaxRememberedOffenders = 100_000;
 
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+
     private readonly EnforcementOptions _options;
     private readonly IReadOnlyList<IPolicyTarget> _targets;
     private readonly IEnforcementAudit _audit;
@@ -176,7 +178,7 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         LogStarted(_targets.Count, _options.DryRun, _active.Count);
     }
 
-    /// <summary>Stops taking requests, finishes those queued (until <paramref name="cancellationToken"/> fires), and stops.</summary>
+    /// <summary>Stops taking requests, finishes those queued (for at most 10 s, or until <paramref name="cancellationToken"/> fires), and stops.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _running = false;
@@ -186,7 +188,11 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
             return;
         }
 
-        using (cancellationToken.Register(_stop.Cancel))
+        // Draining waits on the API: a cluster that is down must not hold the process through the retries of every
+        // queued request. Wall-clock time: this bounds a shutdown, whatever clock the blocks' TTLs run on.
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(DrainTimeout);
+        using (bound.Token.Register(_stop.Cancel))
         {
             await _loop.ConfigureAwait(false);
         }

@@ -102,6 +102,37 @@ public sealed class EnforcementServiceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task FailedDeletes_AreRetried_AndKeptForTheNextTickWhenTheyFailForGood()
+    {
+        await using var h = await EnforcementHarness.StartAsync();
+        var service = await h.StartServiceAsync(h.Options());
+        service.Submit(Attack());
+        await h.AuditCount(1);
+
+        // A 503: retried after a backoff (on the service's clock).
+        h.Api.Faults.Enqueue(new KubernetesFault("DELETE", 503));
+        h.FakeTime.Advance(TimeSpan.FromMinutes(61));
+        // The clock moves in small steps until the retry is made: the backoff timer exists only once the 503 is read.
+        await EnforcementHarness.Eventually(() => Step(h, TimeSpan.FromMilliseconds(100)) && h.AuditOf(AuditActions.Expire).Count == 1, "the delete is retried");
+        Assert.Single(h.AuditOf(AuditActions.Expire));
+        Assert.Empty(h.CiliumPolicies);
+        Assert.Equal(2, h.Api.Count("DELETE"));
+
+        // A 403: not retried now; audited, the block kept, and deleted at the next tick.
+        service.Submit(Attack("203.0.113.9", "A2"));
+        await h.AuditCount(3);
+        h.Api.Faults.Enqueue(new KubernetesFault("DELETE", 403));
+        h.FakeTime.Advance(TimeSpan.FromHours(3));
+        await h.AuditCount(4);
+        Assert.Single(h.AuditOf(AuditActions.Error));
+        Assert.Single(service.ActiveBlocks);
+        await EnforcementHarness.Eventually(() => Step(h, TimeSpan.FromSeconds(1)) && h.AuditOf(AuditActions.Expire).Count == 2, "the next tick deletes it");
+        Assert.Equal(2, h.AuditOf(AuditActions.Expire).Count);
+        Assert.Empty(h.CiliumPolicies);
+        Assert.Empty(service.ActiveBlocks);
+    }
+
+    [Fact]
     public async Task Restart_AdoptsUnexpiredBlocks_DeletesExpiredOnes_AndLeavesOthersAlone()
     {
         await using var h = await EnforcementHarness.StartAsync();
@@ -382,6 +413,27 @@ public sealed class EnforcementServiceTests(ITestOutputHelper output)
         Assert.Equal(Blocks, h.CiliumPolicies.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"{Blocks} blocks took {clock.Elapsed}");
         output.WriteLine($"{Blocks} blocks applied in {clock.Elapsed.TotalMilliseconds:F0} ms: {Blocks / clock.Elapsed.TotalSeconds:F0} blocks/s");
+    }
+
+    private static bool Step(EnforcementHarness h, TimeSpan by)
+    {
+        h.FakeTime.Advance(by);
+        return true;
+    }
+
+    [Fact]
+    public async Task Stop_IsBounded_WhenTheApiHangs()
+    {
+        await using var h = await EnforcementHarness.StartAsync(fakeTime: false);
+        var service = await h.StartServiceAsync(h.Options(o => o.RequestTimeout = TimeSpan.FromSeconds(60)));
+        h.Api.Faults.Enqueue(new KubernetesFault("PATCH", 200, Delay: TimeSpan.FromSeconds(40)));
+        service.Submit(Attack());
+        await EnforcementHarness.Eventually(() => h.Api.Faults.IsEmpty, "the apply hangs");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await service.StopAsync(CancellationToken.None);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"stop took {clock.Elapsed}");
     }
 
     /// <summary>Counts <c>netsec_events_rejected</c> by component and reason.</summary>
