@@ -63,9 +63,12 @@ public sealed class BlockAllowlist
         return false;
     }
 
-    /// <summary>Reserved entities that are never a peer to block: everything but <c>world</c> (and its v4/v6 halves) is the cluster itself.</summary>
+    /// <summary>
+    /// Reserved entities that are never a peer to block: everything but <c>world</c> (and its v4/v6 halves) is the
+    /// cluster itself (host, remote-node, kube-apiserver, health, init, and unmanaged pods, whose addresses are reused).
+    /// </summary>
     public static bool IsInfrastructureEntity(string? reservedEntity) =>
-        reservedEntity is { Length: > 0 } entity && !entity.StartsWith("world", StringComparison.Ordinal) && entity != "unmanaged";
+        reservedEntity is { Length: > 0 } entity && !entity.StartsWith("world", StringComparison.Ordinal);
 
     public static IPNetwork HostNetwork(IPAddress address)
     {

@@ -55,7 +55,8 @@ public interface IEnforcementAudit
 
 /// <summary>
 /// Appends one JSON line per entry to a file, flushed each time: the record of what was blocked and why must survive
-/// a crash of the process that did it. A failed write is logged by the caller's logger and counted, not thrown.
+/// a crash of the process that did it. A failed write (disk full) is counted in <see cref="Failures"/>, not thrown:
+/// enforcement goes on, and its metrics still count every action.
 /// </summary>
 public sealed class JsonLinesEnforcementAudit : IEnforcementAudit, IDisposable
 {
