@@ -373,7 +373,7 @@ public sealed class EnforcementServiceTests(ITestOutputHelper output)
         await using var h = await EnforcementHarness.StartAsync();
         var service = EnforcementService.Create(h.Options(), h.Metrics, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, h.Time);
         await using var sink = new PolicySyncSink(service, h.Metrics, owned: service);
-        using var recorder = new RejectionRecorder();
+        using var recorder = new RejectionRecorder(h.Metrics);
 
         Assert.Equal(BlockSubmission.NotRunning, service.Submit(Attack()));
         await sink.StartAsync(CancellationToken.None);
@@ -436,36 +436,85 @@ public sealed class EnforcementServiceTests(ITestOutputHelper output)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"stop took {clock.Elapsed}");
     }
 
-    /// <summary>Counts <c>netsec_events_rejected</c> by component and reason.</summary>
+    [Fact]
+    public async Task Metrics_CountBlocksAppliedExpiredAndRefused()
+    {
+        await using var h = await EnforcementHarness.StartAsync();
+        using var recorder = new RejectionRecorder(h.Metrics);
+        var service = await h.StartServiceAsync(h.Options(o => o.MaxNewBlocksPerMinute = 1));
+
+        service.Submit(Attack("203.0.113.1", "A1"));
+        service.Submit(Attack("203.0.113.2", "A2"));
+        service.Submit(Attack("10.0.0.9", "A3"));
+        await h.AuditCount(3);
+        h.FakeTime.Advance(TimeSpan.FromMinutes(61));
+        await h.AuditCount(4);
+
+        Assert.Equal(1, recorder.Count("netsec_blocks_applied", "cluster", "c1"));
+        Assert.Equal(1, recorder.Count("netsec_blocks_expired", "cluster", "c1"));
+        Assert.Equal(1, recorder.Count("netsec_blocks_refused", "reason", "rate_limited"));
+        Assert.Equal(1, recorder.Count("netsec_blocks_refused", "reason", "allowlisted_peer"));
+    }
+
+    [Fact]
+    public async Task Calico_BlocksAreAdoptedAfterRestart_AndExpire()
+    {
+        await using var h = await EnforcementHarness.StartAsync();
+        var options = h.Options(o => o.Clusters[0].Flavor = PolicyFlavor.Calico);
+        var first = await h.StartServiceAsync(options);
+        first.Submit(Alert(Pod("10.244.3.3", "dev", ("app", "shell")), Pod("10.244.1.5", "shop", ("app", "db"))));
+        await h.AuditCount(1);
+        await h.StopAsync(first);
+
+        var gnp = Assert.Single(h.Api.Objects("projectcalico.org", "v3", "globalnetworkpolicies"));
+        Assert.StartsWith("netsec.block-", (string?)gnp["metadata"]!["name"], StringComparison.Ordinal);
+        Assert.Equal("projectcalico.org/name == 'dev'", (string?)gnp["spec"]!["ingress"]![0]!["source"]!["namespaceSelector"]);
+        Assert.Equal("app == 'shell'", (string?)gnp["spec"]!["ingress"]![0]!["source"]!["selector"]);
+
+        var second = await h.StartServiceAsync(options);
+        Assert.Single(second.ActiveBlocks);
+        h.FakeTime.Advance(TimeSpan.FromMinutes(61));
+        await EnforcementHarness.Eventually(() => h.AuditOf(AuditActions.Expire).Count == 1, "the adopted Calico block expires");
+        Assert.Empty(h.Api.Objects("projectcalico.org", "v3", "globalnetworkpolicies"));
+        Assert.NotNull(h.Api.Get("projectcalico.org", "v3", "tiers", null, "netsec"));
+    }
+
+    /// <summary>Counts the long counters of the NetSecStream meter by instrument and one tag's value.</summary>
     private sealed class RejectionRecorder : IDisposable
     {
         private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _counts = new();
 
-        public RejectionRecorder()
+        public RejectionRecorder(NetSecStream.Core.Telemetry.NetSecMetrics? only = null)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Name == "netsec_events_rejected")
+                if (instrument.Meter.Name == NetSecStream.Core.Telemetry.NetSecMetrics.MeterName && (only is null || instrument.Meter == only.Meter))
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
             {
-                string component = "", reason = "";
+                var key = new List<string> { instrument.Name };
                 foreach (var tag in tags)
                 {
-                    component = tag.Key == "component" ? tag.Value as string ?? "" : component;
-                    reason = tag.Key == "reason" ? tag.Value as string ?? "" : reason;
+                    key.Add($"{tag.Key}={tag.Value}");
                 }
 
-                _counts.AddOrUpdate(component + "/" + reason, value, (_, n) => n + value);
+                _counts.AddOrUpdate(string.Join("|", key), value, (_, n) => n + value);
             });
             _listener.Start();
         }
 
-        public long Rejected(string component, string reason) => _counts.GetValueOrDefault(component + "/" + reason);
+        /// <summary>The sum over measurements of <paramref name="instrument"/> carrying every one of <paramref name="tags"/>.</summary>
+        public long CountWith(string instrument, params string[] tags) => _counts
+            .Where(c => c.Key.Split('|') is var parts && parts[0] == instrument && tags.All(parts.Contains))
+            .Sum(c => c.Value);
+
+        public long Count(string instrument, string tag, string value) => CountWith(instrument, $"{tag}={value}");
+
+        public long Rejected(string component, string reason) => CountWith("netsec_events_rejected", $"component={component}", $"reason={reason}");
 
         public void Dispose() => _listener.Dispose();
     }
