@@ -16,7 +16,6 @@ public sealed class KubernetesPolicyTarget : IPolicyTarget, IDisposable
 {
     public const string FieldManager = "netsec";
 
-    private const int ListPageSize = 500;
 
     private readonly IKubernetes _client;
     private readonly string _calicoTier;
@@ -32,6 +31,9 @@ public sealed class KubernetesPolicyTarget : IPolicyTarget, IDisposable
     public string Name { get; }
 
     public PolicyFlavor Flavor { get; }
+
+    /// <summary>Objects per list request; more are fetched page by page with the server's continue token.</summary>
+    internal int ListPageSize { get; init; } = 500;
 
     /// <summary>A client for one cluster of the options: its kubeconfig and context, or the pod's service account.</summary>
     public static KubernetesPolicyTarget Create(EnforcementClusterOptions cluster, EnforcementOptions options)
