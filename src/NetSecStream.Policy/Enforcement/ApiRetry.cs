@@ -1,4 +1,3 @@
-using System.Net;
 using k8s.Autorest;
 
 namespace NetSecStream.Policy.Enforcement;
@@ -101,6 +100,4 @@ public sealed class ApiRetry(EnforcementOptions options, TimeProvider time)
 
         return null;
     }
-
-    internal static bool IsNotFound(Exception ex) => ex is HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound };
 }
