@@ -113,7 +113,7 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
             {
                 targets.Add(KubernetesPolicyTarget.Create(options.Clusters[i], options));
             }
-            catch (KubeConfigException ex)
+            catch (Exception ex) when (ex is KubeConfigException or IOException or UnauthorizedAccessException)
             {
                 // A missing context or an unreadable kubeconfig is a configuration error, reported by its key at start.
                 throw new OptionsValidationException(EnforcementOptions.SectionName, typeof(EnforcementOptions),

@@ -60,6 +60,32 @@ public sealed class EnforcementOptionsTests
     }
 
     [Fact]
+    public void UnknownKubeconfigContext_IsAConfigurationError_NamingTheCluster()
+    {
+        string dir = Directory.CreateTempSubdirectory("netsec-kubeconfig-").FullName;
+        try
+        {
+            string kubeconfig = Path.Combine(dir, "config");
+            NetSecStream.Testing.Kubernetes.FakeKubernetesApi.WriteKubeconfig(kubeconfig, ("east", "http://127.0.0.1:1"));
+            var options = new EnforcementOptions
+            {
+                Enabled = true,
+                AuditLogPath = Path.Combine(dir, "audit.jsonl"),
+                Clusters = [new EnforcementClusterOptions { Name = "west", KubeConfig = kubeconfig, Context = "west" }],
+            };
+
+            var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => EnforcementService.Create(options,
+                new NetSecStream.Core.Telemetry.NetSecMetrics(), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, TimeProvider.System));
+
+            Assert.StartsWith("Enforcement:Clusters:0:", Assert.Single(error.Failures), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Allowlist_AlwaysHoldsKubeSystem()
     {
         var allowlist = new EnforcementAllowlistOptions { Namespaces = ["monitoring"], Cidrs = [" 10.0.0.0/8 "] }.Build();
