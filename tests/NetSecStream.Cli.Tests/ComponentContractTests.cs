@@ -28,6 +28,7 @@ using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
 using NetSecStream.Policy.Audit;
+using NetSecStream.Policy.Enforcement;
 using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
@@ -265,6 +266,24 @@ public sealed partial class ComponentContractTests : IDisposable
                 (detector as IDisposable)?.Dispose();
             },
             CountedAs: "netsec_state_evicted"),
+        [PolicySyncSink.ComponentId] = new(
+            () => new EnforcementOptions { Enabled = true, GitOpsDirectory = Path.Combine(dir, "gitops"), AuditLogPath = Path.Combine(dir, "enforcement", "audit.jsonl") },
+            () => new EnforcementOptions { Enabled = true, DefaultTtl = TimeSpan.Zero },
+            async (d, o, s) =>
+            {
+                // A block-mode alert between two outside addresses: no workload to protect, refused, counted and audited.
+                var sink = (IAlertSink)d.Create(o, s);
+                await sink.StartAsync(CancellationToken.None);
+                var flow = Flows.Tcp("198.51.100.1", 40000, "203.0.113.66", 443);
+                await sink.WriteAsync([new Alert
+                {
+                    Id = "x1", Timestamp = flow.Timestamp, Detector = DetectorKinds.Intel, RuleId = "r", RuleName = "r", Severity = 1, RiskScore = 90,
+                    Explanation = "e", DedupeKey = "k", Flow = flow, Mode = NetSecStream.Core.Mode.Block,
+                }], CancellationToken.None);
+                await sink.StopAsync(CancellationToken.None);
+                await ((IAsyncDisposable)sink).DisposeAsync();
+                Assert.Contains(JsonLinesEnforcementAudit.Read(((EnforcementOptions)o).AuditLogPath!), e => e.Action == AuditActions.SkipUnidentified);
+            }),
         [FileSink.ComponentId] = new(
             () => new FileSinkOptions { Directory = Path.Combine(dir, "alerts") },
             () => new FileSinkOptions { Directory = "", MaxFileBytes = 0 },

@@ -92,7 +92,7 @@ public static class RunCommand
         FlowPipeline pipeline;
         try
         {
-            pipeline = PipelineAssembler.Build(settings, source, services, Path.Combine(dataDir, "alerts"), Path.Combine(dataDir, "deadletter"));
+            pipeline = PipelineAssembler.Build(settings, source, services, Path.Combine(dataDir, "alerts"), Path.Combine(dataDir, "deadletter"), role: PipelineRole.Run);
         }
         catch (ConfigurationErrorException ex)
         {

@@ -14,6 +14,7 @@ using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Pipeline.InProcess;
 using NetSecStream.Policy.Audit;
+using NetSecStream.Policy.Enforcement;
 using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
 using NetSecStream.Signatures.Engine;
@@ -83,6 +84,12 @@ public static class ComponentCatalog
             (options, services) => new HecSink(options, services.Metrics, services.LoggerFactory.CreateLogger<HecSink>())),
         ComponentDescriptor.For<WebhookSinkOptions>(WebhookSink.ComponentId, ComponentKind.Sink, WebhookSinkOptions.SectionName, new WebhookSinkOptionsValidator(),
             (options, services) => new WebhookSink(options, services.Metrics, services.LoggerFactory.CreateLogger<WebhookSink>(), services.Time)),
+        ComponentDescriptor.For<EnforcementOptions>(PolicySyncSink.ComponentId, ComponentKind.Sink, EnforcementOptions.SectionName, new EnforcementOptionsValidator(),
+            (options, services) =>
+            {
+                var sync = EnforcementService.Create(options, services.Metrics, services.LoggerFactory, services.Time);
+                return new PolicySyncSink(sync, services.Metrics, owned: sync);
+            }),
         ComponentDescriptor.For<FlowWireDecoderOptions>(FlowWireDecoder.ComponentId, ComponentKind.Decoder, FlowWireDecoderOptions.SectionName, new FlowWireDecoderOptionsValidator(),
             (options, services) => new FlowWireDecoder(options, services.Metrics)),
     ];

@@ -17,6 +17,7 @@ using NetSecStream.Pipeline.Decide;
 using NetSecStream.Pipeline.Detectors.Intel;
 using NetSecStream.Pipeline.Enrichment;
 using NetSecStream.Policy.Audit;
+using NetSecStream.Policy.Enforcement;
 using NetSecStream.Sinks.Delivery;
 using NetSecStream.Sinks.Elasticsearch;
 using NetSecStream.Sinks.Eve;
@@ -173,6 +174,11 @@ public static class PipelineAssembler
             sinks.Add(uri.Registration.Create(uri, settings, services));
         }
 
+        if (role.Enforces && EnforcementOptionsFor(settings) is { Enabled: true } enforcement)
+        {
+            sinks.Add((IAlertSink)Create(ComponentCatalog.Get(PolicySyncSink.ComponentId), enforcement, services));
+        }
+
         return WithDelivery(sinks, settings, services, deadLetters);
     }
 
@@ -180,7 +186,26 @@ public static class PipelineAssembler
     /// Sinks that write to the local disk themselves (file, eve_file) are not buffered: a spill would go to the same
     /// disk, fail the same way (full, read-only) and double the writes. Every other sink is.
     /// </summary>
-    public static IReadOnlySet<string> UnbufferedSinkIds { get; } = new HashSet<string>(StringComparer.Ordinal) { FileSink.ComponentId, EveFileSink.ComponentId };
+    public static IReadOnlySet<string> UnbufferedSinkIds { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        FileSink.ComponentId, EveFileSink.ComponentId,
+
+        // Hands alerts to its own bounded queue and never fails: a spill would only delay blocks.
+        PolicySyncSink.ComponentId,
+    };
+
+    /// <summary>The <c>Enforcement</c> section, its audit log defaulting to <c>Storage:DataDirectory/enforcement/audit.jsonl</c>.</summary>
+    public static EnforcementOptions EnforcementOptionsFor(AppSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var options = (EnforcementOptions)settings.ComponentOptions(ComponentCatalog.Get(PolicySyncSink.ComponentId));
+        if (string.IsNullOrWhiteSpace(options.AuditLogPath))
+        {
+            options.AuditLogPath = Path.Combine(settings.Storage.DataDirectory, "enforcement", "audit.jsonl");
+        }
+
+        return options;
+    }
 
     /// <summary>
     /// Wraps every sink but the local-file ones in a <see cref="BufferedSink"/> configured from <c>Sinks:Delivery</c>
@@ -313,8 +338,15 @@ public static class PipelineAssembler
 /// <param name="DefaultFileSink">Whether a file sink is added when no sink URI is given.</param>
 /// <param name="AlwaysSinks">Sinks every instance of the role writes to, by component id.</param>
 /// <param name="DeadLetterId">Where undecodable records go, by component id.</param>
-public sealed record PipelineRole(string DecoderId, bool DefaultFileSink, IReadOnlyList<string> AlwaysSinks, string DeadLetterId)
+/// <param name="Enforces">Whether block-mode alerts go to the enforcement sync (<c>policy_sync</c>) when <c>Enforcement:Enabled</c>.</param>
+public sealed record PipelineRole(string DecoderId, bool DefaultFileSink, IReadOnlyList<string> AlwaysSinks, string DeadLetterId, bool Enforces = false)
 {
+    /// <summary>
+    /// <c>run</c>: as <see cref="Embedded"/>, and it is the control plane, so it enforces blocks. Replays, benchmarks and
+    /// processors never do: only the control plane writes to clusters.
+    /// </summary>
+    public static PipelineRole Run { get; } = new(HubbleFlowDecoder.ComponentId, true, [], FileDeadLetterSink.ComponentId, Enforces: true);
+
     /// <summary><c>run</c>, <c>replay</c>, <c>bench</c>: Hubble records, file sink, file dead letters.</summary>
     public static PipelineRole Embedded { get; } = new(HubbleFlowDecoder.ComponentId, true, [], FileDeadLetterSink.ComponentId);
 
