@@ -44,7 +44,9 @@ public static class ControlServer
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = Environments.Production });
         builder.Configuration.Sources.Clear();
-        builder.Configuration.AddConfiguration(configuration);
+        // A copy, not the caller's configuration chained in: the web host writes its own keys (urls) into its
+        // configuration, and through a chain they would reach every other host sharing it (the metrics endpoint).
+        builder.Configuration.AddInMemoryCollection(configuration.AsEnumerable().Where(p => p.Value is not null));
         builder.Logging.ClearProviders();
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         if (logging is not null)
@@ -63,6 +65,10 @@ public static class ControlServer
 
         // Kestrel's own request logs would drown the product's at Information.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // A failed start (a busy port) is rethrown and reported by the caller naming Control:Urls; the host's own
+        // log line would only repeat it as a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(options.MaxRulesUploadBytes, 1024 * 1024) + 4096);
 

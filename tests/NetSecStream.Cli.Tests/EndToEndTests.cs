@@ -277,7 +277,7 @@ public sealed class EndToEndTests : IDisposable
         int port = FreePort();
         string dataDir = Path.Combine(_dir, "data");
         var run = Netsec("run", "--duration", "00:00:06", $"--Metrics:Listen=http://127.0.0.1:{port}",
-            $"--Storage:DataDirectory={dataDir}", "--Sources:Demo:EventsPerSecond=2000");
+            $"--Storage:DataDirectory={dataDir}", "--Sources:Demo:EventsPerSecond=2000", "--Control:Urls=http://127.0.0.1:0");
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         string metrics = "";
@@ -307,6 +307,66 @@ public sealed class EndToEndTests : IDisposable
         string firstLine = File.ReadLines(alertFiles[0]).First();
         using var doc = JsonDocument.Parse(Encoding.UTF8.GetBytes(firstLine));
         Assert.Equal("alert", doc.RootElement.GetProperty("event").GetProperty("kind").GetString());
+
+        // The control plane ran in process: every alert the file sink wrote is in the triage store too.
+        var store = new NetSecStream.Control.Store.TriageStore(Path.Combine(dataDir, "control", "triage.db"));
+        store.Open();
+        long written = alertFiles.Sum(f => File.ReadLines(f).LongCount());
+        Assert.Equal(written, store.CountAlerts());
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public async Task Run_ControlPortBusy_IsAStartupErrorNamingControlUrls()
+    {
+        using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        int port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int exit;
+        try
+        {
+            exit = await Netsec("run", "--duration", "00:00:05", "--Metrics:Enabled=false", $"--Storage:DataDirectory={Path.Combine(_dir, "busy")}",
+                $"--Control:Urls=http://127.0.0.1:{port}");
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(NetSecCli.ConfigurationErrorExitCode, exit);
+        Assert.Contains($"Control:Urls 'http://127.0.0.1:{port}': cannot listen", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ControlTokenCreate_PrintsTheTokenLast_IntoTheStoreControlUses()
+    {
+        string dataDir = Path.Combine(_dir, "ctl");
+        var output = new StringWriter();
+        var original = Console.Out;
+        Console.SetOut(output);
+        int exit;
+        try
+        {
+            exit = await Netsec("control", "token", "create", "--role", "admin", "--name", "ops", $"--Storage:DataDirectory={dataDir}");
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        Assert.Equal(0, exit);
+        string token = output.ToString().TrimEnd().Split('\n')[^1].Trim();
+        var store = new NetSecStream.Control.Store.TriageStore(Path.Combine(dataDir, "control", "triage.db"));
+        store.Open();
+        var info = store.FindToken(token);
+        Assert.NotNull(info);
+        Assert.Equal("admin", info.Role);
+        Assert.Equal("ops", info.Name);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.Equal(NetSecCli.ConfigurationErrorExitCode, await Netsec("control", "token", "create", "--role", "admin", "--name", "bad name", $"--Storage:DataDirectory={dataDir}"));
     }
 
     [Fact]
