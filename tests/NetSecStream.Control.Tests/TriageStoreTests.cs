@@ -170,3 +170,49 @@ public sealed class TriageStoreTests : IDisposable
         Assert.Equal("1:cid123=", stored.Alert.CommunityId);
     }
 }
+
+public sealed class ControlOptionsTests
+{
+    [Fact]
+    public void Defaults_AreValid_AndBindToLoopback8080()
+    {
+        var options = new ControlOptions();
+        Assert.True(new ControlOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal("http://127.0.0.1:8080", options.Urls);
+    }
+
+    [Theory]
+    [InlineData("Urls", "nowhere", "Control:Urls 'nowhere'")]
+    [InlineData("Urls", "ftp://x:1", "Control:Urls 'ftp://x:1'")]
+    [InlineData("IngestQueueCapacity", "0", "Control:IngestQueueCapacity")]
+    [InlineData("IngestBatchSize", "0", "Control:IngestBatchSize")]
+    [InlineData("MaxPageSize", "0", "Control:MaxPageSize")]
+    [InlineData("MaxBulkAlerts", "0", "Control:MaxBulkAlerts")]
+    [InlineData("KafkaGroupId", " ", "Control:KafkaGroupId")]
+    public void BadValues_AreRejected_NamingTheKey(string key, string value, string message)
+    {
+        var options = new ControlOptions();
+        switch (key)
+        {
+            case "Urls": options.Urls = value; break;
+            case "IngestQueueCapacity": options.IngestQueueCapacity = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case "IngestBatchSize": options.IngestBatchSize = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case "MaxPageSize": options.MaxPageSize = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case "MaxBulkAlerts": options.MaxBulkAlerts = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            default: options.KafkaGroupId = value; break;
+        }
+
+        var result = new ControlOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Paths_DefaultUnderTheDataDirectory()
+    {
+        var paths = ControlPaths.Resolve(new ControlOptions(), "/var/lib/netsec");
+        Assert.Equal("/var/lib/netsec/control/triage.db", paths.Database);
+        Assert.Equal("/var/lib/netsec/control/rules", paths.RulesDirectory);
+        Assert.Equal("/srv/t.db", ControlPaths.Resolve(new ControlOptions { Database = "/srv/t.db" }, "/x").Database);
+    }
+}

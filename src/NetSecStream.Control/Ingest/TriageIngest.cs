@@ -61,8 +61,16 @@ public sealed partial class TriageIngest : IAsyncDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         for (int i = 0; i < alerts.Count; i++)
         {
-            await _queue.Writer.WriteAsync(new Pending(alerts[i], i == alerts.Count - 1 ? done : null), cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _depth);
+            try
+            {
+                await _queue.Writer.WriteAsync(new Pending(alerts[i], i == alerts.Count - 1 ? done : null), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Decrement(ref _depth);
+                throw;
+            }
         }
 
         _metrics.EventsIn(ComponentId, alerts.Count);
