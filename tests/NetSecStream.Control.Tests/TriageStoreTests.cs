@@ -103,6 +103,37 @@ public sealed class TriageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Readers_RunBesideTheWriter_AndTriageToo_WithoutBusyErrors()
+    {
+        var store = new TriageStore(Path.Combine(_dir, "t.db"));
+        store.Open();
+        store.InsertAlerts([.. Enumerable.Range(0, 500).Select(i => MakeAlert(i))]);
+        using var metrics = new NetSecMetrics();
+        await using var ingest = new TriageIngest(store, new ControlOptions { IngestBatchSize = 200 }, metrics);
+        var writing = Task.Run(async () =>
+        {
+            for (int i = 500; i < 20_500; i += 500)
+            {
+                await ingest.WriteAsync([.. Enumerable.Range(i, 500).Select(n => MakeAlert(n))], CancellationToken.None);
+            }
+        });
+        int lists = 0, moved = 0;
+        while (!writing.IsCompleted)
+        {
+            var page = store.ListAlerts(new AlertFilter { Namespace = "shop" }, 50, null);
+            Assert.Equal(50, page.Items.Count);
+            Assert.True(page.Items.Zip(page.Items.Skip(1)).All(p => p.First.Timestamp >= p.Second.Timestamp));
+            moved += store.Transition([$"a{lists % 500:D8}"], TriageStates.Acknowledged, "test", null, null).Count(r => r == TransitionResult.Done);
+            lists++;
+        }
+
+        await writing;
+        Assert.True(lists > 0);
+        Assert.Equal(Math.Min(lists, 500), moved);
+        Assert.Equal(20_500, store.CountAlerts());
+    }
+
+    [Fact]
     public async Task Ingest_StoreFailure_FailsTheProducer()
     {
         string path = Path.Combine(_dir, "t.db");
