@@ -34,6 +34,12 @@ public sealed class ControlOptions
     /// <summary>Where rules files uploaded through the API are kept; empty: <c>Storage:DataDirectory/control/rules</c>.</summary>
     public string RulesDirectory { get; set; } = "";
 
+    /// <summary>
+    /// Where <c>/api/modes</c> writes the modes (a configuration file holding the <c>Modes</c> section, for
+    /// <c>--config</c>); empty: <c>Storage:DataDirectory/control/modes.json</c>.
+    /// </summary>
+    public string ModesFile { get; set; } = "";
+
     /// <summary>Largest rules file the upload endpoint takes.</summary>
     public long MaxRulesUploadBytes { get; set; } = 32L * 1024 * 1024;
 

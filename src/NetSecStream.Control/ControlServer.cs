@@ -13,7 +13,7 @@ using NetSecStream.Kafka;
 namespace NetSecStream.Control;
 
 /// <summary>Where the control plane keeps its files, resolved from <c>Control</c> and <c>Storage:DataDirectory</c>.</summary>
-public sealed record ControlPaths(string Database, string RulesDirectory)
+public sealed record ControlPaths(string Database, string RulesDirectory, string ModesFile)
 {
     public static ControlPaths Resolve(ControlOptions options, string dataDirectory)
     {
@@ -21,7 +21,8 @@ public sealed record ControlPaths(string Database, string RulesDirectory)
         string control = Path.Combine(Path.GetFullPath(dataDirectory), "control");
         return new ControlPaths(
             string.IsNullOrWhiteSpace(options.Database) ? Path.Combine(control, "triage.db") : Path.GetFullPath(options.Database),
-            string.IsNullOrWhiteSpace(options.RulesDirectory) ? Path.Combine(control, "rules") : Path.GetFullPath(options.RulesDirectory));
+            string.IsNullOrWhiteSpace(options.RulesDirectory) ? Path.Combine(control, "rules") : Path.GetFullPath(options.RulesDirectory),
+            string.IsNullOrWhiteSpace(options.ModesFile) ? Path.Combine(control, "modes.json") : Path.GetFullPath(options.ModesFile));
     }
 }
 
@@ -80,6 +81,7 @@ public static class ControlServer
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(sp => new TriageIngest(store, options, metrics, sp.GetService<ILogger<TriageIngest>>()));
         builder.Services.AddSingleton(sp => new RuleCatalog(configuration, options, paths.RulesDirectory));
+        builder.Services.AddSingleton(sp => new ModesFile(paths.ModesFile, configuration));
         if (kafka is not null)
         {
             builder.Services.AddSingleton(sp => new KafkaAlertIngest(kafka, options, sp.GetRequiredService<TriageIngest>(), metrics, sp.GetRequiredService<ILoggerFactory>()));
@@ -110,6 +112,7 @@ public static class ControlServer
         AdminEndpoints.Map(api);
         RuleEndpoints.Map(api);
         ModelEndpoints.Map(api);
+        ModeEndpoints.Map(api);
         api.MapFallback(() => Results.Problem(statusCode: 404, title: "no such endpoint", detail: "see /openapi/v1.json")).RequireAuthorization(ControlAuthentication.ViewerPolicy);
         return app;
     }

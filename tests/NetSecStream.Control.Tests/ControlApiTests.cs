@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using NetSecStream.Behaviour.Features;
 using NetSecStream.Core.Events;
 using static NetSecStream.Control.Tests.ControlHarness;
@@ -28,6 +29,12 @@ public sealed class ControlApiTests
         { "GET", "/api/models", null, "viewer" },
         { "GET", "/api/models/active", null, "viewer" },
         { "GET", "/api/models/shadow", null, "viewer" },
+        { "GET", "/api/modes", null, "viewer" },
+        { "PUT", "/api/modes/default", """{"mode":"alert"}""", "admin" },
+        { "PUT", "/api/modes/namespaces/shop", """{"mode":"block"}""", "admin" },
+        { "DELETE", "/api/modes/namespaces/nothing-set", null, "admin" },
+        { "PUT", "/api/modes/workloads/shop/frontend", """{"mode":"log"}""", "admin" },
+        { "DELETE", "/api/modes/workloads/shop/nothing-set", null, "admin" },
         { "GET", "/readyz", null, "viewer" },
         { "GET", "/openapi/v1.json", null, "viewer" },
     };
@@ -491,6 +498,42 @@ public sealed class ControlApiTests
     }
 
     [Fact]
+    public async Task Modes_SetAndRemovedByAdmin_WriteAModesFileTheConfigurationReads()
+    {
+        await using var h = await StartAsync(new Dictionary<string, string?> { ["Modes:Default"] = "log", ["Modes:Namespaces:payments"] = "block" });
+        using var admin = h.As("admin");
+        var initial = await Expect(await admin.GetAsync("/api/modes"), HttpStatusCode.OK);
+        Assert.Equal("log", initial.GetProperty("default").GetString());
+        Assert.Equal("block", initial.GetProperty("namespaces").GetProperty("payments").GetString());
+
+        await Expect(await admin.PutAsync("/api/modes/default", JsonBody(new { mode = "ALERT" })), HttpStatusCode.OK);
+        await Expect(await admin.PutAsync("/api/modes/namespaces/shop", JsonBody(new { mode = "block" })), HttpStatusCode.OK);
+        var latest = await Expect(await admin.PutAsync("/api/modes/workloads/shop/frontend", JsonBody(new { mode = "log" })), HttpStatusCode.OK);
+        Assert.Equal("alert", latest.GetProperty("default").GetString());
+        Assert.Equal("log", latest.GetProperty("workloads").GetProperty("shop/frontend").GetString());
+
+        var file = new ConfigurationBuilder().AddJsonFile(Path.Combine(h.Dir, "control", "modes.json")).Build();
+        Assert.Equal("alert", file["Modes:Default"]);
+        Assert.Equal("block", file["Modes:Namespaces:shop"]);
+        Assert.Equal("block", file["Modes:Namespaces:payments"]);
+        Assert.Equal("log", file["Modes:Workloads:shop/frontend"]);
+
+        var removed = await Expect(await admin.DeleteAsync("/api/modes/namespaces/payments"), HttpStatusCode.OK);
+        Assert.False(removed.GetProperty("namespaces").TryGetProperty("payments", out _));
+        await Expect(await admin.DeleteAsync("/api/modes/namespaces/payments"), HttpStatusCode.NotFound);
+        var bad = await Expect(await admin.PutAsync("/api/modes/namespaces/shop", JsonBody(new { mode = "drop" })), HttpStatusCode.BadRequest);
+        Assert.True(bad.GetProperty("errors").TryGetProperty("mode", out _));
+        var badName = await Expect(await admin.PutAsync("/api/modes/namespaces/Shop_1", JsonBody(new { mode = "log" })), HttpStatusCode.BadRequest);
+        Assert.True(badName.GetProperty("errors").TryGetProperty("namespace", out _));
+        await Expect(await admin.PutAsync("/api/modes/workloads/shop/-x", JsonBody(new { mode = "log" })), HttpStatusCode.BadRequest);
+        await Expect(await h.As("analyst").PutAsync("/api/modes/default", JsonBody(new { mode = "block" })), HttpStatusCode.Forbidden);
+
+        var audit = await Expect(await admin.GetAsync("/api/audit"), HttpStatusCode.OK);
+        Assert.Equal(3, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "mode.set"));
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "mode.remove" && e.GetProperty("target").GetString() == "namespace/payments");
+    }
+
+    [Fact]
     public async Task OpenApi_DocumentsEveryApiEndpoint()
     {
         await using var h = await SeededAsync();
@@ -498,7 +541,7 @@ public sealed class ControlApiTests
         var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
         foreach (string path in new[] { "/api/alerts", "/api/alerts/{id}", "/api/alerts/{id}/transition", "/api/alerts/bulk", "/api/alerts/export-labels",
             "/api/session", "/api/tokens", "/api/tokens/{id}", "/api/audit", "/api/rules", "/api/rules/{sid}/enabled", "/api/rules/files/{name}",
-            "/api/models", "/api/models/active", "/api/models/shadow", "/readyz" })
+            "/api/models", "/api/models/active", "/api/models/shadow", "/api/modes", "/api/modes/namespaces/{ns}", "/api/modes/workloads/{ns}/{workload}", "/readyz" })
         {
             Assert.True(paths.Contains(path) || paths.Contains(path + "/"), $"{path} missing from the OpenAPI document: {string.Join(", ", paths)}");
         }
