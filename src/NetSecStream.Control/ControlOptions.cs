@@ -40,6 +40,12 @@ public sealed class ControlOptions
     /// </summary>
     public string ModesFile { get; set; } = "";
 
+    /// <summary>
+    /// Where <c>PUT /api/models/active|shadow</c> writes the chosen models (<c>Detectors:Behaviour:ModelPath</c>,
+    /// <c>ShadowModelPath</c> as a configuration file for <c>--config</c>); empty: <c>Storage:DataDirectory/control/models.json</c>.
+    /// </summary>
+    public string ModelsFile { get; set; } = "";
+
     /// <summary>Largest rules file the upload endpoint takes.</summary>
     public long MaxRulesUploadBytes { get; set; } = 32L * 1024 * 1024;
 

@@ -13,7 +13,7 @@ using NetSecStream.Kafka;
 namespace NetSecStream.Control;
 
 /// <summary>Where the control plane keeps its files, resolved from <c>Control</c> and <c>Storage:DataDirectory</c>.</summary>
-public sealed record ControlPaths(string Database, string RulesDirectory, string ModesFile)
+public sealed record ControlPaths(string Database, string RulesDirectory, string ModesFile, string ModelsFile)
 {
     public static ControlPaths Resolve(ControlOptions options, string dataDirectory)
     {
@@ -22,7 +22,8 @@ public sealed record ControlPaths(string Database, string RulesDirectory, string
         return new ControlPaths(
             string.IsNullOrWhiteSpace(options.Database) ? Path.Combine(control, "triage.db") : Path.GetFullPath(options.Database),
             string.IsNullOrWhiteSpace(options.RulesDirectory) ? Path.Combine(control, "rules") : Path.GetFullPath(options.RulesDirectory),
-            string.IsNullOrWhiteSpace(options.ModesFile) ? Path.Combine(control, "modes.json") : Path.GetFullPath(options.ModesFile));
+            string.IsNullOrWhiteSpace(options.ModesFile) ? Path.Combine(control, "modes.json") : Path.GetFullPath(options.ModesFile),
+            string.IsNullOrWhiteSpace(options.ModelsFile) ? Path.Combine(control, "models.json") : Path.GetFullPath(options.ModelsFile));
     }
 }
 
@@ -82,6 +83,7 @@ public static class ControlServer
         builder.Services.AddSingleton(sp => new TriageIngest(store, options, metrics, sp.GetService<ILogger<TriageIngest>>()));
         builder.Services.AddSingleton(sp => new RuleCatalog(configuration, options, paths.RulesDirectory));
         builder.Services.AddSingleton(sp => new ModesFile(paths.ModesFile, configuration));
+        builder.Services.AddSingleton(sp => new ModelSelection(paths.ModelsFile, configuration));
         if (kafka is not null)
         {
             builder.Services.AddSingleton(sp => new KafkaAlertIngest(kafka, options, sp.GetRequiredService<TriageIngest>(), metrics, sp.GetRequiredService<ILoggerFactory>()));

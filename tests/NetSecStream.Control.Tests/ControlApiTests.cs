@@ -29,6 +29,9 @@ public sealed class ControlApiTests
         { "GET", "/api/models", null, "viewer" },
         { "GET", "/api/models/active", null, "viewer" },
         { "GET", "/api/models/shadow", null, "viewer" },
+        { "PUT", "/api/models/active", """{"name":"workload-baseline"}""", "admin" },
+        { "PUT", "/api/models/shadow", """{"name":"workload-baseline"}""", "admin" },
+        { "DELETE", "/api/models/shadow", null, "admin" },
         { "GET", "/api/modes", null, "viewer" },
         { "PUT", "/api/modes/default", """{"mode":"alert"}""", "admin" },
         { "PUT", "/api/modes/namespaces/shop", """{"mode":"block"}""", "admin" },
@@ -531,6 +534,47 @@ public sealed class ControlApiTests
         var audit = await Expect(await admin.GetAsync("/api/audit"), HttpStatusCode.OK);
         Assert.Equal(3, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "mode.set"));
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "mode.remove" && e.GetProperty("target").GetString() == "namespace/payments");
+    }
+
+    [Fact]
+    public async Task Models_ChosenByAdmin_AreWrittenForTheProcessors_OnlyIfLoadable()
+    {
+        string models = Path.Combine(Path.GetTempPath(), "netsec-models-" + Guid.NewGuid().ToString("N"));
+        foreach (string name in new[] { "live", "candidate", "zip-only" })
+        {
+            Directory.CreateDirectory(Path.Combine(models, name));
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(models, "live", "baseline.json"), "{}");
+        await File.WriteAllTextAsync(Path.Combine(models, "candidate", "model.json"), "{}");
+        await File.WriteAllTextAsync(Path.Combine(models, "candidate", "model.onnx"), "x");
+        await File.WriteAllTextAsync(Path.Combine(models, "zip-only", "model.zip"), "x");
+        await using var h = await StartAsync(new Dictionary<string, string?> { ["Detectors:Behaviour:ModelPath"] = Path.Combine(models, "live") }, new ControlOptions { ModelsDirectory = models });
+        using var admin = h.As("admin");
+        var shadow = await Expect(await admin.PutAsync("/api/models/shadow", JsonBody(new { name = "candidate" })), HttpStatusCode.OK);
+        Assert.Equal("shadow", shadow.GetProperty("role").GetString());
+        Assert.Equal("candidate", (await Expect(await admin.GetAsync("/api/models/shadow"), HttpStatusCode.OK)).GetProperty("name").GetString());
+        Assert.Equal("live", (await Expect(await admin.GetAsync("/api/models/active"), HttpStatusCode.OK)).GetProperty("name").GetString());
+
+        var file = new ConfigurationBuilder().AddJsonFile(Path.Combine(h.Dir, "control", "models.json")).Build();
+        Assert.Equal(Path.Combine(models, "candidate"), file["Detectors:Behaviour:ShadowModelPath"]);
+
+        var bad = await Expect(await admin.PutAsync("/api/models/active", JsonBody(new { name = "zip-only" })), HttpStatusCode.BadRequest);
+        Assert.Contains("cannot load", bad.GetProperty("errors").GetProperty("name")[0].GetString(), StringComparison.Ordinal);
+        await Expect(await admin.PutAsync("/api/models/active", JsonBody(new { name = "missing" })), HttpStatusCode.NotFound);
+        await Expect(await admin.PutAsync("/api/models/active", JsonBody(new { name = "../etc" })), HttpStatusCode.BadRequest);
+
+        var activated = await Expect(await admin.PutAsync("/api/models/active", JsonBody(new { name = "candidate" })), HttpStatusCode.OK);
+        Assert.Equal("active", activated.GetProperty("role").GetString());
+        await Expect(await admin.DeleteAsync("/api/models/shadow"), HttpStatusCode.NoContent);
+        file = new ConfigurationBuilder().AddJsonFile(Path.Combine(h.Dir, "control", "models.json")).Build();
+        Assert.Equal(Path.Combine(models, "candidate"), file["Detectors:Behaviour:ModelPath"]);
+        Assert.Null(file["Detectors:Behaviour:ShadowModelPath"]);
+
+        var audit = await Expect(await admin.GetAsync("/api/audit"), HttpStatusCode.OK);
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "model.activate" && e.GetProperty("target").GetString() == "models/candidate");
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "model.shadow");
+        Directory.Delete(models, recursive: true);
     }
 
     [Fact]
