@@ -153,6 +153,45 @@ public sealed class TriageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task KafkaIngest_StoreFailing_CommitsNothing_AndStops()
+    {
+        var adminConfig = new AdminClientConfig { BootstrapServers = "mock-bootstrap:9092" };
+        adminConfig.Set("test.mock.num.brokers", "1");
+        using var admin = new AdminClientBuilder(adminConfig).Build();
+        string brokers = string.Join(",", admin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers.Select(b => $"{b.Host}:{b.Port}"));
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = brokers }).Build())
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                await producer.ProduceAsync("netsec.alerts", new Message<byte[], byte[]> { Key = [(byte)i], Value = EcsJson.SerializeAlert(MakeAlert(i)) });
+            }
+        }
+
+        string path = Path.Combine(_dir, "t.db");
+        var store = new TriageStore(path);
+        store.Open();
+        using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            connection.Open();
+            using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP TABLE alerts;";
+            drop.ExecuteNonQuery();
+        }
+
+        using var metrics = new NetSecMetrics();
+        var options = new ControlOptions();
+        await using var ingest = new TriageIngest(store, options, metrics);
+        var kafka = new KafkaOptions { BootstrapServers = brokers, CommitInterval = TimeSpan.FromMilliseconds(20) };
+        kafka.Properties["session.timeout.ms"] = "6000";
+        using var consumer = new KafkaAlertIngest(kafka, options, ingest, metrics);
+        await consumer.StartAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<SqliteException>(() => consumer.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(60)));
+        await consumer.StopAsync(CancellationToken.None);
+        Assert.Equal(0, consumer.Consumed);
+        Assert.Equal(0, consumer.CommittedOffsets.Values.Sum());
+    }
+
+    [Fact]
     public async Task KafkaIngest_StoresTheAlertsTopic_SkipsGarbage_DropsRedeliveries_CommitsAfterStoring()
     {
         var adminConfig = new AdminClientConfig { BootstrapServers = "mock-bootstrap:9092" };

@@ -149,18 +149,25 @@ public static class ControlCommand
             var store = control.Services.GetRequiredService<TriageStore>();
             host.Services.GetRequiredService<ReadinessCheck>().Probe = () => (store.Ping(), $"triage store {store.Path}");
             await RoleHost.StartEndpointsAsync(host, settings).ConfigureAwait(false);
+            // The web host stops itself when the Kafka consumer fails (the store refused a batch, a fatal Kafka error).
+            using var stopping = control.Lifetime.ApplicationStopping.Register(stopCts.Cancel);
             try
             {
                 await Task.Delay(Timeout.Infinite, stopCts.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                // Ctrl-C or --duration.
+                // Ctrl-C, --duration or the host stopping.
             }
 
             await control.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await RoleHost.StopEndpointsAsync(host, settings).ConfigureAwait(false);
             Console.Error.WriteLine($"[netsec] control plane stopped: {control.Services.GetRequiredService<TriageIngest>().Stored:N0} alerts stored this run");
+            if (control.Services.GetService<KafkaAlertIngest>()?.ExecuteTask is { IsFaulted: true } failed)
+            {
+                Console.Error.WriteLine("netsec control: the alerts consumer stopped, nothing after the last stored batch was committed: " + failed.Exception?.GetBaseException().Message);
+                return NetSecCli.RuntimeErrorExitCode;
+            }
         }
 
         return 0;
