@@ -34,6 +34,7 @@ public static class NetSecCli
         root.Subcommands.Add(ModelCommands.Train());
         root.Subcommands.Add(ModelCommands.Evaluate());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ControlCommand.Create());
         return root;
     }
 

@@ -26,6 +26,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Sinks:File:Directoy=/x", "unknown configuration key 'Sinks:File:Directoy'")]
     [InlineData("--Sinks:Eve:Directoy=/x", "unknown configuration key 'Sinks:Eve:Directoy'")]
     [InlineData("--Detectors:Intel:Pathz:0=/x", "unknown configuration key 'Detectors:Intel:Pathz'")]
+    [InlineData("--Control:Url=http://127.0.0.1:1", "unknown configuration key 'Control:Url'")]
     public void UnknownKeys_AreRejected_WithTheirFullName(string argument, string expected)
     {
         var error = Assert.Throws<ConfigurationErrorException>(() => Load(argument));
@@ -58,6 +59,14 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal("file", sink!.Scheme);
         Assert.Equal(directory, sink.Uri.LocalPath);
         Assert.Equal(format, sink.Format);
+    }
+
+    [Fact]
+    public void ControlOptions_BadValues_NameTheKey()
+    {
+        var error = Assert.Throws<ConfigurationErrorException>(() => Commands.ControlCommand.Options(Load("--Control:Urls=nowhere", "--Control:MaxPageSize=0")));
+        Assert.Contains(error.Errors, e => e.Contains("Control:Urls 'nowhere'", StringComparison.Ordinal));
+        Assert.Contains(error.Errors, e => e.Contains("Control:MaxPageSize", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -277,7 +277,7 @@ public sealed class EndToEndTests : IDisposable
         int port = FreePort();
         string dataDir = Path.Combine(_dir, "data");
         var run = Netsec("run", "--duration", "00:00:06", $"--Metrics:Listen=http://127.0.0.1:{port}",
-            $"--Storage:DataDirectory={dataDir}", "--Sources:Demo:EventsPerSecond=2000");
+            $"--Storage:DataDirectory={dataDir}", "--Sources:Demo:EventsPerSecond=2000", "--Control:Urls=http://127.0.0.1:0");
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         string metrics = "";
@@ -307,6 +307,138 @@ public sealed class EndToEndTests : IDisposable
         string firstLine = File.ReadLines(alertFiles[0]).First();
         using var doc = JsonDocument.Parse(Encoding.UTF8.GetBytes(firstLine));
         Assert.Equal("alert", doc.RootElement.GetProperty("event").GetProperty("kind").GetString());
+
+        // The control plane ran in process: every alert the file sink wrote is in the triage store too.
+        var store = new NetSecStream.Control.Store.TriageStore(Path.Combine(dataDir, "control", "triage.db"));
+        store.Open();
+        long written = alertFiles.Sum(f => File.ReadLines(f).LongCount());
+        Assert.Equal(written, store.CountAlerts());
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public async Task Control_ConsumesTheAlertsTopic_AndServesThemToATokenItCreated()
+    {
+        var adminConfig = new Confluent.Kafka.AdminClientConfig { BootstrapServers = "127.0.0.1:1" };
+        adminConfig.Set("test.mock.num.brokers", "1");
+        using var admin = new Confluent.Kafka.AdminClientBuilder(adminConfig).Build();
+        string brokers = string.Join(",", admin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers.Select(b => $"{b.Host}:{b.Port}"));
+        // Alerts as netsec process writes them: through the kafka_alerts sink.
+        var kafka = new NetSecStream.Kafka.KafkaOptions { BootstrapServers = brokers };
+        using var metrics = new NetSecStream.Core.Telemetry.NetSecMetrics();
+        using var sink = new NetSecStream.Kafka.KafkaAlertSink(kafka, metrics);
+        await sink.StartAsync(CancellationToken.None);
+        var alerts = Enumerable.Range(0, 40).Select(i => new NetSecStream.Core.Events.Alert
+        {
+            Id = "kafka-alert-" + i,
+            Timestamp = DateTimeOffset.UtcNow.AddSeconds(-i),
+            Detector = "intel",
+            RuleId = "intel:test",
+            RuleName = "test",
+            Severity = 2,
+            RiskScore = 50,
+            Explanation = "test",
+            DedupeKey = "k" + i,
+            Flow = NetSecStream.Testing.Flows.Tcp("10.0.0.1", 40000, "10.0.0.2", 443, sourceNamespace: "shop"),
+        }).ToList();
+        await sink.WriteAsync(alerts, CancellationToken.None);
+        await sink.StopAsync(CancellationToken.None);
+
+        string dataDir = Path.Combine(_dir, "control");
+        var output = new StringWriter();
+        var original = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(0, await Netsec("control", "token", "create", "--role", "viewer", $"--Storage:DataDirectory={dataDir}"));
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        string token = output.ToString().TrimEnd().Split('\n')[^1].Trim();
+        int port = FreePort();
+        var control = Netsec("control", "--duration", "00:00:15", "--urls", $"http://127.0.0.1:{port}", "--Metrics:Enabled=false",
+            $"--Storage:DataDirectory={dataDir}", $"--Kafka:BootstrapServers={brokers}", "--Kafka:Properties:session.timeout.ms=6000");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        int seen = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(14);
+        while (DateTime.UtcNow < deadline && seen < alerts.Count)
+        {
+            await Task.Delay(250);
+            try
+            {
+                using var page = JsonDocument.Parse(await http.GetStringAsync("/api/alerts?namespace=shop&limit=100"));
+                seen = page.RootElement.GetProperty("items").GetArrayLength();
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+        }
+
+        Assert.Equal(alerts.Count, seen);
+        using (var anonymous = new HttpClient { BaseAddress = http.BaseAddress })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/alerts")).StatusCode);
+        }
+
+        Assert.Equal(0, await control);
+    }
+
+    [Fact]
+    public async Task Run_ControlPortBusy_IsAStartupErrorNamingControlUrls()
+    {
+        using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        int port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int exit;
+        try
+        {
+            exit = await Netsec("run", "--duration", "00:00:05", "--Metrics:Enabled=false", $"--Storage:DataDirectory={Path.Combine(_dir, "busy")}",
+                $"--Control:Urls=http://127.0.0.1:{port}");
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(NetSecCli.ConfigurationErrorExitCode, exit);
+        Assert.Contains($"Control:Urls 'http://127.0.0.1:{port}': cannot listen", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ControlTokenCreate_PrintsTheTokenLast_IntoTheStoreControlUses()
+    {
+        string dataDir = Path.Combine(_dir, "ctl");
+        var output = new StringWriter();
+        var original = Console.Out;
+        Console.SetOut(output);
+        int exit;
+        try
+        {
+            exit = await Netsec("control", "token", "create", "--role", "admin", "--name", "ops", $"--Storage:DataDirectory={dataDir}");
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        Assert.Equal(0, exit);
+        string token = output.ToString().TrimEnd().Split('\n')[^1].Trim();
+        var store = new NetSecStream.Control.Store.TriageStore(Path.Combine(dataDir, "control", "triage.db"));
+        store.Open();
+        var info = store.FindToken(token);
+        Assert.NotNull(info);
+        Assert.Equal("admin", info.Role);
+        Assert.Equal("ops", info.Name);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.Equal(NetSecCli.ConfigurationErrorExitCode, await Netsec("control", "token", "create", "--role", "admin", "--name", "bad name", $"--Storage:DataDirectory={dataDir}"));
     }
 
     [Fact]

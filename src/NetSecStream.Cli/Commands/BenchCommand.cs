@@ -31,8 +31,8 @@ public static class BenchCommand
         var keep = new Option<string?>("--keep-output") { Description = "Keep the alert files in this directory instead of a deleted temporary one." };
         var transport = new Option<string>("--transport") { Description = "in-process (default): decode-only baseline; kafka: through librdkafka's mock cluster, raw-consume baseline.", DefaultValueFactory = _ => "in-process" };
         transport.AcceptOnlyFromAmong("in-process", "kafka");
-        var collector = new Option<string?>("--collector") { Description = "Measure a component instead of the pipeline: prefilter (the signature engine's multi-pattern matchers over ET Open's contents, MB/s each beside a naive scan; --events patterns), netflow (records/s decoded from the NetFlow/IPFIX captures in the test data; --events records) or pcap (packets/s through flow assembly and L7 extraction of --pcap, beside tshark), signatures (the signature engine with ET Open, beside the naive engine), behaviour (the behaviour scoring stage with Detectors:Behaviour:ModelPath, beside one-at-a-time scoring), elasticsearch (--events alerts/s through the elasticsearch sink into the in-process Elasticsearch, beside raw bulk POSTs)." };
-        collector.AcceptOnlyFromAmong("netflow", "pcap", "prefilter", "signatures", "behaviour", "elasticsearch");
+        var collector = new Option<string?>("--collector") { Description = "Measure a component instead of the pipeline: prefilter (the signature engine's multi-pattern matchers over ET Open's contents, MB/s each beside a naive scan; --events patterns), netflow (records/s decoded from the NetFlow/IPFIX captures in the test data; --events records) or pcap (packets/s through flow assembly and L7 extraction of --pcap, beside tshark), signatures (the signature engine with ET Open, beside the naive engine), behaviour (the behaviour scoring stage with Detectors:Behaviour:ModelPath, beside one-at-a-time scoring), elasticsearch (--events alerts/s through the elasticsearch sink into the in-process Elasticsearch, beside raw bulk POSTs), control (--events alerts into a fresh triage store, then filtered alert list queries through the control API: p50/p99 per filter, first and deep cursor pages; --keep-output keeps the store)." };
+        collector.AcceptOnlyFromAmong("netflow", "pcap", "prefilter", "signatures", "behaviour", "elasticsearch", "control");
         var rules = new Option<string[]>("--rules") { Description = "Rule files or directories for --collector signatures (default: ET Open under NETSEC_TESTDATA or ../shared/data)." };
         var pcap = new Option<string?>("--pcap") { Description = "Capture file for --collector pcap." };
         var repeat = new Option<int>("--repeat") { Description = "Passes over the capture for --collector pcap.", DefaultValueFactory = _ => 20 };
@@ -41,7 +41,9 @@ public static class BenchCommand
             events, seed, scenario, json, keep, transport, collector, pcap, repeat, rules,
         };
         command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction((parse, token) => parse.GetValue(collector) == "elasticsearch"
+        command.SetAction((parse, token) => parse.GetValue(collector) == "control"
+            ? RunControlAsync(parse.GetValue(events), parse.GetValue(seed), (parse.GetValue(rules) ?? []).FirstOrDefault(), parse.GetValue(keep), parse.GetValue(json), token)
+            : parse.GetValue(collector) == "elasticsearch"
             ? RunElasticsearchAsync(parse.GetValue(events), parse.GetValue(json), token)
             : parse.GetValue(collector) == "behaviour"
             ? Task.FromResult(RunBehaviour(parse, parse.GetValue(events), parse.GetValue(seed), parse.GetValue(scenario)!, parse.GetValue(json)))
@@ -176,6 +178,34 @@ public static class BenchCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"behaviour: {result.EventsPerSecond:N0} events/s batched, {result.BaselineEventsPerSecond:N0} events/s one at a time; {run.BatchedAlerts:N0} alerts\n{result.Baseline}"));
+        }
+
+        return 0;
+    }
+
+    /// <summary><c>--collector control</c>: a triage store of <paramref name="count"/> alerts, queried through the API.</summary>
+    private static async Task<int> RunControlAsync(long count, int seed, string? rules, string? keep, bool asJson, CancellationToken token)
+    {
+        if (count is < 1_000 or > 20_000_000)
+        {
+            Console.Error.WriteLine("netsec bench: --events must be between 1000 and 20000000 with --collector control");
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        Console.Error.WriteLine($"[bench] {count:N0} alerts into a fresh triage store, then filtered alert list queries through the control API ...");
+        var result = await ControlBench.RunAsync(count, seed, rules, keep, PeakRssMegabytes, token).ConfigureAwait(false);
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, ControlBenchJsonContext.Default.Result));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"control: {result.Alerts:N0} alerts stored at {result.EventsPerSecond:N0}/s ({result.StoreMb:F0} MB); list queries p50 {result.P50Ms:F1} ms, worst p99 {result.MaxP99Ms:F1} ms"));
+            foreach (var q in result.Queries)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {q.Query,-60} {q.Page,-22} {q.Items,3} items  p50 {q.P50Ms,7:F2} ms  p99 {q.P99Ms,7:F2} ms"));
+            }
         }
 
         return 0;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Files;
+using NetSecStream.Control.Ingest;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Pipeline;
@@ -12,7 +13,8 @@ namespace NetSecStream.Cli.Commands;
 /// <summary>
 /// <c>netsec run</c>: every role in one process (the embedded default). With no live source configured it streams
 /// the <c>demo</c> scenario through the in-process transport; alerts go under <c>./netsec-data/</c>; Prometheus
-/// metrics and health checks are served on <c>Metrics:Listen</c>. Ctrl-C drains what is in flight and stops.
+/// metrics and health checks are served on <c>Metrics:Listen</c>; the control plane (triage store fed in process, API)
+/// on <c>Control:Urls</c> unless <c>Control:Enabled=false</c>. Ctrl-C drains what is in flight and stops.
 /// </summary>
 public static class RunCommand
 {
@@ -89,10 +91,30 @@ public static class RunCommand
             source = transport;
         }
 
+        WebApplication? control = null;
+        IReadOnlyList<IAlertSink>? controlSinks = null;
+        try
+        {
+            var (controlOptions, controlPaths) = ControlCommand.Options(settings);
+            if (controlOptions.Enabled)
+            {
+                control = await ControlCommand.StartAsync(settings, controlOptions, controlPaths, metrics, kafka: null).ConfigureAwait(false);
+                controlSinks = [new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>())];
+                Console.Error.WriteLine($"[netsec] control plane on {ControlCommand.Addresses(control)} (API /api); triage store {controlPaths.Database}");
+            }
+        }
+        catch (ConfigurationErrorException ex)
+        {
+            Console.Error.WriteLine("netsec run: " + ex.Message);
+            return NetSecCli.ConfigurationErrorExitCode;
+        }
+
+        await using var controlLifetime = control;
         FlowPipeline pipeline;
         try
         {
-            pipeline = PipelineAssembler.Build(settings, source, services, Path.Combine(dataDir, "alerts"), Path.Combine(dataDir, "deadletter"), role: PipelineRole.Run);
+            pipeline = PipelineAssembler.Build(settings, source, services, Path.Combine(dataDir, "alerts"), Path.Combine(dataDir, "deadletter"),
+                role: PipelineRole.Run, additionalSinks: controlSinks);
         }
         catch (ConfigurationErrorException ex)
         {
@@ -138,6 +160,10 @@ public static class RunCommand
         }
 
         await RoleHost.StopEndpointsAsync(app, settings).ConfigureAwait(false);
+        if (control is not null)
+        {
+            await control.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
 
         Console.Error.WriteLine($"[netsec] stopped: {pipeline.Stats.RecordsIn:N0} events, {pipeline.Stats.Alerts:N0} alerts, {pipeline.Stats.Rejected:N0} rejected");
         return exitCode;

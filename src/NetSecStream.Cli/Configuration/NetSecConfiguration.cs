@@ -114,6 +114,7 @@ public static class NetSecConfiguration
             .Section(ClusterOptions.Section, typeof(ClusterOptions))
             .Section(SinksOptions.Section + ":Uris", typeof(List<string>))
             .Section(DeliveryOptions.SectionName, typeof(DeliveryOptions))
+            .Section(Control.ControlOptions.Section, typeof(Control.ControlOptions))
             .FreeForm("Logging");
         foreach (var component in ComponentCatalog.All)
         {

@@ -38,8 +38,10 @@ public static class PipelineAssembler
     /// <param name="role">What differs between roles: the decoder, the default sinks, the dead-letter path.</param>
     /// <param name="sinks">Given sinks instead of those the settings and role name (benchmarks, tests).</param>
     /// <param name="deadLetters">A given dead-letter sink instead of the role's.</param>
+    /// <param name="additionalSinks">Sinks added to the others, unbuffered (the control plane's triage store in <c>netsec run</c>).</param>
     public static FlowPipeline Build(AppSettings settings, IRecordSource source, ComponentServices services, string defaultAlertDirectory, string deadLetterDirectory,
-        bool alwaysWriteDefault = false, PipelineRole? role = null, IReadOnlyList<IAlertSink>? sinks = null, IDeadLetterSink? deadLetters = null)
+        bool alwaysWriteDefault = false, PipelineRole? role = null, IReadOnlyList<IAlertSink>? sinks = null, IDeadLetterSink? deadLetters = null,
+        IReadOnlyList<IAlertSink>? additionalSinks = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(services);
@@ -75,8 +77,9 @@ public static class PipelineAssembler
         deadLetters ??= role.DeadLetterId == FileDeadLetterSink.ComponentId
             ? FileDeadLetters(settings, services, deadLetterDirectory)
             : (IDeadLetterSink)Create(settings, role.DeadLetterId, services);
+        // Additional sinks (the control plane's triage store) write to local disk themselves and are not buffered.
         var components = new PipelineComponents(source, decoder, enrichers, detectors,
-            sinks ?? CreateSinks(settings, services, defaultAlertDirectory, alwaysWriteDefault, role, deadLetters),
+            [.. sinks ?? CreateSinks(settings, services, defaultAlertDirectory, alwaysWriteDefault, role, deadLetters), .. additionalSinks ?? []],
             deadLetters);
         foreach (var sink in components.Sinks)
         {
