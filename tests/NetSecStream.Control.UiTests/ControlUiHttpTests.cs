@@ -34,6 +34,9 @@ public sealed class ControlUiHttpTests : IAsyncLifetime
         using var root = await client.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
         Assert.Equal("/ui/", root.Headers.Location?.OriginalString);
+        using var bare = await client.GetAsync("/ui");
+        Assert.Equal(HttpStatusCode.Redirect, bare.StatusCode);
+        Assert.Equal("/ui/", bare.Headers.Location?.OriginalString);
 
         using var index = await client.GetAsync("/ui/");
         Assert.Equal(HttpStatusCode.OK, index.StatusCode);
@@ -76,7 +79,8 @@ public sealed class ControlUiHttpTests : IAsyncLifetime
     {
         using var client = Client();
         using var response = await client.GetAsync(path);
-        Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode}");
+        // 401: the client normalised the dots away and the path left /ui/, where everything needs a login.
+        Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, $"{path}: {(int)response.StatusCode}");
     }
 
     [Fact]
@@ -178,7 +182,7 @@ public sealed class ControlUiHttpTests : IAsyncLifetime
         File.WriteAllText(file, "# comment\nalert tcp any any -> any any (msg:\"a\"; \\\n  content:\"b\"; sid:5; rev:1;)\nalert ip any any -> any any (sid:6;)\n");
         Assert.Equal("alert tcp any any -> any any (msg:\"a\";   content:\"b\"; sid:5; rev:1;)", Ui.UiEndpoints.ReadRuleText(file, 2));
         Assert.Null(Ui.UiEndpoints.ReadRuleText(Path.Combine(_server.Dir, "gone.rules"), 1));
-        File.WriteAllText(file, string.Concat(Enumerable.Repeat("x\\\n", 40_000)) + "end\n");
+        File.WriteAllText(file, string.Concat(Enumerable.Repeat("xxxxxxxxxx\\\n", 10_000)) + "end\n");
         Assert.Equal(64 * 1024, Ui.UiEndpoints.ReadRuleText(file, 1)!.Length);
     }
 }

@@ -39,7 +39,6 @@ public static class ControlUi
 
         // AllowAnonymous: the fallback authorization policy would otherwise demand a login for the login page itself.
         app.MapGet("/", () => Results.Redirect(Prefix + "/")).AllowAnonymous().ExcludeFromDescription();
-        app.MapGet(Prefix, () => Results.Redirect(Prefix + "/")).AllowAnonymous().ExcludeFromDescription();
         app.MapMethods(Prefix + "/{**path}", [HttpMethods.Get, HttpMethods.Head], (HttpContext context, string? path) => Serve(context, files, version, path))
             .AllowAnonymous().ExcludeFromDescription();
         UiEndpoints.Map(app.MapGroup("/api"));
@@ -48,8 +47,15 @@ public static class ControlUi
 
     private static async Task Serve(HttpContext context, ManifestEmbeddedFileProvider files, string version, string? path)
     {
-        string relative = string.IsNullOrEmpty(path) ? "index.html" : path;
         var response = context.Response;
+        // "/ui" also matches the catch-all; the page's relative links need the trailing slash.
+        if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
+        {
+            response.Redirect(context.Request.PathBase + Prefix + "/");
+            return;
+        }
+
+        string relative = string.IsNullOrEmpty(path) ? "index.html" : path;
         // The provider already refuses paths outside wwwroot; a '..' or a backslash is refused here so no lookup is ever made for one.
         if (relative.Contains("..", StringComparison.Ordinal) || relative.Contains('\\', StringComparison.Ordinal) || relative.Length > 200
             || !ContentTypes.TryGetValue(Path.GetExtension(relative), out string? contentType))

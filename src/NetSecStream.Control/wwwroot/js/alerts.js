@@ -98,7 +98,7 @@ export async function renderAlerts({ view, params, toast, navigate, replaceParam
         form.elements.from.value = toLocal(from.toISOString());
         form.elements.to.value = toLocal(to.toISOString());
         apply();
-      }));
+      }, chartSlot.clientWidth - 26));
     } catch (e) {
       if (generation === state.generation) clear(chartSlot).append(chartPlaceholder(e.message, true));
     }

@@ -7,6 +7,7 @@ import { renderModels } from './models.js';
 
 const view = document.getElementById('view');
 let cleanup = null;
+let previous = '';
 let toastTimer = 0;
 
 export function toast(message, kind = 'info') {
@@ -92,8 +93,11 @@ async function route() {
     cleanup = null;
   }
   const { parts, params } = parseRoute();
+  const from = previous;
+  previous = parts[0] === 'alerts' && !parts[1] ? 'list' : parts[0] ?? '';
   if (parts[0] === 'login') {
-    renderLogin(params);
+    if (currentSession()) navigate(params.get('next') || '/alerts');
+    else renderLogin(params);
     return;
   }
   if (!currentSession()) {
@@ -106,7 +110,7 @@ async function route() {
   showChrome(true);
   const name = parts[0] ?? 'alerts';
   markNav(name);
-  const context = { view, params, toast, navigate, replaceParams };
+  const context = { view, params, toast, navigate, replaceParams, fromList: from === 'list' };
   try {
     if (name === 'alerts' && parts[1]) cleanup = await renderDetail(parts[1], context);
     else if (name === 'alerts') cleanup = await renderAlerts(context);

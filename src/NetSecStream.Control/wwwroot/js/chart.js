@@ -1,6 +1,5 @@
 import { SEVERITY_NAMES, formatTime, h, s } from './dom.js';
 
-const WIDTH = 960;
 const HEIGHT = 150;
 const PAD = { left: 40, right: 8, top: 8, bottom: 22 };
 
@@ -23,7 +22,9 @@ function tickLabel(date, bucketSeconds) {
  * Alerts over time as stacked bars by severity (critical on top), hand-written SVG. Clicking a bar calls
  * onPick(from, to) with that bucket's range. Returns a figure whose size never changes with the data.
  */
-export function timelineChart(timeline, onPick) {
+export function timelineChart(timeline, onPick, width = 960) {
+  // Drawn at the size it shows (viewBox in pixels), so text is never scaled and bars fill the width.
+  const WIDTH = Math.max(320, Math.round(width));
   const figure = h('figure', { class: 'chart' });
   const caption = h('figcaption', {}, h('span', { class: 'chart-title' }, 'Alerts over time'));
   const totals = [0, 0, 0, 0];

@@ -40,7 +40,8 @@ export function parseBehaviour(text) {
   return { features, notes };
 }
 
-export async function renderDetail(id, { view, toast, navigate }) {
+export async function renderDetail(id, context) {
+  const { view, toast, navigate, fromList } = context;
   clear(view).append(h('p', { class: 'loading' }, 'Loading alert…'));
   let detail;
   try {
@@ -52,7 +53,9 @@ export async function renderDetail(id, { view, toast, navigate }) {
   }
   const a = detail.alert;
   const section = h('section', { class: 'detail', 'aria-labelledby': 'detail-title' });
-  const back = h('a', { href: '#/alerts', class: 'back', onclick: (e) => { e.preventDefault(); history.length > 1 ? history.back() : navigate('/alerts'); } }, '← Alerts');
+  const back = h('a', { href: '#/alerts', class: 'back', onclick: (e) => { e.preventDefault(); // Back to the list as it was (filters, current row) when it opened this alert; else to the list's default.
+    if (fromList) window.history.back();
+    else navigate('/alerts'); } }, '← Alerts');
 
   const header = h('header', { class: 'detail-head' },
     back,
@@ -64,7 +67,7 @@ export async function renderDetail(id, { view, toast, navigate }) {
     try {
       await post(`/api/alerts/${encodeURIComponent(a.id)}/transition`, { state, comment, assignee });
       toast(`Alert moved to ${state.replace('_', ' ')}`);
-      await renderDetail(id, { view, toast, navigate });
+      await renderDetail(id, context);
     } catch (e) {
       toast(e.message, 'error');
     }
@@ -80,7 +83,7 @@ export async function renderDetail(id, { view, toast, navigate }) {
   const explanation = h('div', { class: 'explanation' });
   renderExplanation(explanation, a, detail.explanation);
 
-  const history = detail.history.length
+  const triageHistory = detail.history.length
     ? h('table', { class: 'grid', 'aria-label': 'Triage history' },
       h('thead', {}, h('tr', {}, ['When (UTC)', 'Who', 'From', 'To', 'Assignee', 'Comment'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, detail.history.map((ev) => h('tr', {},
@@ -94,7 +97,7 @@ export async function renderDetail(id, { view, toast, navigate }) {
     h('div', { class: 'columns' },
       h('div', {}, h('h2', {}, 'Flow'), facts),
       h('div', {}, h('h2', {}, a.detector === 'behaviour' ? 'Why the model flagged it' : 'What matched'), explanation,
-        h('h2', {}, 'Triage history'), history, raw)));
+        h('h2', {}, 'Triage history'), triageHistory, raw)));
   clear(view).append(section);
   view.focus();
 

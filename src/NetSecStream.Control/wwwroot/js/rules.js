@@ -1,5 +1,5 @@
 import { ApiError, can, get, put, query, request } from './api.js';
-import { clear, h } from './dom.js';
+import { append, clear, h } from './dom.js';
 
 const PAGE_SIZE = 100;
 
@@ -116,7 +116,7 @@ function uploadForm(report, toast, reload) {
 }
 
 function showReport(report, r) {
-  clear(report).append(
+  append(clear(report), [
     h('h3', {}, `Check report: ${r.file}`),
     h('p', { class: r.stored ? 'ok' : 'error' }, r.stored ? 'Stored. ' : 'Not stored: no rule loaded. ',
       `${r.total} rules, ${r.loaded} loaded, ${r.failed} failed.`),
@@ -128,5 +128,5 @@ function showReport(report, r) {
         h('thead', {}, h('tr', {}, ['Where', 'Sid', 'Kind', 'Reason'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, r.errors.map((d) => h('tr', {}, h('td', { class: 'mono nowrap' }, `${d.file ?? r.file}:${d.line}`), h('td', { class: 'mono' }, d.sid ?? ''),
           h('td', {}, d.kind), h('td', { class: 'wrap' }, d.reason)))))
-      : null);
+      : null]);
 }
