@@ -86,23 +86,48 @@ export async function renderAlerts({ view, params, toast, navigate, replaceParam
     loadChart();
   }
 
-  form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
+  let typing = 0;
+  form.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(typing); apply(); });
   for (const el of form.querySelectorAll('select, input[type=datetime-local]')) el.addEventListener('change', apply);
+  // Text filters apply once typing pauses; Enter applies at once.
+  for (const el of form.querySelectorAll('input[type=search]')) {
+    el.addEventListener('input', () => {
+      clearTimeout(typing);
+      typing = setTimeout(apply, 400);
+    });
+  }
+
+  let timeline = null;
+  let drawnWidth = 0;
+  function drawChart() {
+    drawnWidth = chartSlot.clientWidth;
+    clear(chartSlot).append(timelineChart(timeline, (from, to) => {
+      form.elements.from.value = toLocal(from.toISOString());
+      form.elements.to.value = toLocal(to.toISOString());
+      apply();
+    }, chartSlot.clientWidth - 26));
+  }
 
   async function loadChart() {
     const generation = state.generation;
     try {
-      const timeline = await get(`/api/alerts/timeline${query({ from: filters.from, to: filters.to, namespace: filters.namespace, detector: filters.detector, rule: filters.rule, state: filters.state, buckets: 60 })}`);
+      const answer = await get(`/api/alerts/timeline${query({ from: filters.from, to: filters.to, namespace: filters.namespace, detector: filters.detector, rule: filters.rule, state: filters.state, buckets: 60 })}`);
       if (generation !== state.generation) return;
-      clear(chartSlot).append(timelineChart(timeline, (from, to) => {
-        form.elements.from.value = toLocal(from.toISOString());
-        form.elements.to.value = toLocal(to.toISOString());
-        apply();
-      }, chartSlot.clientWidth - 26));
+      timeline = answer;
+      drawChart();
     } catch (e) {
       if (generation === state.generation) clear(chartSlot).append(chartPlaceholder(e.message, true));
     }
   }
+
+  // The chart is drawn at its pixel size; redraw it when the window changes that (not on every pixel).
+  const resize = new ResizeObserver(() => {
+    const width = chartSlot.clientWidth;
+    if (timeline && Math.abs(width - drawnWidth) > 24) {
+      drawChart();
+    }
+  });
+  resize.observe(chartSlot);
 
   async function load(reset) {
     if (state.loading && !reset) return;
@@ -275,5 +300,9 @@ export async function renderAlerts({ view, params, toast, navigate, replaceParam
   document.addEventListener('keydown', onKey);
   load(true);
   loadChart();
-  return () => document.removeEventListener('keydown', onKey);
+  return () => {
+    document.removeEventListener('keydown', onKey);
+    resize.disconnect();
+    clearTimeout(typing);
+  };
 }
