@@ -244,6 +244,45 @@ public sealed class ControlUiBrowserTests(BrowserFixture browser) : IClassFixtur
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task Fields_from_traffic_render_as_text_and_api_errors_show_in_place()
+    {
+        await using var server = await UiServer.StartAsync();
+        const string Hostile = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script>";
+        var alert = UiServer.SignatureAlert(9_999);
+        server.Store.InsertAlerts([new Core.Events.Alert
+        {
+            Id = "hostile",
+            Timestamp = alert.Timestamp,
+            Detector = alert.Detector,
+            RuleId = "1",
+            RuleName = Hostile,
+            Severity = 1,
+            RiskScore = 90,
+            Explanation = Hostile,
+            DedupeKey = "hostile",
+            Flow = alert.Flow,
+        }]);
+        var (context, page, errors) = await browser.OpenAsync(server);
+        await using var _ = context;
+        await LogInAsync(page, server, "analyst", "/alerts");
+
+        await Expect(page.Locator(Rows).First).ToContainTextAsync(Hostile);
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator("#detail-title")).ToContainTextAsync(Hostile);
+        await Expect(page.Locator(".explanation")).ToContainTextAsync(Hostile);
+        Assert.Equal(0, await page.Locator("main img").CountAsync());
+        Assert.True(await page.EvaluateAsync<bool>("() => window.pwned === undefined"));
+
+        // A query the API refuses: its reason shows where the rows were, with a retry.
+        await page.GotoAsync("/ui/#/alerts?rule=" + new string('9', 600));
+        await Expect(page.Locator(".alerts-table td.error")).ToContainTextAsync("'rule' is longer than 512 characters");
+        await Expect(page.Locator(".alerts-table td.error button")).ToHaveTextAsync("Retry");
+        await Expect(page.Locator(".chart-message.error")).ToContainTextAsync("512");
+        // The browser logs the refused requests (400) and the lookup of rule 1, which no loaded rule file holds (404).
+        Assert.All(errors, e => Assert.Matches("status of (400|404)", e));
+    }
+
     private static async Task LogInAsync(IPage page, UiServer server, string role, string next)
     {
         await page.GotoAsync("/ui/#/login?next=" + Uri.EscapeDataString(next));
