@@ -102,11 +102,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         string path = Path.Combine(ArtifactsDirectory, name + ".png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
         Assert.True(new FileInfo(path).Length > 10_000, $"screenshot {path} is suspiciously small");
+        // Every run's pictures differ (times of triage), so the README's copies are refreshed on request
+        // (NETSEC_UPDATE_SCREENSHOTS=1) or when missing, not on every run: a test run leaves the checkout clean.
         if (forReadme && RepositoryRoot() is { } root)
         {
             string docs = Path.Combine(root, "docs", "screenshots");
-            Directory.CreateDirectory(docs);
-            File.Copy(path, Path.Combine(docs, name + ".png"), overwrite: true);
+            string target = Path.Combine(docs, name + ".png");
+            if (Environment.GetEnvironmentVariable("NETSEC_UPDATE_SCREENSHOTS") == "1" || !File.Exists(target))
+            {
+                Directory.CreateDirectory(docs);
+                File.Copy(path, target, overwrite: true);
+            }
         }
     }
 

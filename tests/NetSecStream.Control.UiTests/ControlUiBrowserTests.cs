@@ -226,7 +226,7 @@ public sealed class ControlUiBrowserTests(BrowserFixture browser) : IClassFixtur
         Assert.True(File.Exists(Path.Combine(server.Dir, "control", "rules", "local.rules")));
         await page.Locator("#rule-q").FillAsync("");
         await Expect(rows).ToHaveCountAsync(3);
-        await BrowserFixture.ScreenshotAsync(page, "rules", forReadme: true);
+        await BrowserFixture.ScreenshotAsync(page, "rules");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Models" }).ClickAsync();
         var live = page.Locator("article.model-active");
