@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 # reference collector) check the NetFlow collector against a real exporter and collector; tshark is the reference
 # the pcap collector's L7 extraction is compared with (its agreement test fails in CI without it) and libpcap0.8
 # serves the pcap collector's live capture; syslog-ng-core is the real syslog receiver (TCP, TLS, UDP) the syslog sink's
-# tests start as their own child process (its syslog-ng tests fail in CI without it).
-APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump tshark libpcap0.8 libhyperscan5 syslog-ng-core)
+# tests start as their own child process (its syslog-ng tests fail in CI without it); chromium is the browser the
+# control UI's Playwright tests drive (Playwright's own browser download needs the internet; those tests fail without it).
+APT_PACKAGES=(docker-compose python3-yaml softflowd nfdump tshark libpcap0.8 libhyperscan5 syslog-ng-core chromium)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -115,6 +115,8 @@ public static class ControlServer
         RuleEndpoints.Map(api);
         ModelEndpoints.Map(api);
         ModeEndpoints.Map(api);
+        // The web UI (src/NetSecStream.Control/Ui) and its read-only API additions.
+        Ui.ControlUi.MapControlUi(app);
         api.MapFallback(() => Results.Problem(statusCode: 404, title: "no such endpoint", detail: "see /openapi/v1.json")).RequireAuthorization(ControlAuthentication.ViewerPolicy);
         return app;
     }
