@@ -1,3 +1,4 @@
+using NetSecStream.Policy.Enforcement;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -36,10 +37,13 @@ public static class ControlServer
 {
     /// <summary>
     /// Builds (does not start) the application. <paramref name="kafka"/>, when given, adds the alerts-topic consumer;
-    /// <paramref name="configureBuilder"/> lets tests swap the server (test host) or logging.
+    /// <paramref name="configureBuilder"/> lets tests swap the server (test host) or logging. <paramref name="enforcement"/>,
+    /// when given, is hosted here (started and stopped with the server): block-mode alerts from the alerts topic are handed
+    /// to it after they are stored, and <c>GET /api/blocks</c> lists the blocks it holds.
     /// </summary>
     public static WebApplication Build(ControlOptions options, ControlPaths paths, IConfiguration configuration, NetSecMetrics metrics,
-        KafkaOptions? kafka = null, Action<WebApplicationBuilder>? configureBuilder = null, ILoggerProvider? logging = null)
+        KafkaOptions? kafka = null, Action<WebApplicationBuilder>? configureBuilder = null, ILoggerProvider? logging = null,
+        EnforcementService? enforcement = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(paths);
@@ -84,9 +88,17 @@ public static class ControlServer
         builder.Services.AddSingleton(sp => new RuleCatalog(configuration, options, paths.RulesDirectory));
         builder.Services.AddSingleton(sp => new ModesFile(paths.ModesFile, configuration));
         builder.Services.AddSingleton(sp => new ModelSelection(paths.ModelsFile, configuration));
+        if (enforcement is not null)
+        {
+            builder.Services.AddSingleton(enforcement);
+            builder.Services.AddSingleton<IBlockSubmitter>(enforcement);
+            builder.Services.AddHostedService(_ => enforcement);
+        }
+
         if (kafka is not null)
         {
-            builder.Services.AddSingleton(sp => new KafkaAlertIngest(kafka, options, sp.GetRequiredService<TriageIngest>(), metrics, sp.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddSingleton(sp => new KafkaAlertIngest(kafka, options, sp.GetRequiredService<TriageIngest>(), metrics, sp.GetRequiredService<ILoggerFactory>(),
+                sp.GetService<IBlockSubmitter>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<KafkaAlertIngest>());
         }
 
@@ -115,6 +127,7 @@ public static class ControlServer
         RuleEndpoints.Map(api);
         ModelEndpoints.Map(api);
         ModeEndpoints.Map(api);
+        BlockEndpoints.Map(api);
         // The web UI (src/NetSecStream.Control/Ui) and its read-only API additions.
         Ui.ControlUi.MapControlUi(app);
         api.MapFallback(() => Results.Problem(statusCode: 404, title: "no such endpoint", detail: "see /openapi/v1.json")).RequireAuthorization(ControlAuthentication.ViewerPolicy);

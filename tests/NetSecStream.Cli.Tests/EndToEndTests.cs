@@ -341,6 +341,35 @@ public sealed class EndToEndTests : IDisposable
             DedupeKey = "k" + i,
             Flow = NetSecStream.Testing.Flows.Tcp("10.0.0.1", 40000, "10.0.0.2", 443, sourceNamespace: "shop"),
         }).ToList();
+
+        // One block-mode alert: an outside address attacking shop/cart. The control plane is the only writer of block rules.
+        alerts.Add(new NetSecStream.Core.Events.Alert
+        {
+            Id = "kafka-alert-block",
+            Timestamp = DateTimeOffset.UtcNow,
+            Detector = "intel",
+            RuleId = "intel:test",
+            RuleName = "test",
+            Severity = 1,
+            RiskScore = 90,
+            Explanation = "known scanner",
+            DedupeKey = "block",
+            Mode = NetSecStream.Core.Mode.Block,
+            Flow = new NetSecStream.Core.Events.FlowEvent
+            {
+                Timestamp = DateTimeOffset.UtcNow,
+                Source = new NetSecStream.Core.Events.FlowEndpoint { Ip = System.Net.IPAddress.Parse("203.0.113.9"), Port = 51000, ReservedEntity = "world" },
+                Destination = new NetSecStream.Core.Events.FlowEndpoint
+                {
+                    Ip = System.Net.IPAddress.Parse("10.0.0.2"), Port = 443, Namespace = "shop", Workload = "cart",
+                    Labels = new Dictionary<string, string> { ["app"] = "cart", ["pod-template-hash"] = "6d5f7" },
+                },
+                IpProtocol = 6,
+                Direction = NetSecStream.Core.Events.TrafficDirection.Ingress,
+                Verdict = NetSecStream.Core.Events.DataplaneVerdict.Forwarded,
+                CollectorId = "test",
+            },
+        });
         await sink.WriteAsync(alerts, CancellationToken.None);
         await sink.StopAsync(CancellationToken.None);
 
@@ -359,8 +388,10 @@ public sealed class EndToEndTests : IDisposable
 
         string token = output.ToString().TrimEnd().Split('\n')[^1].Trim();
         int port = FreePort();
+        string gitOps = Path.Combine(_dir, "gitops");
         var control = Netsec("control", "--duration", "00:00:15", "--urls", $"http://127.0.0.1:{port}", "--Metrics:Enabled=false",
-            $"--Storage:DataDirectory={dataDir}", $"--Kafka:BootstrapServers={brokers}", "--Kafka:Properties:session.timeout.ms=6000");
+            $"--Storage:DataDirectory={dataDir}", $"--Kafka:BootstrapServers={brokers}", "--Kafka:Properties:session.timeout.ms=6000",
+            "--Enforcement:Enabled=true", $"--Enforcement:GitOpsDirectory={gitOps}");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         int seen = 0;
@@ -380,6 +411,24 @@ public sealed class EndToEndTests : IDisposable
         }
 
         Assert.Equal(alerts.Count, seen);
+
+        // The block-mode alert became one block rule, written as a GitOps file and listed by the API.
+        int blocks = 0;
+        while (DateTime.UtcNow < deadline && blocks == 0)
+        {
+            using var active = JsonDocument.Parse(await http.GetStringAsync("/api/blocks"));
+            blocks = active.RootElement.GetArrayLength();
+            if (blocks == 0)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.Equal(1, blocks);
+        string file = Assert.Single(Directory.GetFiles(gitOps, "*.yaml", SearchOption.AllDirectories));
+        string yaml = await File.ReadAllTextAsync(file);
+        Assert.Contains("203.0.113.9/32", yaml, StringComparison.Ordinal);
+        Assert.Contains("ingressDeny", yaml, StringComparison.Ordinal);
         using (var anonymous = new HttpClient { BaseAddress = http.BaseAddress })
         {
             Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/alerts")).StatusCode);

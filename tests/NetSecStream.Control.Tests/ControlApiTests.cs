@@ -38,6 +38,9 @@ public sealed class ControlApiTests
         { "DELETE", "/api/modes/namespaces/nothing-set", null, "admin" },
         { "PUT", "/api/modes/workloads/shop/frontend", """{"mode":"log"}""", "admin" },
         { "DELETE", "/api/modes/workloads/shop/nothing-set", null, "admin" },
+        { "GET", "/api/alerts/timeline", null, "viewer" },
+        { "GET", "/api/rules/1000001", null, "viewer" },
+        { "GET", "/api/blocks", null, "viewer" },
         { "GET", "/readyz", null, "viewer" },
         { "GET", "/openapi/v1.json", null, "viewer" },
     };

@@ -213,6 +213,12 @@ public sealed class ModeTableTests : IDisposable
         Assert.Empty(jsonErrors);
         Assert.Equal("block", json!.Default);
 
+        // The control plane writes its modes file (Control:ModesFile) in configuration form, under "Modes".
+        var (control, controlErrors) = ModeFile.Parse("""{"Modes": {"Default": "log", "Namespaces": {"shop": "block"}}}""", "modes.json");
+        Assert.Empty(controlErrors);
+        Assert.Equal("log", control!.Default);
+        Assert.Equal("block", control.Namespaces["shop"]);
+
         const string broken = """
             default: log
             selectors:

@@ -1,3 +1,4 @@
+using NetSecStream.Policy.Enforcement;
 using System.CommandLine;
 using Microsoft.Data.Sqlite;
 using NetSecStream.Control.Api;
@@ -67,13 +68,14 @@ public static class ControlCommand
     /// Builds and starts the control plane's web server; a bind failure or an unusable store becomes a
     /// <see cref="ConfigurationErrorException"/> naming the key to change.
     /// </summary>
-    public static async Task<WebApplication> StartAsync(AppSettings settings, ControlOptions options, ControlPaths paths, NetSecMetrics metrics, KafkaOptions? kafka)
+    public static async Task<WebApplication> StartAsync(AppSettings settings, ControlOptions options, ControlPaths paths, NetSecMetrics metrics, KafkaOptions? kafka,
+        EnforcementService? enforcement = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         WebApplication app;
         try
         {
-            app = ControlServer.Build(options, paths, settings.Configuration, metrics, kafka);
+            app = ControlServer.Build(options, paths, settings.Configuration, metrics, kafka, enforcement: enforcement);
         }
         catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
@@ -134,9 +136,16 @@ public static class ControlCommand
                 kafka = PipelineAssembler.KafkaOptionsFor(settings);
             }
 
-            control = await StartAsync(settings, options, paths, metrics, kafka).ConfigureAwait(false);
+            // The control plane is the only writer of block rules: block-mode alerts from the alerts topic go to the sync
+            // (netsec run has its own policy_sync sink instead, so a block is never written twice).
+            var enforcementOptions = PipelineAssembler.EnforcementOptionsFor(settings);
+            var enforcement = enforcementOptions.Enabled
+                ? EnforcementService.Create(enforcementOptions, metrics, host.Services.GetRequiredService<ILoggerFactory>(), TimeProvider.System)
+                : null;
+            control = await StartAsync(settings, options, paths, metrics, kafka, enforcement).ConfigureAwait(false);
             Console.Error.WriteLine($"[netsec] control plane on {Addresses(control)} (API /api, OpenAPI /openapi/v1.json); triage store {paths.Database}"
-                + (kafka is null ? "; no Kafka:BootstrapServers, so alerts arrive only from netsec run" : $"; consuming {kafka.AlertsTopic} as group {options.KafkaGroupId}"));
+                + (kafka is null ? "; no Kafka:BootstrapServers, so alerts arrive only from netsec run" : $"; consuming {kafka.AlertsTopic} as group {options.KafkaGroupId}")
+                + (enforcement is null ? "" : $"; enforcing blocks to {string.Join(", ", enforcement.Targets.Select(t => t.Name))}{(enforcementOptions.DryRun ? " (dry run)" : "")}"));
         }
         catch (ConfigurationErrorException ex)
         {

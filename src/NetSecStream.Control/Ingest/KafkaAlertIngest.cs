@@ -1,3 +1,5 @@
+using NetSecStream.Core;
+using NetSecStream.Policy.Enforcement;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,11 +25,14 @@ public sealed partial class KafkaAlertIngest : BackgroundService
     private readonly NetSecMetrics _metrics;
     private readonly ILogger _logger;
     private readonly int _batchSize;
+    private readonly IBlockSubmitter? _blocks;
     private long _consumed;
     private long _rejected;
 
-    public KafkaAlertIngest(KafkaOptions kafka, ControlOptions options, TriageIngest ingest, NetSecMetrics metrics, ILoggerFactory? loggerFactory = null)
+    public KafkaAlertIngest(KafkaOptions kafka, ControlOptions options, TriageIngest ingest, NetSecMetrics metrics, ILoggerFactory? loggerFactory = null,
+        IBlockSubmitter? blocks = null)
     {
+        _blocks = blocks;
         ArgumentNullException.ThrowIfNull(kafka);
         ArgumentNullException.ThrowIfNull(options);
         _ingest = ingest ?? throw new ArgumentNullException(nameof(ingest));
@@ -96,6 +101,7 @@ public sealed partial class KafkaAlertIngest : BackgroundService
                 }
 
                 await _ingest.WriteAsync(alerts, stoppingToken).ConfigureAwait(false);
+                SubmitBlocks(alerts);
                 Interlocked.Add(ref _consumed, records.Count);
                 foreach (var (origin, position) in last)
                 {
@@ -106,6 +112,24 @@ public sealed partial class KafkaAlertIngest : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down; what was stored is committed by StopAsync.
+        }
+    }
+
+    // Stored first, then handed to the sync: the control plane is the only writer of block rules, and a block
+    // request it refuses (allowlist, rate limit, full queue) is audited and counted by the sync itself.
+    private void SubmitBlocks(List<Alert> alerts)
+    {
+        if (_blocks is null)
+        {
+            return;
+        }
+
+        foreach (var alert in alerts)
+        {
+            if (alert.Mode == Mode.Block)
+            {
+                _blocks.Submit(alert);
+            }
         }
     }
 

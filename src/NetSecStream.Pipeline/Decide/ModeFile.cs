@@ -36,6 +36,13 @@ public static class ModeFile
             return (null, [$"{name}:1: expected one mapping with Default, Namespaces, Workloads and Selectors"]);
         }
 
+        // The control plane's modes file (Control:ModesFile) is a configuration file: the same keys under "Modes".
+        if (root.Children.Count == 1 && root.Children.First() is var (wrapperKey, wrapped)
+            && string.Equals(Scalar(wrapperKey), ModeOptions.Section, StringComparison.OrdinalIgnoreCase) && wrapped is YamlMappingNode inner)
+        {
+            root = inner;
+        }
+
         const string prefix = ModeOptions.Section;
         foreach (var (keyNode, valueNode) in root.Children)
         {
