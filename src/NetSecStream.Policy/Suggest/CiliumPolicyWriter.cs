@@ -132,8 +132,10 @@ public static class CiliumPolicyWriter
             {
                 '"' => builder.Append("\\\""),
                 '\\' => builder.Append("\\\\"),
-                // YAML's non-printable characters (C0, DEL, C1 but NEL, the non-characters) must be escaped.
-                < ' ' or (>= '\u007f' and <= '\u009f') or '\ufffe' or '\uffff' => builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
+                // YAML's non-printable characters (C0, DEL, C1, the non-characters) must be escaped, and so must the
+                // characters YAML 1.1 reads as line breaks (NEL, LS, PS) and the byte order mark: inside a quoted
+                // scalar a raw one folds the line.
+                < ' ' or (>= '\u007f' and <= '\u009f') or '\u2028' or '\u2029' or '\ufeff' or '\ufffe' or '\uffff' => builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)),
                 _ => builder.Append(c),
             };
         }
