@@ -1,3 +1,4 @@
+using NetSecStream.Core.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetSecStream.Core.Components;
@@ -25,7 +26,7 @@ public sealed partial class PolicyDetector : IDetector, IDisposable
     private readonly Lock _reloadLock = new();
     private readonly Lock _evaluateLock = new();
     private volatile PolicyEvaluator _evaluator;
-    private Dictionary<string, (DateTime Modified, long Length)> _fileStamps = [];
+    private FileStamps _fileStamps = FileStamps.None;
     private Timer? _timer;
 
     public PolicyDetector(PolicyAuditOptions options, NetSecMetrics metrics, ILogger<PolicyDetector>? logger = null)
@@ -77,19 +78,13 @@ public sealed partial class PolicyDetector : IDetector, IDisposable
     {
         lock (_reloadLock)
         {
-            Dictionary<string, (DateTime, long)> stamps;
+            FileStamps stamps;
             PolicyParseResult loaded;
             try
             {
                 var files = PolicyLoader.ResolveFiles(_options.Paths);
-                stamps = new Dictionary<string, (DateTime, long)>(StringComparer.Ordinal);
-                foreach (string file in files)
-                {
-                    var info = new FileInfo(file);
-                    stamps[file] = (info.LastWriteTimeUtc, info.Exists ? info.Length : -1);
-                }
-
-                if (!force && SameStamps(stamps, _fileStamps))
+                stamps = FileStamps.Of(files);
+                if (!force && stamps.SameAs(_fileStamps))
                 {
                     return true;
                 }
@@ -219,24 +214,6 @@ public sealed partial class PolicyDetector : IDetector, IDisposable
         }
 
         return (endpoint.ReservedEntity ?? "world") + ":" + endpoint.Ip;
-    }
-
-    private static bool SameStamps(Dictionary<string, (DateTime, long)> a, Dictionary<string, (DateTime Modified, long Length)> b)
-    {
-        if (a.Count != b.Count)
-        {
-            return false;
-        }
-
-        foreach (var (file, stamp) in a)
-        {
-            if (!b.TryGetValue(file, out var other) || other != stamp)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     public void Dispose() => _timer?.Dispose();

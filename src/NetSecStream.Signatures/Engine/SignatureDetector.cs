@@ -1,3 +1,4 @@
+using NetSecStream.Core.Configuration;
 using Microsoft.Extensions.Logging;
 using NetSecStream.Core.Components;
 using NetSecStream.Core.Events;
@@ -145,7 +146,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
     private readonly ReaderWriterLockSlim _swap = new();
     private readonly Lock _reloadLock = new();
     private SignatureEngine? _engine;
-    private Dictionary<string, (DateTime, long)> _stamps = [];
+    private FileStamps _stamps = FileStamps.None;
     private Timer? _timer;
     private System.Runtime.InteropServices.PosixSignalRegistration? _hangup;
 
@@ -217,11 +218,11 @@ public sealed class SignatureDetector : IDetector, IDisposable
         {
             RuleSetLoadResult load;
             SignatureEngine engine;
-            Dictionary<string, (DateTime, long)> stamps;
+            FileStamps stamps;
             try
             {
                 stamps = Stamps();
-                if (!force && _engine is not null && SameStamps(stamps, _stamps))
+                if (!force && _engine is not null && stamps.SameAs(_stamps))
                 {
                     return true;
                 }
@@ -323,9 +324,8 @@ public sealed class SignatureDetector : IDetector, IDisposable
     }
 
     /// <summary>Write time and length of every rule file (directories: their *.rules) and of the vars file.</summary>
-    private Dictionary<string, (DateTime, long)> Stamps()
+    private FileStamps Stamps()
     {
-        var stamps = new Dictionary<string, (DateTime, long)>(StringComparer.Ordinal);
         var files = new List<string>();
         foreach (string path in _options.Paths)
         {
@@ -349,17 +349,8 @@ public sealed class SignatureDetector : IDetector, IDisposable
             files.Add(thresholdFile);
         }
 
-        foreach (string file in files)
-        {
-            var info = new FileInfo(file);
-            stamps[file] = info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
-        }
-
-        return stamps;
+        return FileStamps.Of(files);
     }
-
-    private static bool SameStamps(Dictionary<string, (DateTime, long)> a, Dictionary<string, (DateTime, long)> b) =>
-        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && other == kv.Value);
 
     public Task StopAsync(CancellationToken cancellationToken)
     {

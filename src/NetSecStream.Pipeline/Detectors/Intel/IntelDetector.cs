@@ -1,3 +1,4 @@
+using NetSecStream.Core.Configuration;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,7 @@ public sealed partial class IntelDetector : IDetector, IDisposable
     private readonly ILogger _logger;
     private readonly Lock _reloadLock = new();
     private volatile IndicatorIndex _index = IndicatorIndex.Empty;
-    private Dictionary<string, (DateTime Modified, long Length)> _fileStamps = [];
+    private FileStamps _fileStamps = FileStamps.None;
     private Timer? _timer;
 
     public IntelDetector(IntelOptions options, NetSecMetrics metrics, ILogger<IntelDetector>? logger = null)
@@ -87,14 +88,8 @@ public sealed partial class IntelDetector : IDetector, IDisposable
                 return false;
             }
 
-            var stamps = new Dictionary<string, (DateTime, long)>(StringComparer.Ordinal);
-            foreach (string file in files)
-            {
-                var info = new FileInfo(file);
-                stamps[file] = (info.LastWriteTimeUtc, info.Exists ? info.Length : -1);
-            }
-
-            if (!force && SameStamps(stamps, _fileStamps))
+            var stamps = FileStamps.Of(files);
+            if (!force && stamps.SameAs(_fileStamps))
             {
                 return true;
             }
@@ -254,24 +249,6 @@ public sealed partial class IntelDetector : IDetector, IDisposable
         }
 
         return files;
-    }
-
-    private static bool SameStamps(Dictionary<string, (DateTime, long)> a, Dictionary<string, (DateTime Modified, long Length)> b)
-    {
-        if (a.Count != b.Count)
-        {
-            return false;
-        }
-
-        foreach (var (file, stamp) in a)
-        {
-            if (!b.TryGetValue(file, out var other) || other != stamp)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     public void Dispose() => _timer?.Dispose();
