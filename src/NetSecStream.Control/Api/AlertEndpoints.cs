@@ -79,17 +79,7 @@ internal static class AlertEndpoints
         DateTimeOffset? to = Time(query, "to", errors);
         int? severity = Int(query, "severity", 1, 4, errors);
         int limit = Int(query, "limit", 1, options.MaxPageSize, errors) ?? Math.Min(50, options.MaxPageSize);
-        string? detector = Text(query, "detector");
-        if (detector is not null && detector is not (DetectorKinds.Signature or DetectorKinds.Behaviour or DetectorKinds.Policy or DetectorKinds.Intel))
-        {
-            errors["detector"] = [$"detector '{detector}' is unknown (one of: signature, behaviour, policy, intel)"];
-        }
-
-        string? state = Text(query, "state");
-        if (state is not null && !TriageStates.IsKnown(state))
-        {
-            errors["state"] = [$"state '{state}' is unknown (one of: {string.Join(", ", TriageStates.All)})"];
-        }
+        var (detector, state) = DetectorAndState(query, errors);
 
         string? cursor = Text(query, "cursor");
         if (cursor is not null && !TriageStore.TryDecodeCursor(cursor, out _))
@@ -213,9 +203,27 @@ internal static class AlertEndpoints
 
     private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
-    private static string? Text(IQueryCollection query, string key) => query.TryGetValue(key, out var value) && !string.IsNullOrEmpty(value.ToString()) ? value.ToString() : null;
+    /// <summary>The <c>detector</c> and <c>state</c> filters, each checked against the known values (the alert list and the timeline share them).</summary>
+    internal static (string? Detector, string? State) DetectorAndState(IQueryCollection query, Dictionary<string, string[]> errors)
+    {
+        string? detector = Text(query, "detector");
+        if (detector is not null && detector is not (DetectorKinds.Signature or DetectorKinds.Behaviour or DetectorKinds.Policy or DetectorKinds.Intel))
+        {
+            errors["detector"] = [$"detector '{detector}' is unknown (one of: signature, behaviour, policy, intel)"];
+        }
 
-    private static DateTimeOffset? Time(IQueryCollection query, string key, Dictionary<string, string[]> errors)
+        string? state = Text(query, "state");
+        if (state is not null && !TriageStates.IsKnown(state))
+        {
+            errors["state"] = [$"state '{state}' is unknown (one of: {string.Join(", ", TriageStates.All)})"];
+        }
+
+        return (detector, state);
+    }
+
+    internal static string? Text(IQueryCollection query, string key) => query.TryGetValue(key, out var value) && !string.IsNullOrEmpty(value.ToString()) ? value.ToString() : null;
+
+    internal static DateTimeOffset? Time(IQueryCollection query, string key, Dictionary<string, string[]> errors)
     {
         string? text = Text(query, key);
         if (text is null)

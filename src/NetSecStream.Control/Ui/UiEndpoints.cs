@@ -5,7 +5,6 @@ using Microsoft.Data.Sqlite;
 using NetSecStream.Control.Api;
 using NetSecStream.Control.Security;
 using NetSecStream.Control.Store;
-using NetSecStream.Core.Events;
 
 namespace NetSecStream.Control.Ui;
 
@@ -68,25 +67,15 @@ internal static class UiEndpoints
             }
         }
 
-        DateTimeOffset? from = Time(query, "from", errors);
-        DateTimeOffset? to = Time(query, "to", errors);
+        DateTimeOffset? from = AlertEndpoints.Time(query, "from", errors);
+        DateTimeOffset? to = AlertEndpoints.Time(query, "to", errors);
         int buckets = 60;
-        if (Text(query, "buckets") is { } b && !(int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out buckets) && buckets is >= 1 and <= MaxBuckets))
+        if (AlertEndpoints.Text(query, "buckets") is { } b && !(int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out buckets) && buckets is >= 1 and <= MaxBuckets))
         {
             errors["buckets"] = [$"'buckets' must be a whole number from 1 to {MaxBuckets} (got '{b}')"];
         }
 
-        string? detector = Text(query, "detector");
-        if (detector is not null && detector is not (DetectorKinds.Signature or DetectorKinds.Behaviour or DetectorKinds.Policy or DetectorKinds.Intel))
-        {
-            errors["detector"] = [$"detector '{detector}' is unknown (one of: signature, behaviour, policy, intel)"];
-        }
-
-        string? state = Text(query, "state");
-        if (state is not null && !TriageStates.IsKnown(state))
-        {
-            errors["state"] = [$"state '{state}' is unknown (one of: {string.Join(", ", TriageStates.All)})"];
-        }
+        var (detector, state) = AlertEndpoints.DetectorAndState(query, errors);
 
         if (from is { } f && to is { } t && t <= f)
         {
@@ -99,7 +88,7 @@ internal static class UiEndpoints
         }
 
         var filters = new List<(string Column, object Value)>();
-        if (Text(query, "namespace") is { } ns)
+        if (AlertEndpoints.Text(query, "namespace") is { } ns)
         {
             filters.Add(("namespace", ns));
         }
@@ -109,7 +98,7 @@ internal static class UiEndpoints
             filters.Add(("detector", detector));
         }
 
-        if (Text(query, "rule") is { } rule)
+        if (AlertEndpoints.Text(query, "rule") is { } rule)
         {
             filters.Add(("rule_id", rule));
         }
@@ -265,24 +254,5 @@ internal static class UiEndpoints
             // The file changed under the catalog (an upload replaced it); the rule still shows, without its text.
             return null;
         }
-    }
-
-    private static string? Text(IQueryCollection query, string key) => query.TryGetValue(key, out var value) && !string.IsNullOrEmpty(value.ToString()) ? value.ToString() : null;
-
-    private static DateTimeOffset? Time(IQueryCollection query, string key, Dictionary<string, string[]> errors)
-    {
-        string? text = Text(query, key);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
-        {
-            return time;
-        }
-
-        errors[key] = [$"'{key}' must be an ISO 8601 time such as 2026-11-27T10:00:00Z (got '{text}')"];
-        return null;
     }
 }
