@@ -22,6 +22,9 @@ public sealed class RecordingSink(string id = "recording") : IAlertSink
 
     public int Attempts => Volatile.Read(ref _attempts);
 
+    /// <summary>Write attempts per batch, keyed by the id of the batch's first alert.</summary>
+    public ConcurrentDictionary<string, int> AttemptsByBatch { get; } = new(StringComparer.Ordinal);
+
     public bool Started { get; private set; }
 
     public bool Stopped { get; private set; }
@@ -44,6 +47,11 @@ public sealed class RecordingSink(string id = "recording") : IAlertSink
     public ValueTask WriteAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _attempts);
+        if (alerts.Count > 0)
+        {
+            AttemptsByBatch.AddOrUpdate(alerts[0].Id, 1, (_, n) => n + 1);
+        }
+
         if (Interlocked.Decrement(ref _failuresLeft) >= 0)
         {
             throw new IOException("injected sink failure");
