@@ -42,6 +42,15 @@ public sealed record ActiveBlock(string Target, PolicyResource Resource, string?
 {
     public string Reference => Namespace is null ? $"{Resource.Kind}/{Name}" : $"{Resource.Kind}/{Namespace}/{Name}";
 
+    /// <summary>The alert that asked for it last (<c>manual</c> for an operator's block by address).</summary>
+    public string? AlertId { get; init; }
+
+    /// <summary>Why, as the object's <c>netsec.io/reason</c> annotation says.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The operator who made or last extended it; null for the pipeline's blocks and blocks adopted at start.</summary>
+    public string? Actor { get; init; }
+
     /// <summary>
     /// The block's hash (<c>netsec-block-&lt;id&gt;</c>, <c>&lt;tier&gt;.block-&lt;id&gt;</c>): the same in every target, so one id
     /// names the block wherever it is held (what a revoke takes).
@@ -528,7 +537,12 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         string? actor = null)
     {
         var block = new ActiveBlock(target.Name, policy.Resource, policy.Namespace, policy.Name, policy.Lifetime.Created, policy.Lifetime.Expires,
-            policy.Lifetime.RepeatCount, policy.PeerKey);
+            policy.Lifetime.RepeatCount, policy.PeerKey)
+        {
+            AlertId = policy.AlertId,
+            Reason = reason,
+            Actor = actor,
+        };
         var now = _time.GetUtcNow();
         if (_options.DryRun)
         {
@@ -628,7 +642,11 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
                 }
 
                 string peer = managed.Annotations.GetValueOrDefault(BlockPolicyWriter.PeerAnnotation) ?? managed.Reference;
-                var block = new ActiveBlock(target.Name, managed.Resource, managed.Namespace, managed.Name, created, expires, repeat, peer);
+                var block = new ActiveBlock(target.Name, managed.Resource, managed.Namespace, managed.Name, created, expires, repeat, peer)
+                {
+                    AlertId = managed.Annotations.GetValueOrDefault(BlockPolicyWriter.AlertIdAnnotation),
+                    Reason = managed.Annotations.GetValueOrDefault(BlockPolicyWriter.ReasonAnnotation),
+                };
                 _active[target.Name + "/" + managed.Reference] = block;
                 if (!_offenders.TryGetValue(peer, out var known) || known.LastBlocked < created)
                 {
