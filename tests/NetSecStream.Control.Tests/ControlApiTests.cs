@@ -41,6 +41,11 @@ public sealed class ControlApiTests
         { "GET", "/api/alerts/timeline", null, "viewer" },
         { "GET", "/api/rules/1000001", null, "viewer" },
         { "GET", "/api/blocks", null, "viewer" },
+        { "POST", "/api/blocks", BlockAndModeApiTests.BlockBody, "admin" },
+        { "POST", "/api/blocks/preview", BlockAndModeApiTests.BlockBody, "admin" },
+        { "DELETE", "/api/blocks/0123456789abcdef", null, "admin" },
+        { "GET", "/api/modes/namespaces", null, "viewer" },
+        { "PUT", "/api/modes/selectors", """{"selectors":[{"selector":"app=web","mode":"log"}]}""", "admin" },
         { "GET", "/readyz", null, "viewer" },
         { "GET", "/openapi/v1.json", null, "viewer" },
     };
