@@ -703,6 +703,10 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         {
             _metrics.BlockExpired(target.Name);
         }
+        else if (action == AuditActions.Revoke)
+        {
+            _metrics.BlockRevoked(target.Name);
+        }
 
         _audit.Record(new EnforcementAuditEntry(_time.GetUtcNow(), action, target.Name, reference, null, reason) { Actor = actor });
         LogRemoved(action, reference, target.Name, reason);

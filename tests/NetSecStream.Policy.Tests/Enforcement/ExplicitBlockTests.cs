@@ -145,6 +145,17 @@ public sealed class ExplicitBlockTests
     public async Task Revoke_DeletesTheRuleFromEveryTargetNow_AndAuditsWhoDidIt()
     {
         await using var h = await EnforcementHarness.StartAsync();
+        long revokedCount = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "netsec_blocks_revoked")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref revokedCount, value));
+        listener.Start();
         await using var second = await FakeKubernetesApi.StartAsync();
         FakeKubernetesApi.WriteKubeconfig(h.Kubeconfig, ("c1", h.Api.Url), ("c2", second.Url));
         var service = await h.StartServiceAsync(h.Options(o => o.Clusters.Add(new EnforcementClusterOptions
@@ -168,6 +179,7 @@ public sealed class ExplicitBlockTests
         Assert.Equal(["c1", "c2"], revoked.Select(e => e.Cluster).Order(StringComparer.Ordinal));
         Assert.All(revoked, e => Assert.Equal("admin-user", e.Actor));
         Assert.All(revoked, e => Assert.Equal("revoked by admin-user: false positive", e.Reason));
+        Assert.True(Interlocked.Read(ref revokedCount) >= 2, $"netsec_blocks_revoked counted {revokedCount}");
 
         // Gone: a second revoke, or one of an id never held, is not found.
         Assert.Equal(ExplicitOutcome.NotFound, (await service.RevokeAsync(id, "admin-user", null, CancellationToken.None)).Outcome);
