@@ -327,6 +327,11 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         var work = new ExplicitWork(plan, request.Ttl, request.Actor);
         if (!_queue.Writer.TryWrite(new SyncWork(Explicit: work)))
         {
+            if (!_running)
+            {
+                return new ExplicitResult(ExplicitOutcome.NotRunning, "the enforcement sync is stopping", []) { Plan = plan };
+            }
+
             Refuse(AuditActions.SkipQueueFull, "queue_full", plan.AlertId, $"{_options.QueueCapacity} block requests already waiting", plan.Peer.Key, actor: request.Actor);
             return new ExplicitResult(ExplicitOutcome.QueueFull, $"{_options.QueueCapacity} block requests already waiting; try again shortly", []) { Plan = plan };
         }
@@ -352,6 +357,11 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         var work = new RevokeWork(blockId, actor, reason);
         if (!_queue.Writer.TryWrite(new SyncWork(Revoke: work)))
         {
+            if (!_running)
+            {
+                return new ExplicitResult(ExplicitOutcome.NotRunning, "the enforcement sync is stopping", []);
+            }
+
             return new ExplicitResult(ExplicitOutcome.QueueFull, $"{_options.QueueCapacity} block requests already waiting; try again shortly", []);
         }
 
