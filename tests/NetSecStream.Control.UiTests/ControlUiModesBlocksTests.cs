@@ -120,17 +120,30 @@ public sealed class ControlUiModesBlocksTests(BrowserFixture browser) : IClassFi
         await page.GetByRole(AriaRole.Radiogroup, new() { Name = "Mode of namespace billing" }).GetByRole(AriaRole.Radio, new() { Name = "log" }).ClickAsync();
         await Expect(page.Locator("#toast")).ToContainTextAsync("Namespace billing set to log");
         Assert.Equal("log", ModeInFile(server, "billing"));
-        await page.Locator("tr[data-namespace='payments'] summary").ClickAsync();
+        await page.Locator("tr[data-overrides-of='payments'] summary").ClickAsync();
         await page.GetByRole(AriaRole.Radiogroup, new() { Name = "Mode of workload payments/api" }).GetByRole(AriaRole.Radio, new() { Name = "log" }).ClickAsync();
         await Expect(page.Locator("#toast")).ToContainTextAsync("Workload payments/api set to log");
         await Expect(page.GetByRole(AriaRole.Radiogroup, new() { Name = "Mode of workload payments/api" }).Locator("[data-mode='log']"))
             .ToHaveAttributeAsync("aria-checked", "true");
 
+        var payments = page.Locator("tr[data-overrides-of='payments']");
+        await payments.GetByRole(AriaRole.Textbox, new() { Name = "New selector" }).FillAsync("tier in (db)");
+        await payments.GetByRole(AriaRole.Combobox, new() { Name = "Mode of the new selector" }).SelectOptionAsync("log");
+        await payments.GetByRole(AriaRole.Button, new() { Name = "Add selector" }).ClickAsync();
+        await Expect(page.Locator("#toast")).ToContainTextAsync("Selector tier in (db) added");
+        await Expect(page.Locator("tr[data-overrides-of='payments'] tr[data-selector='tier in (db)']")).ToHaveCountAsync(1);
+        using (var modes = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(server.Dir, "control", "modes.json"))))
+        {
+            var selector = Assert.Single(modes.RootElement.GetProperty("Modes").GetProperty("Selectors").EnumerateArray().ToList());
+            Assert.Equal("payments", selector.GetProperty("Namespace").GetString());
+            Assert.Equal("log", selector.GetProperty("Mode").GetString());
+        }
+
         // After a reload the page shows what the modes file holds.
         await page.ReloadAsync();
         await Expect(page.GetByRole(AriaRole.Radiogroup, new() { Name = "Mode of namespace shop" }).Locator("[data-mode='block']")).ToHaveAttributeAsync("aria-checked", "true");
         await Expect(page.Locator("tr[data-namespace='shop']")).ToHaveClassAsync(new Regex("enforcing"));
-        await page.Locator("tr[data-namespace='payments'] summary").ClickAsync();
+        await page.Locator("tr[data-overrides-of='payments'] summary").ClickAsync();
         await BrowserFixture.ScreenshotAsync(page, "namespaces", forReadme: true);
         Assert.Empty(errors);
 

@@ -15,6 +15,11 @@ function changedText(changed) {
   return changed ? `${changed.by.replace(/ \(token \d+\)$/u, '')}, ${formatTime(changed.at)}` : '';
 }
 
+// Who on one line, when below it: keeps the column narrow.
+function changedCell(changed) {
+  return changed ? [h('div', {}, changed.by.replace(/ \(token \d+\)$/u, '')), h('div', { class: 'muted' }, formatTime(changed.at))] : '';
+}
+
 function countBar(n) {
   const w = n === 0 ? 0 : n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : 4;
   return h('span', { class: `count-bar w${w}`, 'aria-hidden': 'true' });
@@ -127,7 +132,7 @@ export async function renderNamespaces(context) {
           mode === null ? `Workload ${ns.name}/${w.name} follows its namespace` : `Workload ${ns.name}/${w.name} set to ${mode}`) : null, 'namespace')),
       h('td', { class: 'num' }, String(w.alerts_24h)),
       h('td', { class: 'muted nowrap' }, w.last_seen ? formatTime(w.last_seen) : '–'),
-      h('td', { class: 'muted' }, changedText(w.changed))));
+      h('td', { class: 'changed' }, changedCell(w.changed))));
     const body = [
       workloadRows.length
         ? h('table', { class: 'grid', 'aria-label': `Workloads in ${ns.name}` },
@@ -155,14 +160,16 @@ export async function renderNamespaces(context) {
   function renderRows() {
     const q = filterInput.value.trim().toLowerCase();
     const shown = data.namespaces.filter((ns) => !q || ns.name.includes(q));
-    append(clear(tbody), [shown.length ? shown.map((ns) => h('tr', { class: `ns-row${ns.effective === 'block' ? ' enforcing' : ''}`, 'data-namespace': ns.name },
-      h('td', {}, h('div', { class: 'ns-name' }, ns.name), overrides(ns)),
+    append(clear(tbody), [shown.length ? shown.map((ns) => [h('tr', { class: `ns-row${ns.effective === 'block' ? ' enforcing' : ''}`, 'data-namespace': ns.name },
+      h('td', { class: 'ns-name' }, ns.name),
       h('td', {}, segmented(`Mode of namespace ${ns.name}`, ns.mode, data.default,
         admin ? (mode) => change(`/api/modes/namespaces/${encodeURIComponent(ns.name)}`, mode, `namespace ${ns.name}`,
           mode === null ? `Namespace ${ns.name} follows the default (${data.default})` : `Namespace ${ns.name} set to ${mode}`) : null, 'default')),
       h('td', { class: 'num nowrap ns-count' }, h('a', { href: `#/alerts?namespace=${encodeURIComponent(ns.name)}`, title: `Alerts in ${ns.name}` }, String(ns.alerts_24h)), countBar(ns.alerts_24h)),
       h('td', { class: 'muted nowrap' }, ns.last_alert ? formatTime(ns.last_alert) : '–'),
-      h('td', { class: 'muted ns-changed' }, changedText(ns.changed))))
+      h('td', { class: 'ns-changed' }, changedCell(ns.changed))),
+    // The overrides under their namespace, across the whole table: a nested table in one cell would widen the column.
+    h('tr', { class: `ns-overrides${ns.effective === 'block' ? ' enforcing' : ''}`, 'data-overrides-of': ns.name }, h('td', { colspan: 5 }, overrides(ns)))])
       : h('tr', { class: 'placeholder' }, h('td', { colspan: 5 }, q ? `No namespace matches '${q}'.` : 'No namespace known yet: none has a mode, and no alert names one.'))]);
   }
   filterInput.addEventListener('input', renderRows);
