@@ -185,6 +185,13 @@ public sealed class ControlUiModesBlocksTests(BrowserFixture browser) : IClassFi
         var button = page.GetByRole(AriaRole.Button, new() { Name = "Block this source for 1 h" });
         await Expect(button).ToBeEnabledAsync();
         await Expect(page.Locator("#block-why")).ToContainTextAsync("198.51.100.23 → payments/app=api");
+        // Escape cancels the confirmation and stays on the alert.
+        await button.ClickAsync();
+        await Expect(page.Locator("dialog.confirm")).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(page.Locator("dialog.confirm")).ToHaveCountAsync(0);
+        await Expect(page).ToHaveURLAsync(new Regex("#/alerts/intel-c2$"));
+        Assert.Empty(GitOpsFiles(server));
         await button.ClickAsync();
         var dialog = page.Locator("dialog.confirm");
         await Expect(dialog).ToContainTextAsync("Block 198.51.100.23?");

@@ -104,6 +104,8 @@ export async function renderDetail(id, context) {
   view.focus();
 
   function onKey(e) {
+    // Keys in the block confirmation are the dialog's (Escape cancels it, and must not also leave the page).
+    if (document.querySelector('dialog[open]')) return;
     if (isTyping(e.target)) {
       if (e.key === 'Escape') e.target.blur();
       return;
