@@ -146,8 +146,7 @@ public sealed class PolicyPlanner
             if (examples.Count < _examples)
             {
                 // Distinct examples: the same connection repeated shows nothing new.
-                var example = new PlanExample(flow.Timestamp, Describe(flow.Source), Describe(flow.Destination), flow.Destination.Port,
-                    CompactFlow.ProtocolName(flow.IpProtocol), verdict.Reason);
+                var example = Example(flow, verdict.Reason);
                 if (!examples.Exists(e => e.Source == example.Source && e.Destination == example.Destination && e.Port == example.Port && e.Protocol == example.Protocol))
                 {
                     examples.Add(example);
@@ -166,6 +165,14 @@ public sealed class PolicyPlanner
             .OrderByDescending(e => e.Denied).ThenByDescending(e => e.NotEvaluated)
             .ThenBy(e => e.Policy, StringComparer.Ordinal).ThenBy(e => e.Namespace, StringComparer.Ordinal));
         return _plan;
+    }
+
+    /// <summary>A flow as the plan shows it, with the reason of its verdict.</summary>
+    public static PlanExample Example(FlowEvent flow, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        return new PlanExample(flow.Timestamp, Describe(flow.Source), Describe(flow.Destination), flow.Destination.Port,
+            CompactFlow.ProtocolName(flow.IpProtocol), reason);
     }
 
     private static string Describe(FlowEndpoint endpoint)
