@@ -81,7 +81,8 @@ public sealed class RecentFlows(int capacity, int maxWorkloads)
 
     /// <summary>
     /// The workloads seen in the window (both ends of each flow), at most <c>maxWorkloads</c>, the busiest first.
-    /// Recomputed at most every two seconds, so a page validating on every keystroke costs one scan per interval.
+    /// Recomputed at most every two seconds while flows stream in, so a page validating on every keystroke costs one scan
+    /// per interval; an empty view is never kept, so the first flows show at once.
     /// </summary>
     public WorkloadView Workloads()
     {
@@ -89,7 +90,7 @@ public sealed class RecentFlows(int capacity, int maxWorkloads)
         lock (_gate)
         {
             version = _version;
-            if (_workloads is { } cached && (cached.Version == version || DateTime.UtcNow - cached.At < WorkloadsMaxAge))
+            if (_workloads is { } cached && (cached.Version == version || (cached.View.Flows > 0 && DateTime.UtcNow - cached.At < WorkloadsMaxAge)))
             {
                 return cached.View;
             }
