@@ -369,16 +369,22 @@ export async function renderPolicies({ view, params, toast, replaceParams }) {
         // Ingress: the peer talks to the selected pod; egress: the selected pod talks to the peer.
         const [a, b] = p.direction === 'ingress' ? [from, to] : [to, from];
         const ax = a.x + a.w;
-        const bx = b.x;
+        // Same column: a loop on the right of the group; otherwise a curve from one edge to the other.
+        const sameColumn = Math.abs(a.x - b.x) < 1;
+        const bx = sameColumn ? b.x + b.w : b.x;
+        const bend = sameColumn ? 36 + Math.min(40, Math.abs(a.y - b.y) / 3) : 40;
         links.push(s('path', {
           class: `link link-${p.direction}${p.deny ? ' link-deny' : ''}`,
-          d: `M${ax},${a.y} C${ax + 40},${a.y} ${bx - 40},${b.y} ${bx},${b.y}`,
+          d: sameColumn
+            ? `M${ax},${a.y} C${ax + bend},${a.y} ${bx + bend},${b.y} ${bx},${b.y}`
+            : `M${ax},${a.y} C${ax + 40},${a.y} ${bx - 40},${b.y} ${bx},${b.y}`,
           'marker-end': 'url(#arrow)',
           dataset: { from: p.direction === 'ingress' ? `${p.namespace}/${p.workload}` : key, to: p.direction === 'ingress' ? key : `${p.namespace}/${p.workload}` },
         }));
       }
     }
-    const width = Math.min(namespaces.length, PER_ROW) * (W + GAP);
+    // Room on the right for the loops of same-namespace links.
+    const width = Math.min(namespaces.length, PER_ROW) * (W + GAP) + 40;
     const description = selected.size
       ? `Selects ${[...selected].join(', ')}.${peerKeys.size ? ` Its rules name ${[...peerKeys].join(', ')}.` : ''}`
       : 'Selects none of the workloads seen in recent flows.';
@@ -515,6 +521,7 @@ export async function renderPolicies({ view, params, toast, replaceParams }) {
     title.textContent = policy ? `${policy.kind} ${policy.namespace ? `${policy.namespace}/` : ''}${policy.name}` : 'New policy';
     stateBadge.textContent = policy ? policy.state : '';
     stateBadge.className = policy ? `policy-state state-${policy.state}` : 'policy-state';
+    stateBadge.hidden = !policy;
     deleteButton.hidden = !(admin && policy);
   }
 
