@@ -29,7 +29,6 @@ public sealed class PolicyImpact
 {
     private readonly PolicyPlanner _candidate;
     private readonly PolicyEvaluator _baseline;
-    private readonly PolicyEvaluator _candidateEvaluator;
     private readonly int _examples;
     private readonly List<PlanExample> _newlyDeniedExamples = [];
     private readonly List<PlanExample> _newlyAllowedExamples = [];
@@ -42,21 +41,17 @@ public sealed class PolicyImpact
         ArgumentNullException.ThrowIfNull(candidate);
         _candidate = new PolicyPlanner(candidate, examples);
         _baseline = new PolicyEvaluator(baseline);
-        _candidateEvaluator = new PolicyEvaluator(candidate);
         _examples = examples;
     }
 
     public void Add(FlowEvent flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        _candidate.Add(flow);
-        if (flow.Kind == FlowEventKind.Packet || flow.IsReply == true)
+        if (_candidate.Add(flow) is not { } after)
         {
             return;
         }
 
-        // Both evaluators cache by identity, so the second verdict per flow is mostly a dictionary hit.
-        var after = _candidateEvaluator.Evaluate(flow);
         var before = _baseline.Evaluate(flow);
         if (after.Kind == VerdictKind.Denied && before.Kind != VerdictKind.Denied)
         {

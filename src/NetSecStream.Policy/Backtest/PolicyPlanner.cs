@@ -87,7 +87,8 @@ public sealed class PolicyPlanner
         _plan.Skipped++;
     }
 
-    public void Add(FlowEvent flow)
+    /// <summary>Counts one flow; returns its verdict, or null for a reply or a packet (skipped).</summary>
+    public PolicyVerdict? Add(FlowEvent flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
         _clock.Start();
@@ -96,7 +97,7 @@ public sealed class PolicyPlanner
         {
             _plan.Skipped++;
             _clock.Stop();
-            return;
+            return null;
         }
 
         var verdict = _evaluator.Evaluate(flow);
@@ -119,6 +120,7 @@ public sealed class PolicyPlanner
         }
 
         _clock.Stop();
+        return verdict;
     }
 
     private void Record(FlowEvent flow, PolicyVerdict verdict, bool denied)
