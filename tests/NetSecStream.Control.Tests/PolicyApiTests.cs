@@ -289,7 +289,7 @@ public sealed class PolicyApiTests
     }
 
     [Fact]
-    public async Task RecentFlowsWindow_IsBounded_AndDropsReplies()
+    public void RecentFlowsWindow_IsBounded_AndDropsReplies()
     {
         var window = new RecentFlows(capacity: 5, maxWorkloads: 2);
         var flows = ScenarioFlows();
@@ -301,6 +301,18 @@ public sealed class PolicyApiTests
         window.Add([new FlowEvent { Timestamp = reply.Timestamp, Source = reply.Source, Destination = reply.Destination, IpProtocol = 6, IsReply = true, CollectorId = "t" }]);
         Assert.Equal(13, window.Added);
         Assert.Equal(2, window.Workloads().Workloads.Count);
+    }
+
+    [Fact]
+    public async Task RecentFlowsSink_FeedsTheWindow_AndIgnoresAlerts()
+    {
+        var window = new RecentFlows(capacity: 100, maxWorkloads: 10);
+        var sink = new RecentFlowsSink(window);
+        Assert.Equal("recent_flows", sink.Id);
+        await sink.WriteAsync([MakeAlert(1)], CancellationToken.None);
+        Assert.Equal(0, window.Count);
+        await sink.WriteFlowsAsync(ScenarioFlows(), CancellationToken.None);
+        Assert.Equal(13, window.Count);
     }
 
     [Fact]

@@ -138,9 +138,6 @@ internal static class PolicyEndpoints
 {
     private const string EditorFile = "policy.yaml";
 
-    // One plan at a time: each is a pass over the whole window, and a second would only halve both.
-    private static readonly SemaphoreSlim PlanGate = new(1, 1);
-
     public static void Map(RouteGroupBuilder api)
     {
         var policies = api.MapGroup("/policies").WithTags("policies");
@@ -286,7 +283,7 @@ internal static class PolicyEndpoints
             return Results.Ok(new PlanView(0, window.Capacity, loading, null, null, message, 0, 0, 0, 0, 0, 0, 0, [], [], [], baseline.Count, 0));
         }
 
-        await PlanGate.WaitAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+        await window.PlanGate.WaitAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
         PolicyImpactReport report;
         var clock = Stopwatch.StartNew();
         try
@@ -301,7 +298,7 @@ internal static class PolicyEndpoints
         }
         finally
         {
-            PlanGate.Release();
+            window.PlanGate.Release();
         }
 
         var plan = report.Plan;

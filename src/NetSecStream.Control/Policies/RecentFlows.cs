@@ -27,6 +27,9 @@ public sealed class RecentFlows(int capacity, int maxWorkloads)
 
     public int Capacity => _ring.Length;
 
+    /// <summary>One plan at a time: each is a pass over the whole window, and a second at once would only halve both.</summary>
+    public SemaphoreSlim PlanGate { get; } = new(1, 1);
+
     public int Count
     {
         get

@@ -144,6 +144,7 @@ export async function renderPolicies({ view, params, toast, replaceParams }) {
     renderPlanState();
     clearTimeout(validateTimer);
     if (analyst) validateTimer = setTimeout(validate, VALIDATE_DELAY_MS);
+    else if (!picture.firstChild) renderPicture();
   }
 
   function renderGutter() {
@@ -321,6 +322,10 @@ export async function renderPolicies({ view, params, toast, replaceParams }) {
     clear(picture);
     const v = state.validation;
     const namespaces = state.workloads.namespaces;
+    if (!analyst) {
+      picture.append(h('p', { class: 'muted' }, 'Validating a policy (its selection and its plan) needs an analyst token.'));
+      return;
+    }
     if (namespaces.length === 0) {
       picture.append(h('p', { class: 'muted', id: 'picture-empty' }, 'No workloads seen in the recent flows yet: the picture fills as traffic arrives.'));
       return;
