@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using NetSecStream.Core.Telemetry;
 
 namespace NetSecStream.Control.Policies;
 
@@ -10,10 +11,16 @@ public static class PolicyEditorRegistration
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(paths);
         services.AddSingleton(new PolicyStore(paths.PoliciesDirectory, paths.AppliedPoliciesDirectory, options.Policies.MaxPolicies));
-        services.AddSingleton(new RecentFlows(options.Backtest.MaxFlows, options.Backtest.MaxWorkloads));
+        services.AddSingleton(sp =>
+        {
+            var window = new RecentFlows(options.Backtest.MaxFlows, options.Backtest.MaxWorkloads);
+            // The window's fill, as netsec_queue_depth{stage="recent_flows"}: how much history a plan covers.
+            sp.GetRequiredService<NetSecMetrics>().TrackQueue(RecentFlowsSink.ComponentId, () => window.Count);
+            return window;
+        });
         if (options.Backtest.Paths.Count > 0)
         {
-            services.AddSingleton(sp => new RecentFlowsLoader(sp.GetRequiredService<RecentFlows>(), options, sp.GetRequiredService<ILogger<RecentFlowsLoader>>()));
+            services.AddSingleton(sp => new RecentFlowsLoader(sp.GetRequiredService<RecentFlows>(), options, sp.GetRequiredService<NetSecMetrics>(), sp.GetRequiredService<ILogger<RecentFlowsLoader>>()));
             services.AddHostedService(sp => sp.GetRequiredService<RecentFlowsLoader>());
         }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using NetSecStream.Collectors.Files;
 using NetSecStream.Collectors.Hubble;
 using NetSecStream.Core.Events;
+using NetSecStream.Core.Telemetry;
 
 namespace NetSecStream.Control.Policies;
 
@@ -10,7 +11,7 @@ namespace NetSecStream.Control.Policies;
 /// Loads <c>Control:Backtest:Paths</c> (Hubble JSON lines) into the window after start, in the background: a large file
 /// must not delay the API. A bad line is logged as <c>file:line: reason</c> (the first few per file) and counted.
 /// </summary>
-public sealed partial class RecentFlowsLoader(RecentFlows window, ControlOptions options, ILogger<RecentFlowsLoader> logger) : BackgroundService
+public sealed partial class RecentFlowsLoader(RecentFlows window, ControlOptions options, NetSecMetrics metrics, ILogger<RecentFlowsLoader> logger) : BackgroundService
 {
     private const int BatchSize = 4096;
     private const int LoggedErrorsPerFile = 5;
@@ -43,6 +44,7 @@ public sealed partial class RecentFlowsLoader(RecentFlows window, ControlOptions
         void Reject(long line, string reason)
         {
             rejected++;
+            metrics.EventRejected(RecentFlowsSink.ComponentId, "bad_line");
             if (rejected <= LoggedErrorsPerFile)
             {
                 LogBadLine(name, line, reason);
@@ -75,6 +77,7 @@ public sealed partial class RecentFlowsLoader(RecentFlows window, ControlOptions
             }
 
             window.Add(batch);
+            metrics.EventsIn(RecentFlowsSink.ComponentId, loaded);
             LogLoaded(name, loaded, rejected);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
