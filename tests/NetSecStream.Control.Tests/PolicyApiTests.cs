@@ -304,6 +304,22 @@ public sealed class PolicyApiTests
     }
 
     [Fact]
+    public async Task OpenApi_DocumentsEveryPolicyEndpoint()
+    {
+        await using var h = await StartAsync();
+        using var viewer = h.As("viewer");
+        var document = await Expect(await viewer.GetAsync("/openapi/v1.json"), HttpStatusCode.OK);
+        var paths = document.GetProperty("paths");
+        foreach (string path in new[] { "/api/policies", "/api/policies/{id}", "/api/policies/validate", "/api/policies/plan", "/api/policies/{id}/apply", "/api/workloads" })
+        {
+            Assert.True(paths.TryGetProperty(path, out var operations), path + " is not in the OpenAPI document");
+            Assert.All(operations.EnumerateObject(), o => Assert.Contains("policies", o.Value.GetProperty("tags").EnumerateArray().Select(t => t.GetString())));
+        }
+
+        Assert.True(paths.GetProperty("/api/policies/{id}").TryGetProperty("delete", out _));
+    }
+
+    [Fact]
     public async Task RecentFlowsSink_FeedsTheWindow_AndIgnoresAlerts()
     {
         var window = new RecentFlows(capacity: 100, maxWorkloads: 10);

@@ -232,8 +232,13 @@ internal static class PolicyEndpoints
             return problem;
         }
 
-        var summaries = parsed!.Policies.Select(p => PolicyInsight.Summarise(p) is var s
-            ? new SummaryView(PolicyStore.IdOf(p), s.Kind, s.Name, s.Namespace, s.EndpointSelector, s.Rules) : null!).ToList();
+        var summaries = new List<SummaryView>(parsed!.Policies.Count);
+        foreach (var policy in parsed.Policies)
+        {
+            var s = PolicyInsight.Summarise(policy);
+            summaries.Add(new SummaryView(PolicyStore.IdOf(policy), s.Kind, s.Name, s.Namespace, s.EndpointSelector, s.Rules));
+        }
+
         var (form, note) = PolicyForm.From(parsed.Policies);
         var workloads = window.Workloads();
         var selection = PolicyInsight.Select(parsed.Policies, workloads.Workloads);
