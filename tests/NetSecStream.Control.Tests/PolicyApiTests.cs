@@ -157,6 +157,38 @@ public sealed class PolicyApiTests
     }
 
     [Fact]
+    public async Task Plan_CountsThePoliciesOfDetectorsPolicyPaths_AsInForce()
+    {
+        string file = Path.Combine(Path.GetTempPath(), "netsec-configured-" + Guid.NewGuid().ToString("N") + ".yaml");
+        // shop/db takes only shop/api: the scenario's 4 flows from frontend to db are denied before any edit.
+        await File.WriteAllTextAsync(file, WebIngress(5432).Replace("web-ingress", "db-ingress", StringComparison.Ordinal)
+            .Replace("app: web", "app: db", StringComparison.Ordinal).Replace("app: frontend", "app: api", StringComparison.Ordinal));
+        try
+        {
+            await using var h = await StartAsync(new Dictionary<string, string?> { ["Detectors:Policy:Paths:0"] = file });
+            h.App.Services.GetRequiredService<RecentFlows>().Add(ScenarioFlows());
+            using var analyst = h.As("analyst");
+            var plan = await Expect(await analyst.PostAsync("/api/policies/plan", JsonBody(new { yaml = WebIngress(8080) })), HttpStatusCode.OK);
+            var (allowed, denied, _) = Expected(8080);
+            Assert.Equal(1, plan.GetProperty("policies_in_force").GetInt32());
+            Assert.Equal(allowed, plan.GetProperty("allowed").GetInt64());
+            Assert.Equal(denied + 4, plan.GetProperty("denied").GetInt64());
+            Assert.Equal(0, plan.GetProperty("not_selected").GetInt64());
+            Assert.Equal(denied, plan.GetProperty("newly_denied").GetInt64());
+
+            // Planning the configured policy itself replaces it, rather than counting it twice.
+            string same = await File.ReadAllTextAsync(file);
+            var replanned = await Expect(await analyst.PostAsync("/api/policies/plan", JsonBody(new { yaml = same })), HttpStatusCode.OK);
+            Assert.Equal(0, replanned.GetProperty("newly_denied").GetInt64());
+            Assert.Equal(4, replanned.GetProperty("denied").GetInt64());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Save_List_Get_Apply_Delete_WritesTheAppliedFolder_AndTheAuditLog()
     {
         await using var h = await StartAsync();

@@ -3,9 +3,11 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Configuration;
 using NetSecStream.Control.Policies;
 using NetSecStream.Control.Security;
 using NetSecStream.Control.Store;
+using NetSecStream.Policy.Audit;
 using NetSecStream.Policy.Backtest;
 using NetSecStream.Policy.Blocking;
 using NetSecStream.Policy.Editor;
@@ -268,7 +270,26 @@ internal static class PolicyEndpoints
         var candidateIds = parsed.Policies.Select(PolicyStore.IdOf).Where(id => id is not null).ToHashSet(StringComparer.Ordinal);
         var baseline = new List<PolicyDefinition>();
         var candidate = new List<PolicyDefinition>(parsed.Policies);
-        foreach (var applied in store.List().Where(p => p.AppliedYaml is not null))
+        var stored = store.List();
+        var appliedIds = stored.Where(p => p.AppliedYaml is not null).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        var (configured, configuredNote) = ConfiguredPolicies(services.GetRequiredService<IConfiguration>(), store);
+        foreach (var policy in configured)
+        {
+            // The editor's applied copy of a policy (same kind, namespace and name) is the one in force.
+            string? id = PolicyStore.IdOf(policy);
+            if (id is not null && appliedIds.Contains(id))
+            {
+                continue;
+            }
+
+            baseline.Add(policy);
+            if (id is null || (id != body.Replaces && !candidateIds.Contains(id)))
+            {
+                candidate.Add(policy);
+            }
+        }
+
+        foreach (var applied in stored.Where(p => p.AppliedYaml is not null))
         {
             var definitions = PolicyParser.ParseText(applied.AppliedYaml!, applied.Id + ".yaml").Policies;
             baseline.AddRange(definitions);
@@ -307,14 +328,51 @@ internal static class PolicyEndpoints
         }
 
         var plan = report.Plan;
-        return Results.Ok(new PlanView(flows.Length, window.Capacity, loading, flows.Min(f => f.Timestamp), flows.Max(f => f.Timestamp),
-            loading ? "The window is still loading Control:Backtest:Paths: these counts cover part of it." : null,
+        string? note = loading ? "The window is still loading Control:Backtest:Paths: these counts cover part of it." : null;
+        if (configuredNote is not null)
+        {
+            note = note is null ? configuredNote : note + " " + configuredNote;
+        }
+
+        return Results.Ok(new PlanView(flows.Length, window.Capacity, loading, flows.Min(f => f.Timestamp), flows.Max(f => f.Timestamp), note,
             plan.Flows - plan.Skipped, plan.Allowed, plan.Denied, plan.NotEvaluated, plan.NotSelected, report.NewlyDenied, report.NewlyAllowed,
             [.. report.NewlyDeniedExamples.Select(ExampleView.Of)], [.. report.NewlyAllowedExamples.Select(ExampleView.Of)],
             [.. plan.Entries.Take(50).Select(e => new PlanEntryView(e.Policy, e.Namespace, e.Denied, e.NotEvaluated,
                 [.. e.Examples.Concat(e.NotEvaluatedExamples).Take(options.Backtest.PlanExamples).Select(ExampleView.Of)]))],
             baseline.Count, clock.Elapsed.TotalMilliseconds));
     }
+
+    /// <summary>
+    /// The policies the policy detector is configured with (<c>Detectors:Policy:Paths</c>), but for the applied folder,
+    /// whose files the store already holds: they are in force too, so a plan counts them. A file that is missing or has
+    /// errors leaves its policies out, and the plan says so.
+    /// </summary>
+    private static (List<PolicyDefinition> Policies, string? Note) ConfiguredPolicies(IConfiguration configuration, PolicyStore store)
+    {
+        var paths = configuration.GetSection(PolicyAuditOptions.Section + ":Paths").GetChildren().Select(c => c.Value).OfType<string>()
+            .Where(p => !string.IsNullOrWhiteSpace(p) && !IsWithin(Path.GetFullPath(p), store.AppliedDirectory))
+            .ToList();
+        if (paths.Count == 0)
+        {
+            return ([], null);
+        }
+
+        try
+        {
+            var files = PolicyLoader.ResolveFiles(paths).Where(f => !IsWithin(Path.GetFullPath(f), store.AppliedDirectory)).ToList();
+            var loaded = PolicyLoader.Load(files);
+            return (loaded.Policies, loaded.HasErrors
+                ? $"{loaded.Errors.Count()} errors in Detectors:Policy:Paths (first: {loaded.Errors.First()}); the policies with errors are left out."
+                : null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ([], $"Detectors:Policy:Paths could not be read ({ex.Message}); only the editor's applied policies are counted.");
+        }
+    }
+
+    private static bool IsWithin(string path, string directory) =>
+        path.Equals(directory, StringComparison.Ordinal) || path.StartsWith(directory.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     private static async Task<IResult> SaveAsync(HttpRequest request, ControlOptions options, PolicyStore store, TriageStore triage, ClaimsPrincipal user)
     {
