@@ -445,7 +445,7 @@ export async function renderPolicies({ view, params, toast, replaceParams }) {
     if (!plan.window_flows) return;
     const row = (label, key, value, cls) => h('tr', { dataset: { count: key } }, h('th', { scope: 'row' }, label), h('td', { class: `num ${cls ?? ''}` }, value.toLocaleString('en')));
     planPanel.append(
-      h('p', { class: 'help' }, `${plan.window_flows.toLocaleString('en')} recent flows from ${formatTime(plan.oldest)} to ${formatTime(plan.newest)}, on top of ${plan.policies_in_force} applied polic${plan.policies_in_force === 1 ? 'y' : 'ies'} (${plan.elapsed_ms.toFixed(0)} ms).`),
+      h('p', { class: 'help' }, `${plan.window_flows.toLocaleString('en')} recent flows from ${formatTime(plan.oldest)} to ${formatTime(plan.newest)}, on top of ${plan.policies_in_force} polic${plan.policies_in_force === 1 ? 'y' : 'ies'} in force (${plan.elapsed_ms.toFixed(0)} ms).`),
       h('table', { class: 'kv plan-counts', 'aria-label': 'Plan counts' }, h('tbody', {},
         row('Flows judged', 'judged', plan.judged),
         row('Allowed', 'allowed', plan.allowed, 'ok'),
