@@ -99,7 +99,9 @@ public static class RunCommand
             if (controlOptions.Enabled)
             {
                 control = await ControlCommand.StartAsync(settings, controlOptions, controlPaths, metrics, kafka: null).ConfigureAwait(false);
-                controlSinks = [new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>())];
+                // recent_flows: the policy editor plans against the flows this pipeline sees.
+                controlSinks = [new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>()),
+                    new NetSecStream.Control.Policies.RecentFlowsSink(control.Services.GetRequiredService<NetSecStream.Control.Policies.RecentFlows>())];
                 Console.Error.WriteLine($"[netsec] control plane on {ControlCommand.Addresses(control)} (API /api); triage store {controlPaths.Database}");
             }
         }

@@ -20,6 +20,8 @@ public static class AuditActions
     public const string Delete = "delete";
     public const string ReconcileAdopt = "reconcile-adopt";
     public const string Error = "error";
+    public const string ApplyPolicy = "apply-policy";
+    public const string DeletePolicy = "delete-policy";
 }
 
 /// <summary>One line of the audit log.</summary>

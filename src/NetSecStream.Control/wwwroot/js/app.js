@@ -4,6 +4,7 @@ import { renderAlerts } from './alerts.js';
 import { renderDetail } from './detail.js';
 import { renderRules } from './rules.js';
 import { renderModels } from './models.js';
+import { renderPolicies } from './policies.js';
 
 const view = document.getElementById('view');
 let cleanup = null;
@@ -116,6 +117,7 @@ async function route() {
     else if (name === 'alerts') cleanup = await renderAlerts(context);
     else if (name === 'rules') cleanup = await renderRules(context);
     else if (name === 'models') cleanup = await renderModels(context);
+    else if (name === 'policies') cleanup = await renderPolicies(context);
     else clear(view).append(h('p', { class: 'error' }, `No page '${name}'. `, h('a', { href: '#/alerts' }, 'Go to alerts')));
   } catch (e) {
     clear(view).append(h('p', { class: 'error', role: 'alert' }, e.message));
