@@ -60,6 +60,12 @@ public sealed class ControlOptions
 
     /// <summary>Whether the session cookie needs HTTPS; off by default because the default bind is plain HTTP on loopback.</summary>
     public bool SecureCookies { get; set; }
+
+    /// <summary>The recent-flows window the policy editor plans against (<c>Control:Backtest</c>).</summary>
+    public Policies.ControlBacktestOptions Backtest { get; set; } = new();
+
+    /// <summary>The policy editor's drafts and applied policies (<c>Control:Policies</c>).</summary>
+    public Policies.ControlPolicyOptions Policies { get; set; } = new();
 }
 
 public sealed class ControlOptionsValidator : IValidateOptions<ControlOptions>
@@ -100,6 +106,7 @@ public sealed class ControlOptionsValidator : IValidateOptions<ControlOptions>
             failures.Add($"{ControlOptions.Section}:KafkaGroupId must not be empty.");
         }
 
+        NetSecStream.Control.Policies.PolicyEditorOptionsValidation.Validate(options, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

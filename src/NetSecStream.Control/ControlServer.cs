@@ -16,6 +16,12 @@ namespace NetSecStream.Control;
 /// <summary>Where the control plane keeps its files, resolved from <c>Control</c> and <c>Storage:DataDirectory</c>.</summary>
 public sealed record ControlPaths(string Database, string RulesDirectory, string ModesFile, string ModelsFile)
 {
+    /// <summary>The policy editor's drafts (<c>Control:Policies:Directory</c>).</summary>
+    public string PoliciesDirectory { get; init; } = Path.Combine(Path.GetDirectoryName(Database) ?? ".", "policies");
+
+    /// <summary>Applied policies, one YAML file each (<c>Control:Policies:AppliedDirectory</c>), for <c>Detectors:Policy:Paths</c>.</summary>
+    public string AppliedPoliciesDirectory { get; init; } = Path.Combine(Path.GetDirectoryName(Database) ?? ".", "applied-policies");
+
     public static ControlPaths Resolve(ControlOptions options, string dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -24,7 +30,12 @@ public sealed record ControlPaths(string Database, string RulesDirectory, string
             string.IsNullOrWhiteSpace(options.Database) ? Path.Combine(control, "triage.db") : Path.GetFullPath(options.Database),
             string.IsNullOrWhiteSpace(options.RulesDirectory) ? Path.Combine(control, "rules") : Path.GetFullPath(options.RulesDirectory),
             string.IsNullOrWhiteSpace(options.ModesFile) ? Path.Combine(control, "modes.json") : Path.GetFullPath(options.ModesFile),
-            string.IsNullOrWhiteSpace(options.ModelsFile) ? Path.Combine(control, "models.json") : Path.GetFullPath(options.ModelsFile));
+            string.IsNullOrWhiteSpace(options.ModelsFile) ? Path.Combine(control, "models.json") : Path.GetFullPath(options.ModelsFile))
+        {
+            PoliciesDirectory = string.IsNullOrWhiteSpace(options.Policies.Directory) ? Path.Combine(control, "policies") : Path.GetFullPath(options.Policies.Directory),
+            AppliedPoliciesDirectory = string.IsNullOrWhiteSpace(options.Policies.AppliedDirectory)
+                ? Path.Combine(control, "applied-policies") : Path.GetFullPath(options.Policies.AppliedDirectory),
+        };
     }
 }
 
@@ -88,6 +99,7 @@ public static class ControlServer
         builder.Services.AddSingleton(sp => new RuleCatalog(configuration, options, paths.RulesDirectory));
         builder.Services.AddSingleton(sp => new ModesFile(paths.ModesFile, configuration));
         builder.Services.AddSingleton(sp => new ModelSelection(paths.ModelsFile, configuration));
+        Policies.PolicyEditorRegistration.AddPolicyEditor(builder.Services, options, paths);
         if (enforcement is not null)
         {
             builder.Services.AddSingleton(enforcement);
@@ -128,6 +140,7 @@ public static class ControlServer
         ModelEndpoints.Map(api);
         ModeEndpoints.Map(api);
         BlockEndpoints.Map(api);
+        PolicyEndpoints.Map(api);
         // The web UI (src/NetSecStream.Control/Ui) and its read-only API additions.
         Ui.ControlUi.MapControlUi(app);
         api.MapFallback(() => Results.Problem(statusCode: 404, title: "no such endpoint", detail: "see /openapi/v1.json")).RequireAuthorization(ControlAuthentication.ViewerPolicy);

@@ -10,6 +10,8 @@ namespace NetSecStream.Control.Tests;
 
 public sealed class ControlApiTests
 {
+    private const string PolicyBody = """{"yaml":"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  podSelector: {}\n"}""";
+
     /// <summary>Every API endpoint with the least role that may call it (a body that passes validation where one is needed).</summary>
     public static TheoryData<string, string, string?, string> Endpoints => new()
     {
@@ -41,6 +43,14 @@ public sealed class ControlApiTests
         { "GET", "/api/alerts/timeline", null, "viewer" },
         { "GET", "/api/rules/1000001", null, "viewer" },
         { "GET", "/api/blocks", null, "viewer" },
+        { "GET", "/api/policies", null, "viewer" },
+        { "GET", "/api/policies/networkpolicy_shop_nothing", null, "viewer" },
+        { "GET", "/api/workloads", null, "viewer" },
+        { "POST", "/api/policies/validate", PolicyBody, "analyst" },
+        { "POST", "/api/policies/plan", PolicyBody, "analyst" },
+        { "POST", "/api/policies", PolicyBody, "admin" },
+        { "POST", "/api/policies/networkpolicy_shop_nothing/apply", null, "admin" },
+        { "DELETE", "/api/policies/networkpolicy_shop_nothing", null, "admin" },
         { "POST", "/api/blocks", BlockAndModeApiTests.BlockBody, "admin" },
         { "POST", "/api/blocks/preview", BlockAndModeApiTests.BlockBody, "admin" },
         { "DELETE", "/api/blocks/0123456789abcdef", null, "admin" },

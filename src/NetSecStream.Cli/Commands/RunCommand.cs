@@ -118,9 +118,18 @@ public static class RunCommand
                 }
 
                 control = await ControlCommand.StartAsync(settings, controlOptions, controlPaths, metrics, kafka: null, enforcement).ConfigureAwait(false);
-                controlSinks = enforcement is null
-                    ? [new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>())]
-                    : [new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>()), new PolicySyncSink(enforcement, metrics)];
+                // recent_flows: the policy editor plans against the flows this pipeline sees.
+                var sinks = new List<IAlertSink>
+                {
+                    new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>()),
+                    new NetSecStream.Control.Policies.RecentFlowsSink(control.Services.GetRequiredService<NetSecStream.Control.Policies.RecentFlows>()),
+                };
+                if (enforcement is not null)
+                {
+                    sinks.Add(new PolicySyncSink(enforcement, metrics));
+                }
+
+                controlSinks = sinks;
                 Console.Error.WriteLine($"[netsec] control plane on {ControlCommand.Addresses(control)} (API /api); triage store {controlPaths.Database}");
             }
         }

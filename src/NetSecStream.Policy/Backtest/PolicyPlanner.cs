@@ -87,7 +87,8 @@ public sealed class PolicyPlanner
         _plan.Skipped++;
     }
 
-    public void Add(FlowEvent flow)
+    /// <summary>Counts one flow; returns its verdict, or null for a reply or a packet (skipped).</summary>
+    public PolicyVerdict? Add(FlowEvent flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
         _clock.Start();
@@ -96,7 +97,7 @@ public sealed class PolicyPlanner
         {
             _plan.Skipped++;
             _clock.Stop();
-            return;
+            return null;
         }
 
         var verdict = _evaluator.Evaluate(flow);
@@ -119,6 +120,7 @@ public sealed class PolicyPlanner
         }
 
         _clock.Stop();
+        return verdict;
     }
 
     private void Record(FlowEvent flow, PolicyVerdict verdict, bool denied)
@@ -146,8 +148,7 @@ public sealed class PolicyPlanner
             if (examples.Count < _examples)
             {
                 // Distinct examples: the same connection repeated shows nothing new.
-                var example = new PlanExample(flow.Timestamp, Describe(flow.Source), Describe(flow.Destination), flow.Destination.Port,
-                    CompactFlow.ProtocolName(flow.IpProtocol), verdict.Reason);
+                var example = Example(flow, verdict.Reason);
                 if (!examples.Exists(e => e.Source == example.Source && e.Destination == example.Destination && e.Port == example.Port && e.Protocol == example.Protocol))
                 {
                     examples.Add(example);
@@ -166,6 +167,14 @@ public sealed class PolicyPlanner
             .OrderByDescending(e => e.Denied).ThenByDescending(e => e.NotEvaluated)
             .ThenBy(e => e.Policy, StringComparer.Ordinal).ThenBy(e => e.Namespace, StringComparer.Ordinal));
         return _plan;
+    }
+
+    /// <summary>A flow as the plan shows it, with the reason of its verdict.</summary>
+    public static PlanExample Example(FlowEvent flow, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        return new PlanExample(flow.Timestamp, Describe(flow.Source), Describe(flow.Destination), flow.Destination.Port,
+            CompactFlow.ProtocolName(flow.IpProtocol), reason);
     }
 
     private static string Describe(FlowEndpoint endpoint)

@@ -23,6 +23,18 @@ public sealed record PolicyResource(string Group, string Version, string Plural,
 
     public static PolicyResource CalicoTier { get; } = new("projectcalico.org", "v3", "tiers", "Tier", false);
 
+    public static PolicyResource NetworkPolicy { get; } = new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true);
+
+    public static PolicyResource CiliumClusterwideNetworkPolicy { get; } = new("cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", false);
+
+    /// <summary>The resource of a policy kind the parser reads.</summary>
+    public static PolicyResource For(Model.PolicyKind kind) => kind switch
+    {
+        Model.PolicyKind.NetworkPolicy => NetworkPolicy,
+        Model.PolicyKind.CiliumNetworkPolicy => CiliumNetworkPolicy,
+        _ => CiliumClusterwideNetworkPolicy,
+    };
+
     public string ApiVersion => Group + "/" + Version;
 }
 

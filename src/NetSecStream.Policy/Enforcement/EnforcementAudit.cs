@@ -23,6 +23,8 @@ public static class AuditActions
     /// <summary>An operator removed a block before its expiry.</summary>
     public const string Revoke = "revoke";
     public const string Error = "error";
+    public const string ApplyPolicy = "apply-policy";
+    public const string DeletePolicy = "delete-policy";
 }
 
 /// <summary>One line of the audit log.</summary>

@@ -589,6 +589,58 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         return true;
     }
 
+    /// <summary>
+    /// Applies a policy written in the control plane's editor to every target, with the same retries and audit log as
+    /// blocks (dry-run records what it would do). Returns the targets that failed, with why; empty when all took it.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ApplyDocumentAsync(PolicyDocument document, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return await ForEachTargetAsync(document.Reference, AuditActions.ApplyPolicy, "applied by " + actor,
+            (target, token) => target.ApplyDocumentAsync(document, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes a policy applied with <see cref="ApplyDocumentAsync"/> from every target (one already gone is not an error).</summary>
+    public async Task<IReadOnlyList<string>> DeleteDocumentAsync(PolicyResource resource, string? ns, string name, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        string reference = ns is null ? $"{resource.Kind}/{name}" : $"{resource.Kind}/{ns}/{name}";
+        return await ForEachTargetAsync(reference, AuditActions.DeletePolicy, "deleted by " + actor,
+            (target, token) => target.DeleteAsync(resource, ns, name, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<string>> ForEachTargetAsync(string reference, string action, string reason, Func<IPolicyTarget, CancellationToken, Task> call,
+        CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        foreach (var target in _targets)
+        {
+            if (_options.DryRun)
+            {
+                _audit.Record(new EnforcementAuditEntry(_time.GetUtcNow(), AuditActions.DryRun, target.Name, reference, null, reason) { Would = action });
+                continue;
+            }
+
+            try
+            {
+                await _retry.RunAsync(token => call(target, token), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                string detail = $"{action} {reference} on {target.Name}: {ApiRetry.Describe(ex)}";
+                _audit.Record(new EnforcementAuditEntry(_time.GetUtcNow(), AuditActions.Error, target.Name, reference, null, detail));
+                LogRefused(AuditActions.Error, null, detail);
+                failures.Add(detail);
+                continue;
+            }
+
+            _audit.Record(new EnforcementAuditEntry(_time.GetUtcNow(), action, target.Name, reference, null, reason));
+            LogPolicyWritten(action, reference, target.Name, reason);
+        }
+
+        return failures;
+    }
+
     /// <summary>Deletes every block whose TTL has run out (and reconciles targets that could not be reconciled at start).</summary>
     internal async Task ExpireDueAsync(CancellationToken cancellationToken)
     {
@@ -815,6 +867,9 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Reconciled {Target}: {Found} managed object(s), {Adopted} adopted, {Removed} removed")]
     private partial void LogReconciled(string target, int found, int adopted, int removed);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Policy {Action} {Object} on {Target}: {Reason}")]
+    private partial void LogPolicyWritten(string action, string @object, string target, string reason);
 }
 
 /// <summary>A planned block waiting in the queue.</summary>

@@ -35,6 +35,12 @@ public sealed class GitOpsPolicyTarget(string directory, PolicyFlavor flavor, st
         return WriteAsync(FileName(policy.Resource, policy.Namespace, policy.Name), policy.ToYaml(), cancellationToken);
     }
 
+    public Task ApplyDocumentAsync(PolicyDocument document, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return WriteAsync(FileName(document.Resource, document.Namespace, document.Name), document.ToYaml(), cancellationToken);
+    }
+
     public async Task<IReadOnlyList<ManagedObject>> ListManagedAsync(CancellationToken cancellationToken)
     {
         var objects = new List<ManagedObject>();

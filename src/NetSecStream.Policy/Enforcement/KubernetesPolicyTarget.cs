@@ -59,19 +59,33 @@ public sealed class KubernetesPolicyTarget : IPolicyTarget, IDisposable
         }
     }
 
-    public async Task ApplyAsync(BlockPolicy policy, CancellationToken cancellationToken)
+    public Task ApplyAsync(BlockPolicy policy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var patch = new V1Patch(policy.Json, V1Patch.PatchType.ApplyPatch);
-        var resource = policy.Resource;
+        return PatchAsync(policy.Resource, policy.Namespace, policy.Name, policy.Json, cancellationToken);
+    }
+
+    /// <summary>
+    /// The custom-objects client builds <c>/apis/{group}/{version}/...</c> paths, which serve built-in groups such as
+    /// networking.k8s.io as well, so one apply path covers NetworkPolicy and the Cilium kinds.
+    /// </summary>
+    public Task ApplyDocumentAsync(PolicyDocument document, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return PatchAsync(document.Resource, document.Namespace, document.Name, document.Json, cancellationToken);
+    }
+
+    private async Task PatchAsync(PolicyResource resource, string? ns, string name, string json, CancellationToken cancellationToken)
+    {
+        var patch = new V1Patch(json, V1Patch.PatchType.ApplyPatch);
         if (resource.Namespaced)
         {
-            await _client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, resource.Group, resource.Version, policy.Namespace!, resource.Plural, policy.Name,
+            await _client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, resource.Group, resource.Version, ns!, resource.Plural, name,
                 fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await _client.CustomObjects.PatchClusterCustomObjectAsync(patch, resource.Group, resource.Version, resource.Plural, policy.Name,
+            await _client.CustomObjects.PatchClusterCustomObjectAsync(patch, resource.Group, resource.Version, resource.Plural, name,
                 fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }

@@ -4,6 +4,7 @@ import { renderAlerts } from './alerts.js';
 import { renderDetail } from './detail.js';
 import { renderRules } from './rules.js';
 import { renderModels } from './models.js';
+import { renderPolicies } from './policies.js';
 import { renderNamespaces } from './namespaces.js';
 import { renderBlocks } from './blocks.js';
 
@@ -118,6 +119,7 @@ async function route() {
     else if (name === 'alerts') cleanup = await renderAlerts(context);
     else if (name === 'rules') cleanup = await renderRules(context);
     else if (name === 'models') cleanup = await renderModels(context);
+    else if (name === 'policies') cleanup = await renderPolicies(context);
     else if (name === 'namespaces') cleanup = await renderNamespaces(context);
     else if (name === 'blocks') cleanup = await renderBlocks(context);
     else clear(view).append(h('p', { class: 'error' }, `No page '${name}'. `, h('a', { href: '#/alerts' }, 'Go to alerts')));
