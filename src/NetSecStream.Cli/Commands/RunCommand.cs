@@ -98,6 +98,7 @@ public static class RunCommand
             var (controlOptions, controlPaths) = ControlCommand.Options(settings);
             if (controlOptions.Enabled)
             {
+                settings = ControlCommand.FollowedBy(settings, controlOptions, controlPaths);
                 control = await ControlCommand.StartAsync(settings, controlOptions, controlPaths, metrics, kafka: null).ConfigureAwait(false);
                 controlSinks = [new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>())];
                 Console.Error.WriteLine($"[netsec] control plane on {ControlCommand.Addresses(control)} (API /api); triage store {controlPaths.Database}");
