@@ -57,7 +57,9 @@ public static class BehaviourModelsFile
             string? live = null, shadow = null;
             foreach (var property in behaviour.EnumerateObject())
             {
-                if (property.Value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+                bool known = string.Equals(property.Name, "ModelPath", StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(property.Name, "ShadowModelPath", StringComparison.OrdinalIgnoreCase);
+                if (known && property.Value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
                 {
                     throw new InvalidDataException($"{source}: Detectors:Behaviour:{property.Name} must be a string (a model folder)");
                 }
