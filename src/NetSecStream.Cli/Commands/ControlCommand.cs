@@ -87,7 +87,14 @@ public static class ControlCommand
             [$"{Pipeline.Decide.ModeOptions.Section}:File"] = paths.ModesFile,
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(follow).AddConfiguration(settings.Configuration, shouldDisposeConfiguration: false).Build();
-        return NetSecConfiguration.Load(configuration);
+
+        // Detector sections are bound (and validated) when the pipeline is built; the modes were bound at load, so again here.
+        var modes = new Pipeline.Decide.ModeOptions();
+        configuration.GetSection(Pipeline.Decide.ModeOptions.Section).Bind(modes);
+        var result = new Pipeline.Decide.ModeOptionsValidator().Validate(Microsoft.Extensions.Options.Options.DefaultName, modes);
+        return result.Failed
+            ? throw new ConfigurationErrorException([.. result.Failures ?? [result.FailureMessage]])
+            : settings with { Configuration = configuration, Modes = modes };
     }
 
     /// <summary>
