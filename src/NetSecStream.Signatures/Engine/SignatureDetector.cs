@@ -168,6 +168,8 @@ public sealed class SignatureDetector : IDetector, IDisposable
     private readonly Lock _reloadLock = new();
     private SignatureEngine? _engine;
     private FileStamps _stamps = FileStamps.None;
+    private FileStamps _refusedStamps = FileStamps.None;
+    private string? _refusedReason;
     private Timer? _timer;
     private System.Runtime.InteropServices.PosixSignalRegistration? _hangup;
 
@@ -248,6 +250,16 @@ public sealed class SignatureDetector : IDetector, IDisposable
                     return true;
                 }
 
+                // The files refused last time, unchanged: a broken file left in a shared directory must not cost a full
+                // reload (and a log line) every interval. SIGHUP (force) tries again.
+                if (!force && _engine is not null && _refusedReason is not null && stamps.SameAs(_refusedStamps))
+                {
+                    reason = _refusedReason;
+                    return false;
+                }
+
+                _refusedStamps = stamps;
+
                 RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
                 State.ThresholdConfig? thresholds = null;
                 if (ThresholdFiles() is { Count: > 0 } thresholdFiles)
@@ -303,6 +315,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
                 _engine = engine;
                 LoadResult = load;
                 _stamps = stamps;
+                _refusedReason = null;
             }
             finally
             {
@@ -338,6 +351,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
 
     private bool Refuse(string reason)
     {
+        _refusedReason = reason;
         if (_engine is not null)
         {
             Metrics.ComponentReloaded(Id, success: false);

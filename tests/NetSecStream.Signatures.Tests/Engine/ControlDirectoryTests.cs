@@ -61,6 +61,11 @@ public sealed class ControlDirectoryTests : IDisposable
         Assert.Contains("garbled.rules: none of its 1 rules loads", reason, StringComparison.Ordinal);
         Assert.Equal(["100", "200"], Sids(detector));
 
+        // Left there unchanged, it is not loaded (nor counted) again at every check.
+        Assert.False(detector.Reload(force: false, out string? again));
+        Assert.Equal(reason, again);
+        Assert.Equal(1, reloads.Count("signatures", "failed"));
+
         // So is a good file turned bad (a truncated copy): its rules in force stay.
         File.Delete(Path.Combine(_control, "garbled.rules"));
         Write(Path.Combine(_control, "local.rules"), "alert dns any any -> any any (msg:\"uploaded\"; dns.query; content:\"exa");
