@@ -71,15 +71,20 @@ public sealed class BehaviourModelsFileTests : IDisposable
         detector.ReloadChanged();
         Assert.Null(detector.Shadow);
 
-        // The file removed: back to the configured model.
+        // The file gone (a shared volume unmounted): the models in force stay.
         File.Delete(_modelsFile);
+        detector.ReloadChanged();
+        Assert.Equal("second", detector.Live!.Name);
+
+        // Back, with the choice removed (as DELETE of a choice writes it): the configured model.
+        WriteText("{\"Detectors\":{\"Behaviour\":{}}}");
         detector.ReloadChanged();
         Assert.Equal("first", detector.Live!.Name);
         Assert.All(Score(detector), a => Assert.Equal("behaviour:first", a.RuleId));
 
         lock (reloads)
         {
-            Assert.Equal(2, reloads.Count(r => r == "failed"));
+            Assert.Equal(3, reloads.Count(r => r == "failed"));
             Assert.Equal(4, reloads.Count(r => r == "ok"));
         }
     }

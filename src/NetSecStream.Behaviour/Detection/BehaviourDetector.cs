@@ -275,7 +275,8 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
     /// <summary>
     /// When the models file changed, loads the models it names that differ from those in force. A file that does not
     /// parse, or a model that does not load, changes nothing (logged, counted); it is tried again when the file changes.
-    /// A file that vanished, or a key removed from it, falls back to the configured model.
+    /// A key removed from it falls back to the configured model; a file that vanished (a shared volume gone) keeps the
+    /// models in force, as a missing modes file keeps the modes.
     /// </summary>
     private void FollowModelsFile(string modelsFile)
     {
@@ -289,7 +290,9 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
         BehaviourModelChoice choice;
         try
         {
-            choice = File.Exists(modelsFile) ? BehaviourModelsFile.Read(modelsFile) : new BehaviourModelChoice(null, null);
+            choice = File.Exists(modelsFile)
+                ? BehaviourModelsFile.Read(modelsFile)
+                : throw new InvalidDataException($"{modelsFile} is gone (a volume unmounted?); the models in force stay until it is back");
         }
         catch (InvalidDataException ex)
         {

@@ -170,6 +170,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
     private FileStamps _stamps = FileStamps.None;
     private FileStamps _refusedStamps = FileStamps.None;
     private string? _refusedReason;
+    private bool _controlDirectoryInForce;
     private Timer? _timer;
     private System.Runtime.InteropServices.PosixSignalRegistration? _hangup;
 
@@ -242,6 +243,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
             RuleSetLoadResult load;
             SignatureEngine engine;
             FileStamps stamps;
+            bool controlDirectoryExists;
             try
             {
                 stamps = Stamps();
@@ -259,6 +261,13 @@ public sealed class SignatureDetector : IDetector, IDisposable
                 }
 
                 _refusedStamps = stamps;
+                controlDirectoryExists = _options.ControlDirectory is { } control && Directory.Exists(control);
+                if (_engine is not null && _controlDirectoryInForce && !controlDirectoryExists)
+                {
+                    // A shared volume that went away must not re-enable the rules disabled through it, nor drop the uploaded ones.
+                    reason = $"Detectors:Signatures:ControlDirectory '{_options.ControlDirectory}' is gone; the rules in force stay until it is back";
+                    return Refuse(reason);
+                }
 
                 RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
                 State.ThresholdConfig? thresholds = null;
@@ -316,6 +325,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
                 LoadResult = load;
                 _stamps = stamps;
                 _refusedReason = null;
+                _controlDirectoryInForce = controlDirectoryExists;
             }
             finally
             {

@@ -84,8 +84,20 @@ public sealed class ControlDirectoryTests : IDisposable
         Write(Path.Combine(_control, SignatureOptions.DisabledRulesFileName), "suppress gen_id 1, sig_id 200\n");
         Assert.True(detector.Reload(force: false, out reason), reason);
         Assert.Equal(["100"], Sids(detector));
-        Assert.Equal(3, reloads.Count("signatures", "failed"));
-        Assert.Equal(4, reloads.Count("signatures", "ok"));
+
+        // The directory gone (a shared volume unmounted): the uploaded rules and the disabled ones stay as they are.
+        Directory.Move(_control, _control + ".away");
+        Assert.False(detector.Reload(force: false, out reason));
+        Assert.Contains("ControlDirectory", reason, StringComparison.Ordinal);
+        Assert.Contains("is gone", reason, StringComparison.Ordinal);
+        Assert.Equal(["100"], Sids(detector));
+        Directory.Move(_control + ".away", _control);
+        Write(Path.Combine(_control, SignatureOptions.DisabledRulesFileName), "# nothing disabled\n");
+        Assert.True(detector.Reload(force: false, out reason), reason);
+        Assert.Equal(["100", "200"], Sids(detector));
+
+        Assert.Equal(4, reloads.Count("signatures", "failed"));
+        Assert.Equal(5, reloads.Count("signatures", "ok"));
     }
 
     [Fact]
