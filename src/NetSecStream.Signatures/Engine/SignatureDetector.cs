@@ -377,7 +377,9 @@ public sealed class SignatureDetector : IDetector, IDisposable
     /// <summary>
     /// A file of the new ruleset of which no rule loads, when it is new or loaded before (a truncated or garbled update,
     /// an upload that went past the API's check): taking the set would drop that file's rules in force, or bring in a file
-    /// that only fails, so the reload is refused. A file that loaded nothing in the set in force already does not block it.
+    /// that only fails, so the reload is refused. A file that loaded nothing in the set in force already does not block it,
+    /// nor does one whose rules are all duplicates of rules loaded from an earlier file (they are in force from there; a
+    /// copy uploaded beside the configured rules must not block every later change).
     /// </summary>
     private static string? BrokenFile(RuleSetLoadResult load, RuleSetLoadResult inForce)
     {
@@ -386,6 +388,11 @@ public sealed class SignatureDetector : IDetector, IDisposable
         var failedBefore = inForce.Diagnostics.Where(d => d.File is not null).Select(d => d.File!).ToHashSet(StringComparer.Ordinal);
         foreach (var failed in load.Diagnostics.Where(d => d.File is not null).GroupBy(d => d.File!, StringComparer.Ordinal))
         {
+            if (failed.All(d => d.Reason.StartsWith(RuleSetLoader.DuplicateSidReason, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
             bool brokenBefore = failedBefore.Contains(failed.Key) && !loadedBefore.ContainsKey(failed.Key);
             if (!loadedNow.ContainsKey(failed.Key) && !brokenBefore)
             {

@@ -66,8 +66,15 @@ public sealed class ControlDirectoryTests : IDisposable
         Assert.Equal(reason, again);
         Assert.Equal(1, reloads.Count("signatures", "failed"));
 
-        // So is a good file turned bad (a truncated copy): its rules in force stay.
+        // A file that only repeats rules in force elsewhere (a copy of the configured rules uploaded) adds nothing, and
+        // must not block later changes: taken.
         File.Delete(Path.Combine(_control, "garbled.rules"));
+        Write(Path.Combine(_control, "copy.rules"), """alert dns any any -> any any (msg:"base"; dns.query; content:"evil"; sid:100;)""");
+        Assert.True(detector.Reload(force: false, out reason), reason);
+        Assert.Equal(["100", "200"], Sids(detector));
+        File.Delete(Path.Combine(_control, "copy.rules"));
+
+        // So is a good file turned bad (a truncated copy): its rules in force stay.
         Write(Path.Combine(_control, "local.rules"), "alert dns any any -> any any (msg:\"uploaded\"; dns.query; content:\"exa");
         Assert.False(detector.Reload(force: false, out reason));
         Assert.Contains("local.rules: none of its 1 rules loads", reason, StringComparison.Ordinal);
@@ -97,7 +104,7 @@ public sealed class ControlDirectoryTests : IDisposable
         Assert.Equal(["100", "200"], Sids(detector));
 
         Assert.Equal(4, reloads.Count("signatures", "failed"));
-        Assert.Equal(5, reloads.Count("signatures", "ok"));
+        Assert.Equal(6, reloads.Count("signatures", "ok"));
     }
 
     [Fact]
