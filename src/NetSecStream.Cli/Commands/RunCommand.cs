@@ -98,6 +98,7 @@ public static class RunCommand
             var (controlOptions, controlPaths) = ControlCommand.Options(settings);
             if (controlOptions.Enabled)
             {
+                settings = ControlCommand.FollowedBy(settings, controlOptions, controlPaths);
                 control = await ControlCommand.StartAsync(settings, controlOptions, controlPaths, metrics, kafka: null).ConfigureAwait(false);
                 // recent_flows: the policy editor plans against the flows this pipeline sees.
                 controlSinks = [new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>()),
