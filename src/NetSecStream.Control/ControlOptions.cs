@@ -46,6 +46,14 @@ public sealed class ControlOptions
     /// </summary>
     public string ModelsFile { get; set; } = "";
 
+    /// <summary>
+    /// In <c>netsec run</c>, whether the pipeline follows this control plane's files without a restart: the signature
+    /// detector loads <c>RulesDirectory</c> (uploaded rules, rules disabled through the API), the behaviour detector takes
+    /// the models <c>ModelsFile</c> names, modes come from <c>ModesFile</c>. Settings given explicitly
+    /// (<c>Detectors:Signatures:ControlDirectory</c>, <c>Detectors:Behaviour:ModelsFile</c>, <c>Modes:File</c>) win.
+    /// </summary>
+    public bool LiveUpdates { get; set; } = true;
+
     /// <summary>Largest rules file the upload endpoint takes.</summary>
     public long MaxRulesUploadBytes { get; set; } = 32L * 1024 * 1024;
 

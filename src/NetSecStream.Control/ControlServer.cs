@@ -91,6 +91,8 @@ public static class ControlServer
 
         var store = new TriageStore(paths.Database);
         store.Open();
+        // Processors follow the disabled-rules file (Detectors:Signatures:ControlDirectory), so it must say what the store says.
+        RuleOverrideFile.Sync(paths.RulesDirectory, store.RuleOverrides());
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(paths);
         builder.Services.AddSingleton(store);

@@ -9,6 +9,7 @@ using NetSecStream.Behaviour.Features;
 using NetSecStream.Behaviour.FlowDatasets;
 using NetSecStream.Behaviour.Scoring;
 using NetSecStream.Core.Components;
+using NetSecStream.Core.Configuration;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
 
@@ -19,7 +20,8 @@ namespace NetSecStream.Behaviour.Detection;
 /// streaming extractor (state per origin, so a revoked Kafka partition's state is dropped), the whole batch is scored
 /// by the live workload baseline (in parallel, score only), and only the events at or above their namespace's threshold
 /// are explained and raised. A shadow model scores beside it without alerting. Both models are reloaded when their
-/// files change; a model that fails to load is reported and the one in force stays.
+/// files change, and switched when the control plane's models file (<see cref="BehaviourOptions.ModelsFile"/>) names
+/// others; a model or models file that fails to load is reported and the models in force stay.
 /// </summary>
 public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, IDisposable
 {
@@ -34,6 +36,9 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
     private volatile LoadedModel? _live;
     private volatile LoadedModel? _shadow;
     private FlowFeatureExtractor? _extractor;
+    private FlowFeatureExtractorOptions? _extractorOptions;
+    private LoadedModel? _extractorModel;
+    private FileStamps _modelsFileStamp = FileStamps.None;
     private ExtractorEvictions? _reportedEvictions;
     private Timer? _timer;
     private FlowFeatures[] _features = [];
@@ -76,12 +81,33 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
             return Task.CompletedTask;
         }
 
-        // A model that cannot be loaded at start is a configuration error: the detector would otherwise run blind.
-        _live = LoadedModel.Load(_options.ModelPath, _options.Threshold);
-        _shadow = _options.ShadowModelPath is { } shadow ? LoadedModel.Load(shadow, _options.Threshold) : null;
-        var extractorOptions = _options.ExtractorOptions();
-        extractorOptions.KnownDestinations = _live.Baseline?.KnownDestinationSets();
-        _extractor = new FlowFeatureExtractor(extractorOptions);
+        // A model (or models file) that cannot be loaded at start is a configuration error: the detector would otherwise run blind.
+        var (livePath, shadowPath) = (_options.ModelPath, _options.ShadowModelPath);
+        if (_options.ModelsFile is { } modelsFile)
+        {
+            _modelsFileStamp = FileStamps.Of([modelsFile]);
+            if (File.Exists(modelsFile))
+            {
+                BehaviourModelChoice choice;
+                try
+                {
+                    choice = BehaviourModelsFile.Read(modelsFile);
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new InvalidOperationException($"{BehaviourOptions.Section}:ModelsFile: {ex.Message}", ex);
+                }
+
+                (livePath, shadowPath) = (choice.ModelPath ?? livePath, choice.ShadowModelPath ?? shadowPath);
+            }
+        }
+
+        _live = LoadedModel.Load(livePath, _options.Threshold);
+        _shadow = shadowPath is { } shadow ? LoadedModel.Load(shadow, _options.Threshold) : null;
+        _extractorOptions = _options.ExtractorOptions();
+        _extractorOptions.KnownDestinations = _live.Baseline?.KnownDestinationSets();
+        _extractorModel = _live;
+        _extractor = new FlowFeatureExtractor(_extractorOptions);
         LogModelLoaded(_logger, "live", _live.Name, _live.Version, _live.DefaultThreshold);
         if (_shadow is not null)
         {
@@ -125,6 +151,14 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
         while (_revoked.TryDequeue(out string? origin))
         {
             extractor.DropOwner(origin);
+        }
+
+        if (!ReferenceEquals(live, _extractorModel))
+        {
+            // The extractor reads its options on this thread only: a new live model's known destinations are handed
+            // over here, between batches, not from the reload timer.
+            _extractorOptions!.KnownDestinations = live.Baseline?.KnownDestinationSets();
+            _extractorModel = live;
         }
 
         int n = batch.Count;
@@ -217,11 +251,19 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
         return model.DefaultThreshold;
     }
 
-    /// <summary>Checks both model folders now and takes a model whose files changed (the timer calls this).</summary>
+    /// <summary>
+    /// Checks the models file and both model folders now: takes the models a changed models file names, and a model whose
+    /// files changed (the timer calls this).
+    /// </summary>
     public void ReloadChanged()
     {
         lock (_reloadLock)
         {
+            if (_live is not null && _options.ModelsFile is { } modelsFile)
+            {
+                FollowModelsFile(modelsFile);
+            }
+
             _live = Reload("live", _live) ?? _live;
             if (_shadow is not null)
             {
@@ -229,6 +271,89 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
             }
         }
     }
+
+    /// <summary>
+    /// When the models file changed, loads the models it names that differ from those in force. A file that does not
+    /// parse, or a model that does not load, changes nothing (logged, counted); it is tried again when the file changes.
+    /// A key removed from it falls back to the configured model; a file that vanished (a shared volume gone) keeps the
+    /// models in force, as a missing modes file keeps the modes.
+    /// </summary>
+    private void FollowModelsFile(string modelsFile)
+    {
+        var stamp = FileStamps.Of([modelsFile]);
+        if (stamp.SameAs(_modelsFileStamp))
+        {
+            return;
+        }
+
+        _modelsFileStamp = stamp;
+        BehaviourModelChoice choice;
+        try
+        {
+            choice = File.Exists(modelsFile)
+                ? BehaviourModelsFile.Read(modelsFile)
+                : throw new InvalidDataException($"{modelsFile} is gone (a volume unmounted?); the models in force stay until it is back");
+        }
+        catch (InvalidDataException ex)
+        {
+            _metrics.ComponentReloaded(ComponentId, success: false);
+            LogModelsFileRefused(_logger, modelsFile, ex.Message);
+            return;
+        }
+
+        string livePath = Path.GetFullPath(choice.ModelPath ?? _options.ModelPath);
+        string? shadowPath = (choice.ShadowModelPath ?? _options.ShadowModelPath) is { } s ? Path.GetFullPath(s) : null;
+        LoadedModel? live = null, shadow = null;
+        try
+        {
+            if (!SameFolder(_live!.Path, livePath))
+            {
+                live = LoadedModel.Load(livePath, _options.Threshold);
+            }
+
+            if (shadowPath is not null && (_shadow is null || !SameFolder(_shadow.Path, shadowPath)))
+            {
+                shadow = LoadedModel.Load(shadowPath, _options.Threshold);
+            }
+        }
+#pragma warning disable CA1031 // A model that does not load, whatever the reason, must leave the models in force scoring.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // Both or neither: a live model taken without the shadow it was chosen with would be a half-applied choice.
+            _metrics.ComponentReloaded(ComponentId, success: false);
+            LogModelsFileRefused(_logger, modelsFile, ex.Message);
+            return;
+        }
+
+        bool dropShadow = shadowPath is null && _shadow is not null;
+        if (live is null && shadow is null && !dropShadow)
+        {
+            return;
+        }
+
+        if (live is not null)
+        {
+            _live = live;
+            LogModelLoaded(_logger, "live", live.Name, live.Version, live.DefaultThreshold);
+        }
+
+        if (shadow is not null)
+        {
+            _shadow = shadow;
+            LogModelLoaded(_logger, "shadow", shadow.Name, shadow.Version, shadow.DefaultThreshold);
+        }
+        else if (dropShadow)
+        {
+            LogShadowDropped(_logger, _shadow!.Name);
+            _shadow = null;
+        }
+
+        _metrics.ComponentReloaded(ComponentId, success: true);
+    }
+
+    private static bool SameFolder(string a, string b) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
 
     private LoadedModel? Reload(string role, LoadedModel? current)
     {
@@ -392,6 +517,12 @@ public sealed partial class BehaviourDetector : IDetector, IOriginStateOwner, ID
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Error, Message = "behaviour: {Role} model at {Path} changed but failed to load; keeping the model in force: {Reason}")]
     private static partial void LogReloadFailed(ILogger logger, string role, string path, string reason);
+
+    [LoggerMessage(EventId = 603, Level = LogLevel.Error, Message = "behaviour: models file {Path} changed but is not taken; keeping the models in force: {Reason}")]
+    private static partial void LogModelsFileRefused(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 604, Level = LogLevel.Information, Message = "behaviour: shadow model {Model} dropped (the models file no longer names one)")]
+    private static partial void LogShadowDropped(ILogger logger, string model);
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Debug, Message = "behaviour: shadow model {Model} would alert on {Workload} -> {Destination} (score {Score:F1}); the live model does not")]
     private static partial void LogShadowOnly(ILogger logger, string model, string workload, string destination, double score);

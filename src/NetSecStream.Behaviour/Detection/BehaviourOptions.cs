@@ -21,6 +21,14 @@ public sealed class BehaviourOptions
     public string? ShadowModelPath { get; set; }
 
     /// <summary>
+    /// The control plane's models file (<c>Control:ModelsFile</c>; a shared volume or ConfigMap for processors on other
+    /// machines): while it exists, its <c>Detectors:Behaviour:ModelPath</c> and <c>ShadowModelPath</c> replace those two
+    /// settings. It is checked every <see cref="ReloadInterval"/>; a file or a model that does not load keeps the models in
+    /// force (logged and counted). <c>netsec run</c> sets it to its own control plane's file.
+    /// </summary>
+    public string? ModelsFile { get; set; }
+
+    /// <summary>
     /// Score at or above which an event is an alert. Empty: the model's own <c>threshold_at_1pct_fpr</c> from its
     /// metrics.json, else 25.
     /// </summary>
@@ -67,7 +75,13 @@ public sealed class BehaviourOptionsValidator : IValidateOptions<BehaviourOption
         ArgumentNullException.ThrowIfNull(options);
         const string S = BehaviourOptions.Section;
         var failures = new List<string>();
-        if (options.Enabled)
+        if (options.ModelsFile is not null && string.IsNullOrWhiteSpace(options.ModelsFile))
+        {
+            failures.Add($"{S}:ModelsFile must not be empty (leave it out to use ModelPath only).");
+        }
+
+        // A models file that exists names the models itself; the detector's start reports one that does not load.
+        if (options.Enabled && !(options.ModelsFile is { } modelsFile && !string.IsNullOrWhiteSpace(modelsFile) && File.Exists(modelsFile)))
         {
             if (string.IsNullOrWhiteSpace(options.ModelPath))
             {

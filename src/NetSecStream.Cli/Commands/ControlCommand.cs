@@ -65,6 +65,39 @@ public static class ControlCommand
     }
 
     /// <summary>
+    /// The settings of <c>netsec run</c>'s pipeline when its control plane's changes are to reach it live
+    /// (<c>Control:LiveUpdates</c>, on by default): the signature detector follows <see cref="ControlPaths.RulesDirectory"/>,
+    /// the behaviour detector <see cref="ControlPaths.ModelsFile"/>, modes <see cref="ControlPaths.ModesFile"/>. They go
+    /// under every other source, so a key the operator set explicitly keeps its value.
+    /// </summary>
+    public static AppSettings FollowedBy(AppSettings settings, ControlOptions options, ControlPaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(paths);
+        if (!options.LiveUpdates)
+        {
+            return settings;
+        }
+
+        var follow = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Detectors:Signatures:ControlDirectory"] = paths.RulesDirectory,
+            ["Detectors:Behaviour:ModelsFile"] = paths.ModelsFile,
+            [$"{Pipeline.Decide.ModeOptions.Section}:File"] = paths.ModesFile,
+        };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(follow).AddConfiguration(settings.Configuration, shouldDisposeConfiguration: false).Build();
+
+        // Detector sections are bound (and validated) when the pipeline is built; the modes were bound at load, so again here.
+        var modes = new Pipeline.Decide.ModeOptions();
+        configuration.GetSection(Pipeline.Decide.ModeOptions.Section).Bind(modes);
+        var result = new Pipeline.Decide.ModeOptionsValidator().Validate(Microsoft.Extensions.Options.Options.DefaultName, modes);
+        return result.Failed
+            ? throw new ConfigurationErrorException([.. result.Failures ?? [result.FailureMessage]])
+            : settings with { Configuration = configuration, Modes = modes };
+    }
+
+    /// <summary>
     /// Builds and starts the control plane's web server; a bind failure or an unusable store becomes a
     /// <see cref="ConfigurationErrorException"/> naming the key to change.
     /// </summary>

@@ -100,6 +100,7 @@ public static class RunCommand
             var (controlOptions, controlPaths) = ControlCommand.Options(settings);
             if (controlOptions.Enabled)
             {
+                settings = ControlCommand.FollowedBy(settings, controlOptions, controlPaths);
                 // One enforcement sync for the pipeline's block-mode alerts and the control plane's blocks and revokes, so
                 // both see (and dedupe, rate-limit and expire) one list. The control plane hosts it: started before the
                 // pipeline sends to it, stopped after.

@@ -68,7 +68,7 @@ public static class PipelineAssembler
         }
 
         var signatures = (SignatureOptions)settings.ComponentOptions(ComponentCatalog.Get("signatures"));
-        if (signatures.Paths.Count > 0)
+        if (signatures.Paths.Count > 0 || signatures.ControlDirectory is not null)
         {
             detectors.Add((IDetector)Create(ComponentCatalog.Get("signatures"), signatures, services));
         }

@@ -267,26 +267,52 @@ internal static class RuleEndpoints
 }
 
 /// <summary>
-/// Rules disabled through the API as a Suricata threshold file (<c>suppress gen_id 1, sig_id N</c> per rule):
-/// <c>Detectors:Signatures:ThresholdFile</c> pointed at it makes the processors drop those rules' alerts.
+/// Rules disabled through the API as a Suricata threshold file (<c>suppress gen_id 1, sig_id N</c> per rule): a
+/// signature detector whose <c>Detectors:Signatures:ControlDirectory</c> is this directory applies it within its reload
+/// interval (<c>netsec run</c> does so by default).
 /// </summary>
 public static class RuleOverrideFile
 {
-    public const string FileName = "disabled-rules.threshold.config";
+    public const string FileName = SignatureOptions.DisabledRulesFileName;
 
     public static void Write(string rulesDirectory, IReadOnlyDictionary<long, bool> overrides)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         Directory.CreateDirectory(rulesDirectory);
+        string path = Path.Combine(rulesDirectory, FileName);
+        string text = Text(overrides);
+        if (File.Exists(path) && string.Equals(File.ReadAllText(path), text, StringComparison.Ordinal))
+        {
+            // Unchanged: rewriting would make every processor rebuild its engine for nothing.
+            return;
+        }
+
+        string staging = path + ".tmp";
+        File.WriteAllText(staging, text);
+        File.Move(staging, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// At start, brings the file in line with the store (a file deleted or restored from elsewhere); with nothing
+    /// disabled and no file there, writes nothing.
+    /// </summary>
+    public static void Sync(string rulesDirectory, IReadOnlyDictionary<long, bool> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        if (overrides.Any(o => !o.Value) || File.Exists(Path.Combine(rulesDirectory, FileName)))
+        {
+            Write(rulesDirectory, overrides);
+        }
+    }
+
+    private static string Text(IReadOnlyDictionary<long, bool> overrides)
+    {
         var text = new StringBuilder("# Written by netsec control: rules disabled through the API.\n");
         foreach (long sid in overrides.Where(o => !o.Value).Select(o => o.Key).Order())
         {
             text.Append(CultureInfo.InvariantCulture, $"suppress gen_id 1, sig_id {sid}\n");
         }
 
-        string path = Path.Combine(rulesDirectory, FileName);
-        string staging = path + ".tmp";
-        File.WriteAllText(staging, text.ToString());
-        File.Move(staging, path, overwrite: true);
+        return text.ToString();
     }
 }

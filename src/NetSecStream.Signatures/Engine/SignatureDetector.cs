@@ -10,8 +10,19 @@ namespace NetSecStream.Signatures.Engine;
 /// <summary>Configuration of the <c>signatures</c> detector.</summary>
 public sealed class SignatureOptions
 {
+    /// <summary>The threshold file the control plane keeps in its rules directory: a suppress line per rule disabled through the API.</summary>
+    public const string DisabledRulesFileName = "disabled-rules.threshold.config";
+
     /// <summary>Rule files or directories of <c>*.rules</c> files.</summary>
     public List<string> Paths { get; set; } = [];
+
+    /// <summary>
+    /// The control plane's rules directory (<c>Control:RulesDirectory</c>; a shared volume or ConfigMap for processors on
+    /// other machines): its <c>*.rules</c> load beside <see cref="Paths"/>, and its <see cref="DisabledRulesFileName"/>
+    /// applies on top of <see cref="ThresholdFile"/>. It may be missing or empty at start: files that appear or change
+    /// later are taken by the reload check. <c>netsec run</c> sets it to its own control plane's directory.
+    /// </summary>
+    public string? ControlDirectory { get; set; }
 
     /// <summary>Optional YAML/vars file with address and port variables (HOME_NET ...).</summary>
     public string? VarsFile { get; set; }
@@ -54,13 +65,13 @@ public sealed class SignatureOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Paths is null || Paths.Count == 0)
+        if ((Paths is null || Paths.Count == 0) && ControlDirectory is null)
         {
-            errors.Add("Detectors:Signatures:Paths must name at least one rule file or directory.");
+            errors.Add("Detectors:Signatures:Paths must name at least one rule file or directory (or Detectors:Signatures:ControlDirectory be set).");
         }
         else
         {
-            foreach (string p in Paths)
+            foreach (string p in Paths ?? [])
             {
                 if (string.IsNullOrWhiteSpace(p))
                 {
@@ -81,6 +92,15 @@ public sealed class SignatureOptions
         if (VarsFile is not null && !File.Exists(VarsFile))
         {
             errors.Add($"Detectors:Signatures:VarsFile: '{VarsFile}' does not exist.");
+        }
+
+        if (ControlDirectory is not null && string.IsNullOrWhiteSpace(ControlDirectory))
+        {
+            errors.Add("Detectors:Signatures:ControlDirectory must not be empty (leave it out to load Paths only).");
+        }
+        else if (ControlDirectory is not null && File.Exists(ControlDirectory))
+        {
+            errors.Add($"Detectors:Signatures:ControlDirectory: '{ControlDirectory}' is a file, not a directory.");
         }
 
         if (ThresholdFile is not null && !File.Exists(ThresholdFile))
@@ -118,11 +138,12 @@ public sealed class SignatureOptions
 /// missing path fails the start with an <see cref="InvalidOperationException"/> naming the validation messages.
 /// <see cref="Detect"/> before a successful start throws.
 /// <para>
-/// Reload: every <see cref="SignatureOptions.ReloadInterval"/> the rule files (and the vars file) are checked for
-/// changes, and SIGHUP reloads at once, as <c>suricatasc reload-rules</c> would. The new engine is built beside the
-/// running one and swapped in between batches, so no event is dropped or seen by neither. A ruleset that cannot be
-/// read, or of which no rule loads, is refused: the old engine keeps running, the failure is logged and counted in
-/// <c>netsec_component_reloads{outcome="failed"}</c>.
+/// Reload: every <see cref="SignatureOptions.ReloadInterval"/> the rule files (with the control plane's directory),
+/// the vars and threshold files and the control plane's disabled rules are checked for changes, and SIGHUP reloads at
+/// once, as <c>suricatasc reload-rules</c> would. The new engine is built beside the running one and swapped in between
+/// batches, so no event is dropped or seen by neither. A ruleset that cannot be read, of which no rule loads, with a
+/// malformed threshold line, or with a file of which no rule loads (a new file, or one that loaded before) is refused:
+/// the old engine keeps running, the failure is logged and counted in <c>netsec_component_reloads{outcome="failed"}</c>.
 /// </para>
 /// <para>
 /// The pipeline runs each detector in one stage, batch after
@@ -147,6 +168,9 @@ public sealed class SignatureDetector : IDetector, IDisposable
     private readonly Lock _reloadLock = new();
     private SignatureEngine? _engine;
     private FileStamps _stamps = FileStamps.None;
+    private FileStamps _refusedStamps = FileStamps.None;
+    private string? _refusedReason;
+    private bool _controlDirectoryInForce;
     private Timer? _timer;
     private System.Runtime.InteropServices.PosixSignalRegistration? _hangup;
 
@@ -219,6 +243,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
             RuleSetLoadResult load;
             SignatureEngine engine;
             FileStamps stamps;
+            bool controlDirectoryExists;
             try
             {
                 stamps = Stamps();
@@ -227,11 +252,28 @@ public sealed class SignatureDetector : IDetector, IDisposable
                     return true;
                 }
 
+                // The files refused last time, unchanged: a broken file left in a shared directory must not cost a full
+                // reload (and a log line) every interval. SIGHUP (force) tries again.
+                if (!force && _engine is not null && _refusedReason is not null && stamps.SameAs(_refusedStamps))
+                {
+                    reason = _refusedReason;
+                    return false;
+                }
+
+                _refusedStamps = stamps;
+                controlDirectoryExists = _options.ControlDirectory is { } control && Directory.Exists(control);
+                if (_engine is not null && _controlDirectoryInForce && !controlDirectoryExists)
+                {
+                    // A shared volume that went away must not re-enable the rules disabled through it, nor drop the uploaded ones.
+                    reason = $"Detectors:Signatures:ControlDirectory '{_options.ControlDirectory}' is gone; the rules in force stay until it is back";
+                    return Refuse(reason);
+                }
+
                 RuleVariables? vars = _options.VarsFile is null ? null : RuleVariables.LoadFile(_options.VarsFile);
                 State.ThresholdConfig? thresholds = null;
-                if (_options.ThresholdFile is { } thresholdFile)
+                if (ThresholdFiles() is { Count: > 0 } thresholdFiles)
                 {
-                    thresholds = State.ThresholdConfig.LoadFile(thresholdFile, vars);
+                    thresholds = State.ThresholdConfig.LoadFiles(thresholdFiles, vars);
                     string[] malformed = [.. thresholds.Problems.Where(p => !p.Unsupported).Select(p => "Detectors:Signatures:ThresholdFile: " + p)];
                     if (malformed.Length > 0)
                     {
@@ -248,10 +290,16 @@ public sealed class SignatureDetector : IDetector, IDisposable
                     }
                 }
 
-                load = SignatureEngine.Admit(RuleSetLoader.Load(_options.Paths, vars));
+                load = SignatureEngine.Admit(RuleSetLoader.Load(RulePaths(), vars));
                 if (load.Loaded == 0 && load.Total > 0)
                 {
                     reason = $"none of the {load.Total} rules loaded (first: {(load.Diagnostics.Count > 0 ? load.Diagnostics[0] : null)})";
+                    return Refuse(reason);
+                }
+
+                if (LoadResult is { } inForce && BrokenFile(load, inForce) is { } broken)
+                {
+                    reason = broken;
                     return Refuse(reason);
                 }
 
@@ -276,6 +324,8 @@ public sealed class SignatureDetector : IDetector, IDisposable
                 _engine = engine;
                 LoadResult = load;
                 _stamps = stamps;
+                _refusedReason = null;
+                _controlDirectoryInForce = controlDirectoryExists;
             }
             finally
             {
@@ -311,6 +361,7 @@ public sealed class SignatureDetector : IDetector, IDisposable
 
     private bool Refuse(string reason)
     {
+        _refusedReason = reason;
         if (_engine is not null)
         {
             Metrics.ComponentReloaded(Id, success: false);
@@ -323,11 +374,77 @@ public sealed class SignatureDetector : IDetector, IDisposable
         return false;
     }
 
-    /// <summary>Write time and length of every rule file (directories: their *.rules) and of the vars file.</summary>
+    /// <summary>
+    /// A file of the new ruleset of which no rule loads, when it is new or loaded before (a truncated or garbled update,
+    /// an upload that went past the API's check): taking the set would drop that file's rules in force, or bring in a file
+    /// that only fails, so the reload is refused. A file that loaded nothing in the set in force already does not block it,
+    /// nor does one whose rules are all duplicates of rules loaded from an earlier file (they are in force from there; a
+    /// copy uploaded beside the configured rules must not block every later change).
+    /// </summary>
+    private static string? BrokenFile(RuleSetLoadResult load, RuleSetLoadResult inForce)
+    {
+        var loadedNow = load.Rules.Where(r => r.File is not null).CountBy(r => r.File!).ToDictionary(StringComparer.Ordinal);
+        var loadedBefore = inForce.Rules.Where(r => r.File is not null).CountBy(r => r.File!).ToDictionary(StringComparer.Ordinal);
+        var failedBefore = inForce.Diagnostics.Where(d => d.File is not null).Select(d => d.File!).ToHashSet(StringComparer.Ordinal);
+        foreach (var failed in load.Diagnostics.Where(d => d.File is not null).GroupBy(d => d.File!, StringComparer.Ordinal))
+        {
+            if (failed.All(d => d.Reason.StartsWith(RuleSetLoader.DuplicateSidReason, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            bool brokenBefore = failedBefore.Contains(failed.Key) && !loadedBefore.ContainsKey(failed.Key);
+            if (!loadedNow.ContainsKey(failed.Key) && !brokenBefore)
+            {
+                return $"{failed.Key}: none of its {failed.Count()} rules loads (first: {failed.First()}); the rules in force stay until the file is fixed";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The rule paths, with the control plane's directory once it exists.</summary>
+    private List<string> RulePaths()
+    {
+        var paths = new List<string>(_options.Paths);
+        if (_options.ControlDirectory is { } control && Directory.Exists(control))
+        {
+            paths.Add(control);
+        }
+
+        return paths;
+    }
+
+    /// <summary>The operator's threshold file and the control plane's disabled rules, those that exist.</summary>
+    private List<string> ThresholdFiles()
+    {
+        var files = new List<string>(2);
+        if (_options.ThresholdFile is { } thresholdFile)
+        {
+            files.Add(thresholdFile);
+        }
+
+        if (_options.ControlDirectory is { } control && File.Exists(Path.Combine(control, SignatureOptions.DisabledRulesFileName)))
+        {
+            files.Add(Path.Combine(control, SignatureOptions.DisabledRulesFileName));
+        }
+
+        return files;
+    }
+
+    /// <summary>
+    /// Write time and length of every rule file (directories: their *.rules), of the vars and threshold files, and of the
+    /// control plane's disabled rules (missing has a stamp of its own, so the first rule disabled is a change).
+    /// </summary>
     private FileStamps Stamps()
     {
         var files = new List<string>();
-        foreach (string path in _options.Paths)
+        if (_options.ControlDirectory is { } control)
+        {
+            files.Add(Path.Combine(control, SignatureOptions.DisabledRulesFileName));
+        }
+
+        foreach (string path in RulePaths())
         {
             if (Directory.Exists(path))
             {

@@ -34,6 +34,9 @@ public sealed class RuleSetLoadResult
 /// <summary>Loads rule files and directories (every *.rules file in them) into rules and diagnostics.</summary>
 public static class RuleSetLoader
 {
+    /// <summary>How the reason of a rule whose gid and sid an earlier rule took starts.</summary>
+    public const string DuplicateSidReason = "duplicate sid ";
+
     /// <summary>
     /// Loads <paramref name="filesOrDirectories"/>. Classtypes are checked against <paramref name="classifications"/>,
     /// or, when null, against the first classification.config beside the given files or in the given directories.
@@ -174,7 +177,7 @@ public static class RuleSetLoader
                 if (_seen.TryGetValue((rule.Gid, rule.Sid), out Rule? first))
                 {
                     _diagnostics.Add(new RuleDiagnostic(file, line, rule.Sid, RuleDiagnosticKind.Invalid,
-                        $"duplicate sid {rule.Sid} (gid {rule.Gid}); first loaded at {first.File}:{first.Line}"));
+                        $"{DuplicateSidReason}{rule.Sid} (gid {rule.Gid}); first loaded at {first.File}:{first.Line}"));
                     return;
                 }
 

@@ -57,11 +57,33 @@ public sealed class ThresholdConfig
     public static ThresholdConfig LoadFile(string path, RuleVariables? variables = null) =>
         Parse(File.ReadAllLines(path), variables, path);
 
+    /// <summary>
+    /// One config from several files read in order (an operator's threshold.config and the control plane's
+    /// disabled-rules file); problems name the file they come from.
+    /// </summary>
+    public static ThresholdConfig LoadFiles(IEnumerable<string> paths, RuleVariables? variables = null)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        variables ??= RuleVariables.CreateDefault();
+        var config = new ThresholdConfig();
+        foreach (string path in paths)
+        {
+            config.Add(File.ReadAllLines(path), variables, path);
+        }
+
+        return config;
+    }
+
     public static ThresholdConfig Parse(IEnumerable<string> lines, RuleVariables? variables = null, string source = "<threshold.config>")
     {
         ArgumentNullException.ThrowIfNull(lines);
-        variables ??= RuleVariables.CreateDefault();
         var config = new ThresholdConfig();
+        config.Add(lines, variables ?? RuleVariables.CreateDefault(), source);
+        return config;
+    }
+
+    private void Add(IEnumerable<string> lines, RuleVariables variables, string source)
+    {
         int number = 0, start = 0;
         string pending = "";
         foreach (string raw in lines)
@@ -83,16 +105,14 @@ public sealed class ThresholdConfig
                 continue;
             }
 
-            config.ParseLine(pending + line, variables, source, start);
+            ParseLine(pending + line, variables, source, start);
             pending = "";
         }
 
         if (pending.Length > 0)
         {
-            config.ParseLine(pending, variables, source, start);
+            ParseLine(pending, variables, source, start);
         }
-
-        return config;
     }
 
     /// <summary>The threshold and detection_filter that apply to <paramref name="rule"/> under this config.</summary>
