@@ -354,6 +354,11 @@ internal static class BlockEndpoints
         {
             errors["source"] = [$"'{body.Source}' is not an IP address"];
         }
+        else if (!IsUnicastPeer(source))
+        {
+            // A deny of these would match nothing real, or the workload's own traffic (loopback).
+            errors["source"] = [$"'{body.Source}' is not a unicast address a peer could send from (unspecified, loopback, multicast or broadcast)"];
+        }
 
         if (body.Namespace is null || !KubernetesNames.IsDnsLabel(body.Namespace))
         {
@@ -390,6 +395,14 @@ internal static class BlockEndpoints
         return errors.Count > 0
             ? (null, Results.ValidationProblem(errors, title: "invalid block request"))
             : (new ExplicitBlockRequest(actor, ttl, reason) { Source = source, Namespace = body.Namespace, Labels = labels }, null);
+    }
+
+    private static bool IsUnicastPeer(IPAddress address)
+    {
+        var normalized = BlockAllowlist.Normalize(address);
+        return !IPAddress.IsLoopback(normalized) && !normalized.Equals(IPAddress.Any) && !normalized.Equals(IPAddress.IPv6Any)
+            && !normalized.Equals(IPAddress.Broadcast) && !normalized.IsIPv6Multicast
+            && !(normalized.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && normalized.GetAddressBytes()[0] is >= 224 and <= 239);
     }
 
     /// <summary>The stable labels of <paramref name="workload"/> as the newest alert naming it saw them; null when none has.</summary>
