@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using NetSecStream.Core;
 using NetSecStream.Core.Events;
 using NetSecStream.Policy.Enforcement;
@@ -318,6 +319,27 @@ public sealed class BlockAndModeApiTests
         Assert.Equal("ledger", Assert.Single(billing.GetProperty("workloads").EnumerateArray().ToList()).GetProperty("name").GetString());
         Assert.Equal("tier in (db)", Assert.Single(byName["payments"].GetProperty("selectors").EnumerateArray().ToList()).GetProperty("selector").GetString());
         Assert.Equal("app=canary", Assert.Single(overview.GetProperty("cluster_selectors").EnumerateArray().ToList()).GetProperty("selector").GetString());
+    }
+
+    [Fact]
+    public async Task RecentFlows_ListTheirNamespacesAndWorkloads_AndGiveLabelsForABlockByWorkloadName()
+    {
+        await using var h = await StartAsync(enforcement: _ => { });
+        var window = h.App.Services.GetRequiredService<NetSecStream.Control.Policies.RecentFlows>();
+        var flow = Attack("unused", "198.51.100.99", DateTimeOffset.UtcNow, "inventory", "stock").Flow;
+        window.Add([flow]);
+        using var admin = h.As("admin");
+
+        var overview = await Expect(await admin.GetAsync("/api/modes/namespaces"), HttpStatusCode.OK);
+        var inventory = Assert.Single(overview.GetProperty("namespaces").EnumerateArray().ToList(), n => n.GetProperty("name").GetString() == "inventory");
+        Assert.Equal(0, inventory.GetProperty("alerts_24h").GetInt64());
+        Assert.Equal("stock", Assert.Single(inventory.GetProperty("workloads").EnumerateArray().ToList()).GetProperty("name").GetString());
+
+        var created = await Expect(await admin.PostAsync("/api/blocks", JsonBody(new { source = "192.0.2.55", @namespace = "inventory", workload = "stock" })),
+            HttpStatusCode.Created);
+        var labels = created.GetProperty("plan").GetProperty("labels");
+        Assert.Equal("stock", labels.GetProperty("app").GetString());
+        Assert.False(labels.TryGetProperty("pod-template-hash", out _));
     }
 
     [Fact]

@@ -385,7 +385,7 @@ internal static class BlockEndpoints
         }
         else if (errors.Count == 0)
         {
-            labels = WorkloadLabels(store, body.Namespace!, body.Workload);
+            labels = WorkloadLabels(store, request.HttpContext.RequestServices.GetService<NetSecStream.Control.Policies.RecentFlows>(), body.Namespace!, body.Workload);
             if (labels is null)
             {
                 errors["workload"] = [$"no alert names workload {body.Namespace}/{body.Workload} with labels to select it by; give labels"];
@@ -405,9 +405,18 @@ internal static class BlockEndpoints
             && !(normalized.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && normalized.GetAddressBytes()[0] is >= 224 and <= 239);
     }
 
-    /// <summary>The stable labels of <paramref name="workload"/> as the newest alert naming it saw them; null when none has.</summary>
-    private static IReadOnlyDictionary<string, string>? WorkloadLabels(TriageStore store, string ns, string workload)
+    /// <summary>
+    /// The stable labels of <paramref name="workload"/> as the recent flows saw them, else as the newest alert naming it
+    /// did; null when neither has.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string>? WorkloadLabels(TriageStore store, NetSecStream.Control.Policies.RecentFlows? flows, string ns, string workload)
     {
+        if (flows?.Workloads().Workloads.FirstOrDefault(w => w.Namespace == ns && w.Name == workload) is { } seen
+            && BlockPlanner.StableLabels(seen.Labels) is { Count: > 0 } flowLabels)
+        {
+            return flowLabels;
+        }
+
         if (store.LatestAlertIdFor(ns, workload) is not { } id || store.GetAlert(id) is not { } detail
             || !EcsJson.TryReadAlert(JsonSerializer.SerializeToUtf8Bytes(detail.Ecs), out var alert, out _))
         {

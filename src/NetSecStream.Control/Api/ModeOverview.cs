@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NetSecStream.Control.Policies;
 using NetSecStream.Control.Security;
 using NetSecStream.Control.Store;
 using NetSecStream.Core.Selectors;
@@ -78,9 +79,11 @@ internal static class ModeOverview
             .Produces<ModeSettings>().ProducesProblem(400);
     }
 
-    private static IResult Overview(ModesFile file, TriageStore store)
+    private static IResult Overview(ModesFile file, TriageStore store, IServiceProvider services)
     {
         var settings = file.Read();
+        // Workloads of the recent flows (netsec run's recent_flows window), so a namespace that raised no alert is listed too.
+        var flowing = services.GetService<RecentFlows>()?.Workloads().Workloads ?? [];
         var now = DateTimeOffset.UtcNow;
         var countedSince = now - CountWindow;
         var activity = store.WorkloadActivity(now - SeenWindow, countedSince, MaxWorkloadsListed);
@@ -96,6 +99,7 @@ internal static class ModeOverview
         names.UnionWith(settings.Workloads.Keys.Select(k => k.Split('/', 2)[0]));
         names.UnionWith(selectors.Where(s => s.Namespace is not null).Select(s => s.Namespace!));
         names.UnionWith(activity.Select(a => a.Namespace));
+        names.UnionWith(flowing.Select(w => w.Namespace));
 
         var namespaces = new List<NamespaceModeView>(names.Count);
         foreach (string ns in names)
@@ -105,6 +109,7 @@ internal static class ModeOverview
             var seen = activity.Where(a => a.Namespace == ns).ToList();
             var workloadNames = new SortedSet<string>(StringComparer.Ordinal);
             workloadNames.UnionWith(seen.Where(a => a.Workload is not null).Select(a => a.Workload!));
+            workloadNames.UnionWith(flowing.Where(w => w.Namespace == ns).Select(w => w.Name));
             workloadNames.UnionWith(settings.Workloads.Keys.Where(k => k.StartsWith(ns + "/", StringComparison.Ordinal)).Select(k => k[(ns.Length + 1)..]));
             var workloads = workloadNames.Select(w =>
             {
