@@ -51,6 +51,11 @@ public sealed class ControlApiTests
         { "POST", "/api/policies", PolicyBody, "admin" },
         { "POST", "/api/policies/networkpolicy_shop_nothing/apply", null, "admin" },
         { "DELETE", "/api/policies/networkpolicy_shop_nothing", null, "admin" },
+        { "POST", "/api/blocks", BlockAndModeApiTests.BlockBody, "admin" },
+        { "POST", "/api/blocks/preview", BlockAndModeApiTests.BlockBody, "admin" },
+        { "DELETE", "/api/blocks/0123456789abcdef", null, "admin" },
+        { "GET", "/api/modes/namespaces", null, "viewer" },
+        { "PUT", "/api/modes/selectors", """{"selectors":[{"selector":"app=web","mode":"log"}]}""", "admin" },
         { "GET", "/readyz", null, "viewer" },
         { "GET", "/openapi/v1.json", null, "viewer" },
     };

@@ -11,6 +11,7 @@ using NetSecStream.Control.Store;
 using NetSecStream.Core;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
+using NetSecStream.Policy.Enforcement;
 using NetSecStream.Testing;
 
 namespace NetSecStream.Control.Tests;
@@ -22,8 +23,9 @@ public sealed class ControlHarness : IAsyncDisposable
 
     private readonly NetSecMetrics _metrics = new();
 
-    private ControlHarness(string dir, WebApplication app, Dictionary<string, string> tokens)
+    private ControlHarness(string dir, WebApplication app, Dictionary<string, string> tokens, EnforcementService? enforcement = null)
     {
+        Enforcement = enforcement;
         Dir = dir;
         App = app;
         Tokens = tokens;
@@ -32,6 +34,9 @@ public sealed class ControlHarness : IAsyncDisposable
     }
 
     public string Dir { get; }
+
+    /// <summary>The hosted enforcement sync, when the harness was started with one.</summary>
+    public EnforcementService? Enforcement { get; }
 
     public WebApplication App { get; }
 
@@ -42,15 +47,33 @@ public sealed class ControlHarness : IAsyncDisposable
     /// <summary>Secrets by role name: viewer, analyst, admin.</summary>
     public IReadOnlyDictionary<string, string> Tokens { get; }
 
-    public static async Task<ControlHarness> StartAsync(Dictionary<string, string?>? settings = null, ControlOptions? options = null)
+    // With enforcement, an enforcement sync writing to a GitOps directory (Dir/gitops) is hosted, with the options it is given
+    // adjusted by the callback (audit log Dir/enforcement-audit.jsonl).
+    public static async Task<ControlHarness> StartAsync(Dictionary<string, string?>? settings = null, ControlOptions? options = null,
+        Action<EnforcementOptions>? enforcement = null)
     {
         string dir = Path.Combine(Path.GetTempPath(), "netsec-control-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build();
         options ??= new ControlOptions();
         var metrics = new NetSecMetrics();
+        EnforcementService? sync = null;
+        if (enforcement is not null)
+        {
+            var enforcementOptions = new EnforcementOptions
+            {
+                Enabled = true,
+                GitOpsDirectory = Path.Combine(dir, "gitops"),
+                AuditLogPath = Path.Combine(dir, "enforcement-audit.jsonl"),
+                Allowlist = new EnforcementAllowlistOptions { NodeCidrs = ["10.0.0.0/16"], ClusterDnsIps = ["10.96.0.10"] },
+            };
+            enforcement(enforcementOptions);
+            Assert.False(new EnforcementOptionsValidator().Validate(null, enforcementOptions).Failed);
+            sync = EnforcementService.Create(enforcementOptions, metrics, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, TimeProvider.System);
+        }
+
         var app = ControlServer.Build(options, ControlPaths.Resolve(options, dir), configuration, metrics,
-            configureBuilder: b => b.WebHost.UseTestServer());
+            configureBuilder: b => b.WebHost.UseTestServer(), enforcement: sync);
         await app.StartAsync();
         var store = app.Services.GetRequiredService<TriageStore>();
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -60,7 +83,7 @@ public sealed class ControlHarness : IAsyncDisposable
             tokens[name] = store.CreateToken(role, name + "-user", "test").Secret;
         }
 
-        return new ControlHarness(dir, app, tokens);
+        return new ControlHarness(dir, app, tokens, sync);
     }
 
     /// <summary>A client without credentials (cookies kept, as a browser would).</summary>
@@ -120,6 +143,11 @@ public sealed class ControlHarness : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        if (Enforcement is not null)
+        {
+            await Enforcement.DisposeAsync();
+        }
+
         _metrics.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try

@@ -6,6 +6,7 @@ using NetSecStream.Control.Store;
 using NetSecStream.Core;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Telemetry;
+using NetSecStream.Policy.Enforcement;
 using NetSecStream.Testing;
 
 namespace NetSecStream.Control.UiTests;
@@ -35,8 +36,9 @@ public sealed class UiServer : IAsyncDisposable
 
     private readonly NetSecMetrics _metrics;
 
-    private UiServer(string dir, WebApplication app, NetSecMetrics metrics, Dictionary<string, string> tokens)
+    private UiServer(string dir, WebApplication app, NetSecMetrics metrics, Dictionary<string, string> tokens, EnforcementService? enforcement = null)
     {
+        Enforcement = enforcement;
         Dir = dir;
         App = app;
         _metrics = metrics;
@@ -53,10 +55,17 @@ public sealed class UiServer : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    /// <summary>The enforcement sync (writing to <see cref="GitOpsDirectory"/>), when started with one.</summary>
+    public EnforcementService? Enforcement { get; }
+
+    public string GitOpsDirectory => Path.Combine(Dir, "gitops");
+
     /// <summary>Secrets by role name: viewer, analyst, admin.</summary>
     public IReadOnlyDictionary<string, string> Tokens { get; }
 
-    public static async Task<UiServer> StartAsync()
+    /// <param name="enforcement">Host an enforcement sync that writes block rules to <see cref="GitOpsDirectory"/>, allowlisting the
+    /// cluster DNS address 10.96.0.10 and the node network 10.0.0.0/16.</param>
+    public static async Task<UiServer> StartAsync(bool enforcement = false)
     {
         string dir = Path.Combine(Path.GetTempPath(), "netsec-control-ui-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -77,7 +86,17 @@ public sealed class UiServer : IAsyncDisposable
         }).Build();
         var options = new ControlOptions { Urls = "http://127.0.0.1:0", ModelsDirectory = models };
         var metrics = new NetSecMetrics();
-        var app = ControlServer.Build(options, ControlPaths.Resolve(options, dir), configuration, metrics, logging: Microsoft.Extensions.Logging.Abstractions.NullLoggerProvider.Instance);
+        var sync = enforcement
+            ? EnforcementService.Create(new EnforcementOptions
+            {
+                Enabled = true,
+                GitOpsDirectory = Path.Combine(dir, "gitops"),
+                AuditLogPath = Path.Combine(dir, "enforcement", "audit.jsonl"),
+                Allowlist = new EnforcementAllowlistOptions { NodeCidrs = ["10.0.0.0/16"], ClusterDnsIps = ["10.96.0.10"] },
+            }, metrics, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, TimeProvider.System)
+            : null;
+        var app = ControlServer.Build(options, ControlPaths.Resolve(options, dir), configuration, metrics, logging: Microsoft.Extensions.Logging.Abstractions.NullLoggerProvider.Instance,
+            enforcement: sync);
         await app.StartAsync();
         var store = app.Services.GetRequiredService<TriageStore>();
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -88,7 +107,7 @@ public sealed class UiServer : IAsyncDisposable
         }
 
         store.InsertAlerts([.. Enumerable.Range(0, SignatureAlerts).Select(SignatureAlert), .. Enumerable.Range(0, BehaviourAlerts).Select(BehaviourAlert)]);
-        return new UiServer(dir, app, metrics, tokens);
+        return new UiServer(dir, app, metrics, tokens, sync);
     }
 
     public static string Namespace(int i) => i % 3 == 0 ? "payments" : "shop";
@@ -143,6 +162,11 @@ public sealed class UiServer : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        if (Enforcement is not null)
+        {
+            await Enforcement.DisposeAsync();
+        }
+
         _metrics.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Options;
 using NetSecStream.Cli.Configuration;
 using NetSecStream.Cli.Hosting;
 using NetSecStream.Collectors.Files;
@@ -7,6 +8,7 @@ using NetSecStream.Core.Components;
 using NetSecStream.Core.Telemetry;
 using NetSecStream.Pipeline;
 using NetSecStream.Pipeline.InProcess;
+using NetSecStream.Policy.Enforcement;
 
 namespace NetSecStream.Cli.Commands;
 
@@ -99,10 +101,36 @@ public static class RunCommand
             if (controlOptions.Enabled)
             {
                 settings = ControlCommand.FollowedBy(settings, controlOptions, controlPaths);
-                control = await ControlCommand.StartAsync(settings, controlOptions, controlPaths, metrics, kafka: null).ConfigureAwait(false);
+                // One enforcement sync for the pipeline's block-mode alerts and the control plane's blocks and revokes, so
+                // both see (and dedupe, rate-limit and expire) one list. The control plane hosts it: started before the
+                // pipeline sends to it, stopped after.
+                var enforcementOptions = PipelineAssembler.EnforcementOptionsFor(settings);
+                EnforcementService? enforcement = null;
+                if (enforcementOptions.Enabled)
+                {
+                    try
+                    {
+                        enforcement = EnforcementService.Create(enforcementOptions, metrics, loggerFactory, services.Time);
+                    }
+                    catch (OptionsValidationException ex)
+                    {
+                        throw new ConfigurationErrorException([.. ex.Failures]);
+                    }
+                }
+
+                control = await ControlCommand.StartAsync(settings, controlOptions, controlPaths, metrics, kafka: null, enforcement).ConfigureAwait(false);
                 // recent_flows: the policy editor plans against the flows this pipeline sees.
-                controlSinks = [new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>()),
-                    new NetSecStream.Control.Policies.RecentFlowsSink(control.Services.GetRequiredService<NetSecStream.Control.Policies.RecentFlows>())];
+                var sinks = new List<IAlertSink>
+                {
+                    new TriageStoreSink(control.Services.GetRequiredService<TriageIngest>()),
+                    new NetSecStream.Control.Policies.RecentFlowsSink(control.Services.GetRequiredService<NetSecStream.Control.Policies.RecentFlows>()),
+                };
+                if (enforcement is not null)
+                {
+                    sinks.Add(new PolicySyncSink(enforcement, metrics));
+                }
+
+                controlSinks = sinks;
                 Console.Error.WriteLine($"[netsec] control plane on {ControlCommand.Addresses(control)} (API /api); triage store {controlPaths.Database}");
             }
         }
@@ -116,8 +144,9 @@ public static class RunCommand
         FlowPipeline pipeline;
         try
         {
+            // With the control plane on, its policy_sync sink is among controlSinks (sharing its sync): the role must not add another.
             pipeline = PipelineAssembler.Build(settings, source, services, Path.Combine(dataDir, "alerts"), Path.Combine(dataDir, "deadletter"),
-                role: PipelineRole.Run, additionalSinks: controlSinks);
+                role: control is null ? PipelineRole.Run : PipelineRole.Run with { Enforces = false }, additionalSinks: controlSinks);
         }
         catch (ConfigurationErrorException ex)
         {

@@ -20,7 +20,19 @@ public sealed class ModeSettings
     /// <summary>Keyed <c>namespace/workload</c>, as <c>Modes:Workloads</c>.</summary>
     [JsonPropertyName("workloads")]
     public SortedDictionary<string, string> Workloads { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>As <c>Modes:Selectors</c>, in order (the first that matches decides).</summary>
+    [JsonPropertyName("selectors")]
+    public List<ModeSelector> Selectors { get; set; } = [];
 }
+
+/// <summary>One entry of <c>Modes:Selectors</c>: workloads chosen by label selector, in one namespace or all.</summary>
+public sealed record ModeSelector(
+    [property: JsonPropertyName("namespace")] string? Namespace,
+    [property: JsonPropertyName("selector")] string? Selector,
+    [property: JsonPropertyName("mode")] string? Mode);
+
+public sealed record ModeSelectorsRequest([property: JsonPropertyName("selectors")] List<ModeSelector>? Selectors);
 
 public sealed record ModeRequest([property: JsonPropertyName("mode")] string? Mode);
 
@@ -60,6 +72,9 @@ public sealed class ModesFile(string path, IConfiguration configuration)
                 Default = settings.Default,
                 Namespaces = settings.Namespaces,
                 Workloads = settings.Workloads,
+                Selectors = settings.Selectors.Select(s => s.Namespace is null
+                    ? new Dictionary<string, string?> { ["Selector"] = s.Selector, ["Mode"] = s.Mode }
+                    : new Dictionary<string, string?> { ["Namespace"] = s.Namespace, ["Selector"] = s.Selector, ["Mode"] = s.Mode }),
             }, }, Indented));
             File.Move(staging, Path, overwrite: true);
             return settings;
@@ -80,6 +95,13 @@ public sealed class ModesFile(string path, IConfiguration configuration)
         foreach (var child in section.GetSection("Workloads").GetChildren())
         {
             settings.Workloads[child.Key] = child.Value ?? "";
+        }
+
+        // Configuration orders array children by key as text ("10" before "2"): order them by index, as the pipeline does.
+        foreach (var child in section.GetSection("Selectors").GetChildren()
+                     .OrderBy(c => int.TryParse(c.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i) ? i : int.MaxValue))
+        {
+            settings.Selectors.Add(new ModeSelector(child["Namespace"], child["Selector"] ?? "", child["Mode"] ?? ""));
         }
 
         return settings;
@@ -110,9 +132,10 @@ internal static class ModeEndpoints
         modes.MapDelete("/workloads/{ns}/{workload}", (string ns, string workload, ModesFile file, TriageStore store, ClaimsPrincipal user) =>
                 Valid(ns, workload) ?? Remove(file, store, user, $"workload/{ns}/{workload}", s => s.Workloads.Remove($"{ns}/{workload}")))
             .RequireAuthorization(ControlAuthentication.AdminPolicy).WithSummary("Removes a workload's mode (its namespace's applies).").Produces<ModeSettings>().ProducesProblem(404);
+        ModeOverview.Map(modes);
     }
 
-    private static async Task<IResult> SetAsync(HttpRequest request, ModesFile file, TriageStore store, ClaimsPrincipal user, string target,
+    internal static async Task<IResult> SetAsync(HttpRequest request, ModesFile file, TriageStore store, ClaimsPrincipal user, string target,
         Action<ModeSettings, string> apply, IResult? invalid)
     {
         if (invalid is not null)
@@ -151,7 +174,7 @@ internal static class ModeEndpoints
     }
 
     /// <summary>Kubernetes names: a namespace is a DNS label, a workload a DNS subdomain.</summary>
-    private static IResult? Valid(string ns, string? workload)
+    internal static IResult? Valid(string ns, string? workload)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!IsName(ns, 63, allowDots: false))
@@ -167,7 +190,7 @@ internal static class ModeEndpoints
         return errors.Count > 0 ? Results.ValidationProblem(errors, title: "invalid name") : null;
     }
 
-    private static bool IsName(string name, int max, bool allowDots) =>
+    internal static bool IsName(string name, int max, bool allowDots) =>
         name.Length is > 0 && name.Length <= max && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1])
         && name.All(c => char.IsAsciiDigit(c) || char.IsAsciiLetterLower(c) || c == '-' || (allowDots && c == '.'));
 }

@@ -20,7 +20,7 @@ namespace NetSecStream.Control.Store;
 /// combination of filters is checked in the index and only matching rows are read from the table (measured on
 /// 1,000,000 alerts: a rare namespace + detector + state combination from 25 ms to 2 ms; bench/RESULTS.md).
 /// </summary>
-public sealed class TriageStore
+public sealed partial class TriageStore
 {
     /// <summary>Numbered schema migrations; a store records the ones it ran and runs only the newer ones.</summary>
     internal static readonly string[] Migrations =

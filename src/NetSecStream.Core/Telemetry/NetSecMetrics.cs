@@ -35,6 +35,7 @@ public sealed class NetSecMetrics : IDisposable
     private readonly Counter<long> _policyVerdicts;
     private readonly Counter<long> _blocksApplied;
     private readonly Counter<long> _blocksExpired;
+    private readonly Counter<long> _blocksRevoked;
     private readonly Counter<long> _blocksRefused;
     private readonly Dictionary<string, Func<long>> _queueDepths = [];
     private readonly Dictionary<string, Func<IEnumerable<(string Topic, int Partition, long Lag)>>> _consumerLags = [];
@@ -71,6 +72,7 @@ public sealed class NetSecMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _blocksApplied = _meter.CreateCounter<long>("netsec_blocks_applied", "{block}", "Block rules written to a cluster or GitOps directory (new or extended), by cluster.");
         _blocksExpired = _meter.CreateCounter<long>("netsec_blocks_expired", "{block}", "Block rules deleted when their TTL ran out, by cluster.");
+        _blocksRevoked = _meter.CreateCounter<long>("netsec_blocks_revoked", "{block}", "Block rules an operator deleted before their expiry, by cluster.");
         _blocksRefused = _meter.CreateCounter<long>("netsec_blocks_refused", "{block}", "Block requests not enforced, by reason (allowlisted_peer, rate_limited, api_error ...).");
         _meter.CreateObservableGauge("netsec_queue_depth", ObserveQueueDepths, "{item}", "Items waiting in a bounded queue, by stage.");
         _meter.CreateObservableGauge("netsec_kafka_consumer_lag", ObserveConsumerLag, "{message}", "Messages between a partition's end and the group's committed offset, by topic and partition.");
@@ -184,6 +186,8 @@ public sealed class NetSecMetrics : IDisposable
     public void BlockApplied(string cluster) => _blocksApplied.Add(1, new KeyValuePair<string, object?>("cluster", cluster));
 
     public void BlockExpired(string cluster) => _blocksExpired.Add(1, new KeyValuePair<string, object?>("cluster", cluster));
+
+    public void BlockRevoked(string cluster) => _blocksRevoked.Add(1, new KeyValuePair<string, object?>("cluster", cluster));
 
     public void BlockRefused(string reason) => _blocksRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -14,16 +14,22 @@ public sealed class BlockAllowlist
     private readonly HashSet<string> _namespaces;
     private readonly IPNetwork[] _networks;
 
+    // Which configured list each of _networks came from, so a refusal can name the entry an operator would change.
+    private readonly string[] _origins;
+
     public BlockAllowlist(IEnumerable<string>? namespaces = null, IEnumerable<IPNetwork>? cidrs = null, IEnumerable<IPAddress>? clusterDnsIps = null,
         IEnumerable<IPAddress>? apiServerIps = null, IEnumerable<IPNetwork>? nodeCidrs = null)
     {
         _namespaces = new HashSet<string>(namespaces ?? [], StringComparer.Ordinal) { KubeSystem };
-        _networks =
+        (IPNetwork Network, string Origin)[] entries =
         [
-            .. cidrs ?? [],
-            .. nodeCidrs ?? [],
-            .. (clusterDnsIps ?? []).Concat(apiServerIps ?? []).Select(HostNetwork),
+            .. (cidrs ?? []).Select(n => (n, "Cidrs")),
+            .. (nodeCidrs ?? []).Select(n => (n, "NodeCidrs")),
+            .. (clusterDnsIps ?? []).Select(ip => (HostNetwork(ip), "ClusterDnsIps")),
+            .. (apiServerIps ?? []).Select(ip => (HostNetwork(ip), "ApiServerIps")),
         ];
+        _networks = [.. entries.Select(e => e.Network)];
+        _origins = [.. entries.Select(e => e.Origin)];
     }
 
     public IReadOnlyCollection<string> Namespaces => _namespaces;
@@ -33,19 +39,25 @@ public sealed class BlockAllowlist
 
     public bool IsNamespaceAllowlisted(string? ns) => ns is not null && _namespaces.Contains(ns);
 
-    public bool IsAddressAllowlisted(IPAddress address)
+    public bool IsAddressAllowlisted(IPAddress address) => FindEntry(address) is not null;
+
+    /// <summary>
+    /// The first allowlist entry holding <paramref name="address"/>: the network and the list it was configured in
+    /// (<c>Cidrs</c>, <c>NodeCidrs</c>, <c>ClusterDnsIps</c>, <c>ApiServerIps</c>), or null.
+    /// </summary>
+    public (IPNetwork Network, string List)? FindEntry(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
         var normalized = Normalize(address);
-        foreach (var network in _networks)
+        for (int i = 0; i < _networks.Length; i++)
         {
-            if (network.Contains(normalized))
+            if (_networks[i].Contains(normalized))
             {
-                return true;
+                return (_networks[i], _origins[i]);
             }
         }
 
-        return false;
+        return null;
     }
 
     /// <summary>Whether any address of <paramref name="network"/> is allowlisted (the networks overlap).</summary>

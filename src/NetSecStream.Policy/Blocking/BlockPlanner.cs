@@ -1,3 +1,4 @@
+using System.Net;
 using NetSecStream.Core;
 using NetSecStream.Core.Events;
 using NetSecStream.Core.Selectors;
@@ -40,11 +41,34 @@ public sealed class BlockPlanner(BlockAllowlist allowlist)
             return Refuse(BlockRefusal.NotBlockMode, $"mode {alert.Mode}{(alert.RequestsBlock == false ? ", rule does not ask for a block" : "")}");
         }
 
+        return PlanFlow(alert, Reason(alert));
+    }
+
+    /// <summary>
+    /// An operator's block for what <paramref name="alert"/> saw, whatever its mode or rule says: the same offender and
+    /// protected workload as a block-mode alert, through the same allowlist.
+    /// </summary>
+    public (BlockPlan? Plan, BlockRefusal? Refusal) PlanExplicit(Alert alert, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return PlanFlow(alert, Truncate(reason));
+    }
+
+    /// <summary>An operator's block of <paramref name="source"/> reaching the workload <paramref name="ns"/>/<paramref name="labels"/> (ingress deny).</summary>
+    public (BlockPlan? Plan, BlockRefusal? Refusal) PlanExplicit(IPAddress source, string ns, IReadOnlyDictionary<string, string> labels, string alertId, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(labels);
+        var target = new FlowEndpoint { Ip = IPAddress.None, Namespace = ns, Labels = labels };
+        return PlanFor(target, BlockDirection.Ingress, new FlowEndpoint { Ip = source }, alertId, Truncate(reason));
+    }
+
+    private (BlockPlan? Plan, BlockRefusal? Refusal) PlanFlow(Alert alert, string reason)
+    {
         var flow = alert.Flow;
         var (initiator, responder) = flow.IsReply == true ? (flow.Destination, flow.Source) : (flow.Source, flow.Destination);
         bool initiatorInside = IsWorkload(initiator);
         bool responderInside = IsWorkload(responder);
-        string reason = Reason(alert);
         if (initiatorInside && responderInside)
         {
             return PlanFor(responder, BlockDirection.Ingress, initiator, alert.Id, reason);
@@ -74,7 +98,7 @@ public sealed class BlockPlanner(BlockAllowlist allowlist)
 
         if (Allowlist.IsNamespaceAllowlisted(ns))
         {
-            return Refuse(BlockRefusal.AllowlistedTarget, $"namespace {ns} is allowlisted");
+            return Refuse(BlockRefusal.AllowlistedTarget, $"namespace {ns} is allowlisted ({AllowlistedNamespaceEntry(ns)})");
         }
 
         var targetLabels = StableLabels(target.Labels);
@@ -88,9 +112,9 @@ public sealed class BlockPlanner(BlockAllowlist allowlist)
             return Refuse(BlockRefusal.AllowlistedPeer, $"{offender.Ip} is the reserved entity {offender.ReservedEntity}");
         }
 
-        if (Allowlist.IsAddressAllowlisted(offender.Ip))
+        if (Allowlist.FindEntry(offender.Ip) is { } entry)
         {
-            return Refuse(BlockRefusal.AllowlistedPeer, $"{offender.Ip} is in an allowlisted network");
+            return Refuse(BlockRefusal.AllowlistedPeer, $"{offender.Ip} is in the allowlisted network {entry.Network} (Enforcement:Allowlist:{entry.List})");
         }
 
         BlockPeer peer;
@@ -98,7 +122,7 @@ public sealed class BlockPlanner(BlockAllowlist allowlist)
         {
             if (Allowlist.IsNamespaceAllowlisted(offender.Namespace))
             {
-                return Refuse(BlockRefusal.AllowlistedPeer, $"namespace {offender.Namespace} is allowlisted");
+                return Refuse(BlockRefusal.AllowlistedPeer, $"namespace {offender.Namespace} is allowlisted ({AllowlistedNamespaceEntry(offender.Namespace!)})");
             }
 
             if (!KubernetesNames.IsDnsLabel(offender.Namespace))
@@ -152,11 +176,12 @@ public sealed class BlockPlanner(BlockAllowlist allowlist)
     private static bool IsWorkload(FlowEndpoint endpoint) =>
         !string.IsNullOrEmpty(endpoint.Namespace) && !BlockAllowlist.IsInfrastructureEntity(endpoint.ReservedEntity);
 
-    private static string Reason(Alert alert)
-    {
-        string reason = $"{alert.Detector} {alert.RuleId} ({alert.RuleName}): {alert.Explanation}";
-        return reason.Length <= MaxReasonLength ? reason : reason[..MaxReasonLength];
-    }
+    private static string Reason(Alert alert) => Truncate($"{alert.Detector} {alert.RuleId} ({alert.RuleName}): {alert.Explanation}");
+
+    private static string Truncate(string reason) => reason.Length <= MaxReasonLength ? reason : reason[..MaxReasonLength];
+
+    private static string AllowlistedNamespaceEntry(string ns) =>
+        ns == BlockAllowlist.KubeSystem ? "kube-system is always allowlisted" : "Enforcement:Allowlist:Namespaces";
 
     private static (BlockPlan?, BlockRefusal?) Refuse(string reason, string detail) => (null, new BlockRefusal(reason, detail));
 }

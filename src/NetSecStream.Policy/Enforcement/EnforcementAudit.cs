@@ -19,6 +19,9 @@ public static class AuditActions
     public const string Expire = "expire";
     public const string Delete = "delete";
     public const string ReconcileAdopt = "reconcile-adopt";
+
+    /// <summary>An operator removed a block before its expiry.</summary>
+    public const string Revoke = "revoke";
     public const string Error = "error";
     public const string ApplyPolicy = "apply-policy";
     public const string DeletePolicy = "delete-policy";
@@ -42,6 +45,11 @@ public sealed record EnforcementAuditEntry(
     [JsonPropertyName("peer")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Peer { get; init; }
+
+    /// <summary>Who asked, for blocks and revokes made by an operator (the control plane's user); absent for the pipeline's own.</summary>
+    [JsonPropertyName("actor")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Actor { get; init; }
 
     /// <summary>What the action would have been, for dry-run entries.</summary>
     [JsonPropertyName("would")]

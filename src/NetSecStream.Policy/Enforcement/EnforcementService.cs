@@ -41,6 +41,21 @@ public sealed record ActiveBlock(string Target, PolicyResource Resource, string?
     int RepeatCount, string PeerKey)
 {
     public string Reference => Namespace is null ? $"{Resource.Kind}/{Name}" : $"{Resource.Kind}/{Namespace}/{Name}";
+
+    /// <summary>The alert that asked for it last (<c>manual</c> for an operator's block by address).</summary>
+    public string? AlertId { get; init; }
+
+    /// <summary>Why, as the object's <c>netsec.io/reason</c> annotation says.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The operator who made or last extended it; null for the pipeline's blocks and blocks adopted at start.</summary>
+    public string? Actor { get; init; }
+
+    /// <summary>
+    /// The block's hash (<c>netsec-block-&lt;id&gt;</c>, <c>&lt;tier&gt;.block-&lt;id&gt;</c>): the same in every target, so one id
+    /// names the block wherever it is held (what a revoke takes).
+    /// </summary>
+    public string Id => Name.LastIndexOf("block-", StringComparison.Ordinal) is int at and >= 0 ? Name[(at + 6)..] : Name;
 }
 
 /// <summary>
@@ -66,7 +81,7 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
     private readonly TimeProvider _time;
     private readonly BlockPlanner _planner;
     private readonly ApiRetry _retry;
-    private readonly Channel<BlockRequest> _queue;
+    private readonly Channel<SyncWork> _queue;
     private readonly ConcurrentDictionary<string, ActiveBlock> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTimeOffset LastBlocked, int Count)> _offenders = new(StringComparer.Ordinal);
     private readonly Queue<DateTimeOffset> _recentNewBlocks = new();
@@ -88,7 +103,7 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         _planner = new BlockPlanner(options.Allowlist.Build());
         _retry = new ApiRetry(options, time);
         _retry.Retrying += (attempt, why) => LogRetry(attempt, why);
-        _queue = Channel.CreateBounded<BlockRequest>(new BoundedChannelOptions(options.QueueCapacity)
+        _queue = Channel.CreateBounded<SyncWork>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -157,7 +172,7 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
             return BlockSubmission.Refused;
         }
 
-        if (!_queue.Writer.TryWrite(new BlockRequest(plan, _time.GetUtcNow())))
+        if (!_queue.Writer.TryWrite(new SyncWork(new BlockRequest(plan, _time.GetUtcNow()))))
         {
             Refuse(AuditActions.SkipQueueFull, "queue_full", alert.Id, $"{_options.QueueCapacity} block requests already waiting", plan.Peer.Key);
             return BlockSubmission.QueueFull;
@@ -230,9 +245,20 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
                 }
 
                 read = null;
-                while (_queue.Reader.TryRead(out var request))
+                while (_queue.Reader.TryRead(out var work))
                 {
-                    await ProcessAsync(request, token).ConfigureAwait(false);
+                    if (work.Block is { } request)
+                    {
+                        await ProcessAsync(request, token).ConfigureAwait(false);
+                    }
+                    else if (work.Explicit is { } block)
+                    {
+                        block.Completion.TrySetResult(await ProcessExplicitAsync(block, token).ConfigureAwait(false));
+                    }
+                    else if (work.Revoke is { } revoke)
+                    {
+                        revoke.Completion.TrySetResult(await ProcessRevokeAsync(revoke, token).ConfigureAwait(false));
+                    }
                 }
             }
         }
@@ -240,7 +266,218 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         {
             // Stopped before the queue drained; what is left is lost with the process, as alerts not yet acted on.
         }
+        finally
+        {
+            // An operator waiting on a block or revoke that will not run now is told so rather than left to time out.
+            while (_queue.Reader.TryRead(out var left))
+            {
+                (left.Explicit?.Completion ?? left.Revoke?.Completion)?.TrySetResult(
+                    new ExplicitResult(ExplicitOutcome.NotRunning, "the enforcement sync stopped before it got to this", []));
+            }
+        }
     }
+
+    /// <summary>
+    /// What <see cref="BlockNowAsync"/> would block for <paramref name="request"/>, or why it would refuse: the same
+    /// planner and allowlist, nothing written or audited.
+    /// </summary>
+    public (BlockPlan? Plan, BlockRefusal? Refusal) PlanExplicit(ExplicitBlockRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string reason = $"manual block by {request.Actor}: {request.Reason}";
+        if (request.Alert is { } alert)
+        {
+            return _planner.PlanExplicit(alert, reason);
+        }
+
+        if (request.Source is null || request.Namespace is null || request.Labels is null)
+        {
+            return (null, new BlockRefusal(BlockRefusal.TargetUnidentified, "an explicit block needs an alert, or a source address and a workload (namespace and labels)"));
+        }
+
+        return _planner.PlanExplicit(request.Source, request.Namespace, request.Labels, ExplicitBlockRequest.ManualAlertId, reason);
+    }
+
+    /// <summary>
+    /// An operator's block, applied now to every target through the sync's own loop (so the rate limit, the cap, dedupe
+    /// and the audit log hold for it as for alert-driven blocks). Completes when every target has answered;
+    /// <paramref name="cancellationToken"/> only stops the waiting, not a block already queued.
+    /// </summary>
+    public async Task<ExplicitResult> BlockNowAsync(ExplicitBlockRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Ttl <= TimeSpan.Zero || request.Ttl > _options.MaxTtl)
+        {
+            return new ExplicitResult(ExplicitOutcome.InvalidTtl, $"ttl {request.Ttl} must be positive and at most Enforcement:MaxTtl ({_options.MaxTtl})", []);
+        }
+
+        if (!_running)
+        {
+            return new ExplicitResult(ExplicitOutcome.NotRunning, "the enforcement sync is not running", []);
+        }
+
+        var (plan, refusal) = PlanExplicit(request);
+        if (plan is null)
+        {
+            Refuse(refusal!.Reason is BlockRefusal.AllowlistedPeer or BlockRefusal.AllowlistedTarget ? AuditActions.SkipAllowlisted : AuditActions.SkipUnidentified,
+                refusal.Reason, request.Alert?.Id, refusal.Detail, null, actor: request.Actor);
+            return new ExplicitResult(ExplicitOutcome.Refused, refusal.Detail, []) { RefusalReason = refusal.Reason };
+        }
+
+        var work = new ExplicitWork(plan, request.Ttl, request.Actor);
+        if (!_queue.Writer.TryWrite(new SyncWork(Explicit: work)))
+        {
+            if (!_running)
+            {
+                return new ExplicitResult(ExplicitOutcome.NotRunning, "the enforcement sync is stopping", []) { Plan = plan };
+            }
+
+            Refuse(AuditActions.SkipQueueFull, "queue_full", plan.AlertId, $"{_options.QueueCapacity} block requests already waiting", plan.Peer.Key, actor: request.Actor);
+            return new ExplicitResult(ExplicitOutcome.QueueFull, $"{_options.QueueCapacity} block requests already waiting; try again shortly", []) { Plan = plan };
+        }
+
+        return await work.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes the block <paramref name="blockId"/> (<see cref="ActiveBlock.Id"/>) from every target now, on the sync's loop.</summary>
+    public async Task<ExplicitResult> RevokeAsync(string blockId, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(blockId);
+        ArgumentException.ThrowIfNullOrEmpty(actor);
+        if (!_running)
+        {
+            return new ExplicitResult(ExplicitOutcome.NotRunning, "the enforcement sync is not running", []);
+        }
+
+        if (!_active.Values.Any(b => b.Id == blockId))
+        {
+            return new ExplicitResult(ExplicitOutcome.NotFound, $"no block {blockId} is held", []);
+        }
+
+        var work = new RevokeWork(blockId, actor, reason);
+        if (!_queue.Writer.TryWrite(new SyncWork(Revoke: work)))
+        {
+            if (!_running)
+            {
+                return new ExplicitResult(ExplicitOutcome.NotRunning, "the enforcement sync is stopping", []);
+            }
+
+            return new ExplicitResult(ExplicitOutcome.QueueFull, $"{_options.QueueCapacity} block requests already waiting; try again shortly", []);
+        }
+
+        return await work.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ExplicitResult> ProcessExplicitAsync(ExplicitWork work, CancellationToken cancellationToken)
+    {
+        var plan = work.Plan;
+        var now = _time.GetUtcNow();
+        var held = _targets.Select(t => _active.GetValueOrDefault(Key(t, plan))).FirstOrDefault(b => b is not null && b.Expires > now);
+        int repeat;
+        if (held is null)
+        {
+            if (!TakeRateToken(now))
+            {
+                string detail = $"{_options.MaxNewBlocksPerMinute} new blocks in the last minute (Enforcement:MaxNewBlocksPerMinute)";
+                Refuse(AuditActions.SkipRateLimited, "rate_limited", plan.AlertId, detail, plan.Peer.Key, actor: work.Actor);
+                return new ExplicitResult(ExplicitOutcome.RateLimited, detail, []) { Plan = plan };
+            }
+
+            if (_active.Count >= _options.MaxActiveBlocks * Math.Max(1, _targets.Count))
+            {
+                string detail = $"{_options.MaxActiveBlocks} blocks already held (Enforcement:MaxActiveBlocks)";
+                Refuse(AuditActions.SkipCapacity, "capacity", plan.AlertId, detail, plan.Peer.Key, actor: work.Actor);
+                return new ExplicitResult(ExplicitOutcome.Capacity, detail, []) { Plan = plan };
+            }
+
+            repeat = Escalate(plan.Peer.Key, now);
+        }
+        else
+        {
+            repeat = held.RepeatCount;
+        }
+
+        var expires = now + work.Ttl;
+        var failures = new List<string>();
+        int written = 0;
+        foreach (var target in _targets)
+        {
+            string key = Key(target, plan);
+            BlockLifetime lifetime;
+            string action;
+            if (_active.TryGetValue(key, out var existing) && existing.Expires > now)
+            {
+                if (existing.Expires >= expires)
+                {
+                    _audit.Record(new EnforcementAuditEntry(now, AuditActions.SkipDuplicate, target.Name, existing.Reference, plan.AlertId, plan.Reason)
+                    {
+                        Expires = existing.Expires,
+                        Peer = plan.Peer.Key,
+                        Actor = work.Actor,
+                    });
+                    continue;
+                }
+
+                lifetime = new BlockLifetime(existing.Created, expires, existing.RepeatCount);
+                action = AuditActions.Extend;
+            }
+            else
+            {
+                lifetime = new BlockLifetime(now, expires, repeat);
+                action = AuditActions.Apply;
+            }
+
+            var policy = BlockPolicyWriter.Write(plan, target.Flavor, lifetime, _options.CalicoTier);
+            if (await WriteAsync(target, key, policy, action, plan.Reason, cancellationToken, work.Actor).ConfigureAwait(false))
+            {
+                written++;
+            }
+            else
+            {
+                failures.Add(target.Name);
+            }
+        }
+
+        var blocks = BlocksOf(plan);
+        if (failures.Count > 0)
+        {
+            return new ExplicitResult(ExplicitOutcome.Failed, $"the block could not be written to {string.Join(", ", failures)}; see the enforcement audit log", blocks) { Plan = plan };
+        }
+
+        return written > 0
+            ? new ExplicitResult(ExplicitOutcome.Applied, $"blocked until {expires.ToString("O", CultureInfo.InvariantCulture)}", blocks) { Plan = plan }
+            : new ExplicitResult(ExplicitOutcome.AlreadyHeld, "already blocked for at least as long", blocks) { Plan = plan };
+    }
+
+    private async Task<ExplicitResult> ProcessRevokeAsync(RevokeWork work, CancellationToken cancellationToken)
+    {
+        var held = _active.Where(b => b.Value.Id == work.BlockId).ToList();
+        if (held.Count == 0)
+        {
+            // Expired (or revoked) while the request waited.
+            return new ExplicitResult(ExplicitOutcome.NotFound, $"no block {work.BlockId} is held", []);
+        }
+
+        string reason = $"revoked by {work.Actor}" + (string.IsNullOrWhiteSpace(work.Reason) ? "" : ": " + work.Reason);
+        var failures = new List<string>();
+        foreach (var (key, block) in held)
+        {
+            var target = _targets.First(t => t.Name == block.Target);
+            if (!await RemoveAsync(target, block.Resource, block.Namespace, block.Name, block.Reference, AuditActions.Revoke, reason, cancellationToken, key, work.Actor)
+                    .ConfigureAwait(false))
+            {
+                failures.Add(target.Name);
+            }
+        }
+
+        var left = _active.Values.Where(b => b.Id == work.BlockId).ToList();
+        return failures.Count > 0
+            ? new ExplicitResult(ExplicitOutcome.Failed, $"the block could not be deleted from {string.Join(", ", failures)}; it stays listed until it expires or a revoke succeeds", left)
+            : new ExplicitResult(ExplicitOutcome.Revoked, reason, [.. held.Select(h => h.Value)]);
+    }
+
+    private List<ActiveBlock> BlocksOf(BlockPlan plan) =>
+        [.. _targets.Select(t => _active.GetValueOrDefault(Key(t, plan))).OfType<ActiveBlock>()];
 
     /// <summary>Applies one planned block to every target, or audits why not.</summary>
     internal async Task ProcessAsync(BlockRequest request, CancellationToken cancellationToken)
@@ -305,10 +542,17 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         }
     }
 
-    private async Task WriteAsync(IPolicyTarget target, string key, BlockPolicy policy, string action, string reason, CancellationToken cancellationToken)
+    /// <summary>Applies (or, dry run, records) one object; false when the API refused it for good (audited as an error).</summary>
+    private async Task<bool> WriteAsync(IPolicyTarget target, string key, BlockPolicy policy, string action, string reason, CancellationToken cancellationToken,
+        string? actor = null)
     {
         var block = new ActiveBlock(target.Name, policy.Resource, policy.Namespace, policy.Name, policy.Lifetime.Created, policy.Lifetime.Expires,
-            policy.Lifetime.RepeatCount, policy.PeerKey);
+            policy.Lifetime.RepeatCount, policy.PeerKey)
+        {
+            AlertId = policy.AlertId,
+            Reason = reason,
+            Actor = actor,
+        };
         var now = _time.GetUtcNow();
         if (_options.DryRun)
         {
@@ -318,8 +562,9 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
                 Expires = block.Expires,
                 Peer = policy.PeerKey,
                 Would = action,
+                Actor = actor,
             });
-            return;
+            return true;
         }
 
         try
@@ -328,8 +573,8 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            Refuse(AuditActions.Error, "api_error", policy.AlertId, $"{action} {policy.Reference} on {target.Name}: {ApiRetry.Describe(ex)}", policy.PeerKey, target.Name);
-            return;
+            Refuse(AuditActions.Error, "api_error", policy.AlertId, $"{action} {policy.Reference} on {target.Name}: {ApiRetry.Describe(ex)}", policy.PeerKey, target.Name, actor);
+            return false;
         }
 
         _active[key] = block;
@@ -338,8 +583,10 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         {
             Expires = block.Expires,
             Peer = policy.PeerKey,
+            Actor = actor,
         });
         LogApplied(action, policy.Reference, target.Name, block.Expires, block.RepeatCount);
+        return true;
     }
 
     /// <summary>
@@ -457,7 +704,11 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
                 }
 
                 string peer = managed.Annotations.GetValueOrDefault(BlockPolicyWriter.PeerAnnotation) ?? managed.Reference;
-                var block = new ActiveBlock(target.Name, managed.Resource, managed.Namespace, managed.Name, created, expires, repeat, peer);
+                var block = new ActiveBlock(target.Name, managed.Resource, managed.Namespace, managed.Name, created, expires, repeat, peer)
+                {
+                    AlertId = managed.Annotations.GetValueOrDefault(BlockPolicyWriter.AlertIdAnnotation),
+                    Reason = managed.Annotations.GetValueOrDefault(BlockPolicyWriter.ReasonAnnotation),
+                };
                 _active[target.Name + "/" + managed.Reference] = block;
                 if (!_offenders.TryGetValue(peer, out var known) || known.LastBlocked < created)
                 {
@@ -480,7 +731,7 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
 
     /// <summary>Deletes an object (and forgets <paramref name="activeKey"/>); false when the delete failed and is to be tried again.</summary>
     private async Task<bool> RemoveAsync(IPolicyTarget target, PolicyResource resource, string? ns, string name, string reference, string action, string reason,
-        CancellationToken cancellationToken, string? activeKey = null)
+        CancellationToken cancellationToken, string? activeKey = null, string? actor = null)
     {
         var now = _time.GetUtcNow();
         if (_options.DryRun)
@@ -490,7 +741,7 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
                 _active.TryRemove(activeKey, out _);
             }
 
-            _audit.Record(new EnforcementAuditEntry(now, AuditActions.DryRun, target.Name, reference, null, reason) { Would = action });
+            _audit.Record(new EnforcementAuditEntry(now, AuditActions.DryRun, target.Name, reference, null, reason) { Would = action, Actor = actor });
             return true;
         }
 
@@ -501,7 +752,7 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Kept: the next tick tries again.
-            Refuse(AuditActions.Error, "api_error", null, $"{action} {reference} on {target.Name}: {ApiRetry.Describe(ex)}", null, target.Name);
+            Refuse(AuditActions.Error, "api_error", null, $"{action} {reference} on {target.Name}: {ApiRetry.Describe(ex)}", null, target.Name, actor);
             return false;
         }
 
@@ -514,16 +765,20 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
         {
             _metrics.BlockExpired(target.Name);
         }
+        else if (action == AuditActions.Revoke)
+        {
+            _metrics.BlockRevoked(target.Name);
+        }
 
-        _audit.Record(new EnforcementAuditEntry(_time.GetUtcNow(), action, target.Name, reference, null, reason));
+        _audit.Record(new EnforcementAuditEntry(_time.GetUtcNow(), action, target.Name, reference, null, reason) { Actor = actor });
         LogRemoved(action, reference, target.Name, reason);
         return true;
     }
 
-    private void Refuse(string action, string reason, string? alertId, string detail, string? peer, string? target = null)
+    private void Refuse(string action, string reason, string? alertId, string detail, string? peer, string? target = null, string? actor = null)
     {
         _metrics.BlockRefused(reason);
-        _audit.Record(new EnforcementAuditEntry(_time.GetUtcNow(), action, target, null, alertId, reason + ": " + detail) { Peer = peer });
+        _audit.Record(new EnforcementAuditEntry(_time.GetUtcNow(), action, target, null, alertId, reason + ": " + detail) { Peer = peer, Actor = actor });
         LogRefused(action, alertId, detail);
     }
 
@@ -619,3 +874,16 @@ public sealed partial class EnforcementService : IHostedService, IBlockSubmitter
 
 /// <summary>A planned block waiting in the queue.</summary>
 public sealed record BlockRequest(BlockPlan Plan, DateTimeOffset Received);
+
+/// <summary>One item of the sync's queue: an alert's block, an operator's block, or an operator's revoke.</summary>
+internal sealed record SyncWork(BlockRequest? Block = null, ExplicitWork? Explicit = null, RevokeWork? Revoke = null);
+
+internal sealed record ExplicitWork(BlockPlan Plan, TimeSpan Ttl, string Actor)
+{
+    public TaskCompletionSource<ExplicitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+internal sealed record RevokeWork(string BlockId, string Actor, string? Reason)
+{
+    public TaskCompletionSource<ExplicitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -5,6 +5,8 @@ import { renderDetail } from './detail.js';
 import { renderRules } from './rules.js';
 import { renderModels } from './models.js';
 import { renderPolicies } from './policies.js';
+import { renderNamespaces } from './namespaces.js';
+import { renderBlocks } from './blocks.js';
 
 const view = document.getElementById('view');
 let cleanup = null;
@@ -118,6 +120,8 @@ async function route() {
     else if (name === 'rules') cleanup = await renderRules(context);
     else if (name === 'models') cleanup = await renderModels(context);
     else if (name === 'policies') cleanup = await renderPolicies(context);
+    else if (name === 'namespaces') cleanup = await renderNamespaces(context);
+    else if (name === 'blocks') cleanup = await renderBlocks(context);
     else clear(view).append(h('p', { class: 'error' }, `No page '${name}'. `, h('a', { href: '#/alerts' }, 'Go to alerts')));
   } catch (e) {
     clear(view).append(h('p', { class: 'error', role: 'alert' }, e.message));

@@ -1,5 +1,6 @@
 import { ApiError, can, get, post } from './api.js';
 import { clear, endpoint, formatTime, h, isTyping, severityBadge, stateBadge } from './dom.js';
+import { blockBox } from './blocks.js';
 
 // ECS sections that describe the flow; shown in this order, every other section is left to the raw document.
 const FLOW_SECTIONS = ['source', 'destination', 'network', 'orchestrator', 'kubernetes', 'dns', 'http', 'url', 'user_agent', 'tls', 'ssh', 'netsec'];
@@ -93,7 +94,8 @@ export async function renderDetail(id, context) {
 
   const raw = h('details', {}, h('summary', {}, 'ECS document'), h('pre', { class: 'raw' }, JSON.stringify(detail.ecs, null, 2)));
 
-  section.append(header, triage,
+  const enforce = blockBox(a, toast);
+  section.append(header, triage, ...(enforce ? [enforce] : []),
     h('div', { class: 'columns' },
       h('div', {}, h('h2', {}, 'Flow'), facts),
       h('div', {}, h('h2', {}, a.detector === 'behaviour' ? 'Why the model flagged it' : 'What matched'), explanation,
@@ -102,6 +104,8 @@ export async function renderDetail(id, context) {
   view.focus();
 
   function onKey(e) {
+    // Keys in the block confirmation are the dialog's (Escape cancels it, and must not also leave the page).
+    if (document.querySelector('dialog[open]')) return;
     if (isTyping(e.target)) {
       if (e.key === 'Escape') e.target.blur();
       return;
