@@ -9,14 +9,14 @@ namespace NetSecStream.Control.UiTests;
 
 /// <summary>
 /// The namespace page's API over a store of 200 000 alerts all inside its windows (the worst case: every alert is
-/// counted and grouped): within budget on this shared 2 vCPU machine; the time is printed for bench/RESULTS.md.
+/// counted and grouped). The times are printed for bench/RESULTS.md, not asserted: speed targets live in benchmarks.
 /// </summary>
 public sealed class ControlUiModesScaleTests(ITestOutputHelper output)
 {
     private const int Alerts = 200_000;
 
     [Fact]
-    public async Task Namespace_overview_over_200k_recent_alerts_stays_within_budget()
+    public async Task Namespace_overview_over_200k_recent_alerts_counts_every_alert_and_is_timed()
     {
         await using var server = await UiServer.StartAsync();
         var now = DateTimeOffset.UtcNow;
@@ -70,11 +70,10 @@ public sealed class ControlUiModesScaleTests(ITestOutputHelper output)
 
         times.Sort();
         output.WriteLine($"GET /api/modes/namespaces over {Alerts} alerts in the last 24 h (40 namespaces, 400 workloads): median {times[2]:F0} ms, min {times[0]:F0} ms, max {times[4]:F0} ms");
-        Assert.True(times[2] < 2_000, $"the namespace overview took {times[2]:F0} ms (budget 2000)");
     }
 
     [Fact]
-    public async Task Blocks_made_and_revoked_through_the_api_answer_within_budget()
+    public async Task Blocks_made_and_revoked_through_the_api_are_timed_for_the_record()
     {
         await using var server = await UiServer.StartAsync(enforcement: true);
         using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
@@ -107,8 +106,5 @@ public sealed class ControlUiModesScaleTests(ITestOutputHelper output)
         output.WriteLine($"POST /api/blocks (GitOps target, applied before the answer): median {create[4]:F1} ms, max {create[7]:F1} ms; "
             + $"DELETE /api/blocks/{{id}}: median {revoke[4]:F1} ms, max {revoke[7]:F1} ms (8 each)");
         Assert.Empty(server.Enforcement!.ActiveBlocks);
-        // Generous: this VM is shared with other builds; the numbers above are what bench/RESULTS.md records.
-        Assert.True(create[4] < 2_000 && revoke[4] < 2_000,
-            $"a block or revoke took over 2000 ms (median): create {string.Join(", ", create.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))} ms, revoke {string.Join(", ", revoke.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))} ms");
     }
 }
