@@ -35,7 +35,7 @@ public sealed class KafkaOptions
     /// Most records the consumer hands to the pipeline at once (and at most <c>Pipeline:BatchSize</c> and <c>ConsumerBufferRecords</c>). Smaller chunks
     /// cut event-to-alert latency under bursty fetches; larger ones cost less per event (bench/RESULTS.md).
     /// </summary>
-    public int ConsumerBatchRecords { get; set; } = 128;
+    public int ConsumerBatchRecords { get; set; } = 256;
 
     /// <summary>
     /// How often processed offsets are committed while records keep arriving. When the consumer finds nothing new to

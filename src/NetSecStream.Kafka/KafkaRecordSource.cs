@@ -42,8 +42,10 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
     // Next offset after the last record handed to the pipeline, per origin; only the consume thread touches it.
     private readonly Dictionary<string, long> _handedNext = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
+    // Payload buffers: at most the consumer buffer's worth of average messages kept free (64 KiB slabs).
+    private readonly PayloadSlabPool _slabs;
     private volatile HashSet<TopicPartition> _assigned = [];
-    private IConsumer<Ignore, byte[]>? _consumer;
+    private IConsumer<Ignore, ReadOnlyMemory<byte>>? _consumer;
     private Thread? _loop;
     private Exception? _fatal;
     private volatile bool _aborted;
@@ -55,9 +57,16 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _chunkRecords = Math.Min(options.ConsumerBatchRecords, options.ConsumerBufferRecords);
+        _slabs = new PayloadSlabPool(SlabBytes, Math.Clamp(options.ConsumerBufferRecords / 64, 16, 1024));
     }
 
+    /// <summary>Size of the buffers message payloads are copied into.</summary>
+    public const int SlabBytes = 64 * 1024;
+
     public string Id => ComponentId;
+
+    /// <summary>Payload slabs allocated so far (the rest were reused).</summary>
+    public long PayloadSlabsAllocated => Interlocked.Read(ref _slabs.Allocated);
 
     /// <inheritdoc />
     public event Action<IReadOnlyCollection<string>>? OriginsRevoked;
@@ -75,7 +84,8 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _consumer = new ConsumerBuilder<Ignore, byte[]>(_options.ConsumerConfig())
+        _consumer = new ConsumerBuilder<Ignore, ReadOnlyMemory<byte>>(_options.ConsumerConfig())
+            .SetValueDeserializer(_slabs)
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((consumer, partitions) => OnRevoked(consumer, partitions, lost: false))
             .SetPartitionsLostHandler((consumer, partitions) => OnRevoked(consumer, partitions, lost: true))
@@ -129,10 +139,11 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
                     // A rebalance happened since this chunk was taken: drop the records of partitions revoked while they
                     // waited here; their new owner reads them from the committed offset.
                     var assigned = _assigned;
-                    records = records.FindAll(r => assigned.Contains(_origins[r.Origin]));
+                    records = records.Filter(r => assigned.Contains(_origins[r.Origin]));
                     Interlocked.Add(ref _droppedOnRevoke, chunk.Records.Count - records.Count);
                     if (records.Count == 0)
                     {
+                        records.ReleasePayloads();
                         continue;
                     }
                 }
@@ -204,7 +215,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
         var nextCommit = DateTime.UtcNow + _options.CommitInterval;
         var lastCommit = DateTime.UtcNow;
         var nextLag = DateTime.UtcNow + _options.LagInterval;
-        List<RawRecord>? chunk = null;
+        SlabBatch? chunk = null;
         int chunkEpoch = 0;
         long chunkStarted = 0;
         try
@@ -261,7 +272,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
                     wait = left > 0 ? TimeSpan.FromTicks(Math.Min(left, TimeSpan.TicksPerMillisecond)) : TimeSpan.Zero;
                 }
 
-                ConsumeResult<Ignore, byte[]>? result;
+                ConsumeResult<Ignore, ReadOnlyMemory<byte>>? result;
                 try
                 {
                     result = consumer.Consume(wait);
@@ -294,12 +305,12 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
                 {
                     // The epoch of the chunk's first record: a revocation served by a later Consume call bumps the
                     // epoch, and the reader then checks every record of this chunk against the new assignment.
-                    chunk = new List<RawRecord>(_chunkRecords);
+                    chunk = new SlabBatch(_slabs, _chunkRecords);
                     chunkEpoch = Volatile.Read(ref _epoch);
                     chunkStarted = Stopwatch.GetTimestamp();
                 }
 
-                chunk.Add(new RawRecord(result.Message.Value ?? [], OriginOf(result.TopicPartition), result.Offset.Value));
+                chunk.Add(new RawRecord(result.Message.Value, OriginOf(result.TopicPartition), result.Offset.Value));
                 if (chunk.Count >= _chunkRecords)
                 {
                     Hand(chunk, chunkEpoch);
@@ -339,8 +350,9 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
         }
     }
 
-    private void Hand(List<RawRecord> chunk, int epoch)
+    private void Hand(SlabBatch chunk, int epoch)
     {
+        _slabs.Seal(chunk);
         string? origin = null;
         for (int i = chunk.Count - 1; i >= 0; i--)
         {
@@ -395,7 +407,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
         }
     }
 
-    private void OnRevoked(IConsumer<Ignore, byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
+    private void OnRevoked(IConsumer<Ignore, ReadOnlyMemory<byte>> consumer, List<TopicPartitionOffset> partitions, bool lost)
     {
         var revoked = partitions.Select(p => p.TopicPartition).ToHashSet();
         if (!lost && !_aborted)
@@ -423,7 +435,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
         }
     }
 
-    private void CommitDone(IConsumer<Ignore, byte[]> consumer, IReadOnlySet<TopicPartition> partitions)
+    private void CommitDone(IConsumer<Ignore, ReadOnlyMemory<byte>> consumer, IReadOnlySet<TopicPartition> partitions)
     {
         var offsets = new List<TopicPartitionOffset>();
         foreach (var partition in partitions)
@@ -454,7 +466,7 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
         }
     }
 
-    private void UpdateLag(IConsumer<Ignore, byte[]> consumer)
+    private void UpdateLag(IConsumer<Ignore, ReadOnlyMemory<byte>> consumer)
     {
         foreach (var partition in _assigned)
         {
@@ -518,5 +530,5 @@ public sealed partial class KafkaRecordSource : IBatchingRecordSource, IRevocabl
     [LoggerMessage(EventId = 307, Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
     private static partial void LogLibrdkafka(ILogger logger, string facility, string message);
 
-    private sealed record Chunk(List<RawRecord> Records, int Epoch);
+    private sealed record Chunk(SlabBatch Records, int Epoch);
 }

@@ -218,7 +218,8 @@ public sealed partial class FlowPipeline
             string reason = result.Error ?? "undecodable record";
             _metrics.EventRejected(_components.Decoder.Id, ReasonClass(reason));
             _metrics.DeadLettered(DecodeStage, ReasonClass(reason));
-            (deadLetters ??= []).Add(new DeadLetter(DecodeStage, record.Origin, record.Position, reason, record.Payload, DateTimeOffset.UtcNow));
+            // A copy: the record's payload may live in a buffer its source reuses once the batch is released.
+            (deadLetters ??= []).Add(new DeadLetter(DecodeStage, record.Origin, record.Position, reason, record.Payload.ToArray(), DateTimeOffset.UtcNow));
         }
 
         if (lastOrigin is not null)
@@ -231,6 +232,9 @@ public sealed partial class FlowPipeline
             // Written before the batch moves on, so a committed position never covers an unrecorded bad record.
             await _components.DeadLetters.WriteAsync(deadLetters, CancellationToken.None).ConfigureAwait(false);
         }
+
+        // Decoded events hold copies of what they need: the payload buffers can go back to the source.
+        (records as IPayloadBatch)?.ReleasePayloads();
 
         foreach (var enricher in _components.Enrichers)
         {

@@ -19,7 +19,7 @@ internal static class KafkaBench
     private static readonly TimeSpan PhaseTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Rounds of raw consume and pipeline over the same messages, alternating; the medians are reported.</summary>
-    public const int Rounds = 3;
+    public const int Rounds = 5;
 
     public sealed record Result(double RawConsumePerSecond, double PipelinePerSecond, double? P50Ms, double? P99Ms, long Lost, long Alerts,
         double PipelineSeconds, double HalfLoadRate, long HalfLoadEvents, IReadOnlyList<(double Raw, double Pipeline)> PerRound);

@@ -152,6 +152,18 @@ public interface IBatchingRecordSource : IRecordSource
     IAsyncEnumerable<IReadOnlyList<RawRecord>> ReadBatchesAsync(int maxBatch, TimeSpan linger, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A batch of records whose payloads live in buffers the source reuses (a Kafka consumer copies messages into pooled
+/// slabs instead of one array each). The pipeline calls <see cref="ReleasePayloads"/> once nothing reads the payloads
+/// any more: after decoding, with the dead letters written (and their payloads copied). A batch never released is
+/// simply collected; a released batch's payloads must not be read again.
+/// </summary>
+public interface IPayloadBatch
+{
+    /// <summary>Hands the payload buffers back to the source; idempotent.</summary>
+    void ReleasePayloads();
+}
+
 /// <summary>A flow event a collector decoded itself, with where it came from (for dead letters and progress).</summary>
 public readonly record struct SourcedFlow(FlowEvent Flow, string Origin, long Position);
 
