@@ -344,7 +344,9 @@ public sealed partial class ModeFileWatcher : IDisposable
     [LoggerMessage(EventId = 6301, Level = LogLevel.Information, Message = "Modes read from {Path}; table version {Version} in force")]
     private static partial void LogLoaded(ILogger logger, string path, long version);
 
-    [LoggerMessage(EventId = 6302, Level = LogLevel.Warning, Message = "Modes file {Path} does not exist yet; the configured modes hold until it does")]
+    // Information, not a warning: the control plane writes the file on its first mode change, so `netsec run` starts
+    // without one by design (Control:LiveUpdates); a mistyped path still shows here, and as modes that never change.
+    [LoggerMessage(EventId = 6302, Level = LogLevel.Information, Message = "Modes file {Path} does not exist yet; the configured modes hold until it does")]
     private static partial void LogWaiting(ILogger logger, string path);
 
     [LoggerMessage(EventId = 6303, Level = LogLevel.Error, Message = "Modes file {Path} not applied, the modes in force stay: {Reason}")]
