@@ -67,14 +67,6 @@ public sealed partial class TriageStore
         command.Parameters.AddWithValue("$window", window);
         command.Parameters.AddWithValue("$prefix", actionPrefix);
         command.Parameters.AddWithValue("$limit", limit);
-        var entries = new List<AuditEntry>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            entries.Add(new AuditEntry(reader.GetInt64(0), FromMs(reader.GetInt64(1)), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5)));
-        }
-
-        return entries;
+        return ReadAudit(command);
     }
 }

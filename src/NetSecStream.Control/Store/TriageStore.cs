@@ -464,6 +464,12 @@ public sealed partial class TriageStore
             command.Parameters.AddWithValue("$before", before);
         }
 
+        return ReadAudit(command);
+    }
+
+    /// <summary>Audit rows of a query selecting id, at, actor, action, target, details.</summary>
+    private static List<AuditEntry> ReadAudit(SqliteCommand command)
+    {
         var entries = new List<AuditEntry>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
