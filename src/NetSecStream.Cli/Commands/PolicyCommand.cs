@@ -248,7 +248,7 @@ public static class PolicyCommand
                 loaded.Policies.Select(p => p.FullName).Distinct(StringComparer.Ordinal).Count(), Math.Round(elapsed, 3), Math.Round(plan.Elapsed.TotalSeconds, 3),
                 plan.CacheHits, plan.CacheMisses,
                 [.. plan.Entries.Select(e => new PolicyPlanEntry(e.Policy, e.Kind, e.Namespace, e.Denied, e.NotEvaluated,
-                    [.. e.Examples.Select(Example)], [.. e.NotEvaluatedExamples.Select(Example)]))],
+                    [.. e.Examples], [.. e.NotEvaluatedExamples]))],
                 [.. loaded.Diagnostics.Select(d => d.ToString())]);
             Console.WriteLine(JsonSerializer.Serialize(report, PolicyJsonContext.Default.PolicyPlanReport));
             return 0;
@@ -382,8 +382,6 @@ public static class PolicyCommand
             }
         }
     }
-
-    private static PolicyPlanExample Example(PlanExample e) => new(e.Time, e.Source, e.Destination, e.Port, e.Protocol, e.Reason);
 }
 
 public sealed record PolicyLintDiagnostic(
@@ -399,22 +397,14 @@ public sealed record PolicyLintReport(
     [property: JsonPropertyName("warnings")] int Warnings,
     [property: JsonPropertyName("diagnostics")] IReadOnlyList<PolicyLintDiagnostic> Diagnostics);
 
-public sealed record PolicyPlanExample(
-    [property: JsonPropertyName("time")] DateTimeOffset Time,
-    [property: JsonPropertyName("source")] string Source,
-    [property: JsonPropertyName("destination")] string Destination,
-    [property: JsonPropertyName("port")] int Port,
-    [property: JsonPropertyName("protocol")] string Protocol,
-    [property: JsonPropertyName("reason")] string Reason);
-
 public sealed record PolicyPlanEntry(
     [property: JsonPropertyName("policy")] string Policy,
     [property: JsonPropertyName("kind")] string? Kind,
     [property: JsonPropertyName("namespace")] string Namespace,
     [property: JsonPropertyName("denied")] long Denied,
     [property: JsonPropertyName("not_evaluated")] long NotEvaluated,
-    [property: JsonPropertyName("examples")] IReadOnlyList<PolicyPlanExample> Examples,
-    [property: JsonPropertyName("not_evaluated_examples")] IReadOnlyList<PolicyPlanExample> NotEvaluatedExamples);
+    [property: JsonPropertyName("examples")] IReadOnlyList<PlanExample> Examples,
+    [property: JsonPropertyName("not_evaluated_examples")] IReadOnlyList<PlanExample> NotEvaluatedExamples);
 
 public sealed record PolicyPlanReport(
     [property: JsonPropertyName("flows")] long Flows,

@@ -94,23 +94,12 @@ public sealed record WorkloadsView(
     [property: JsonPropertyName("workloads_seen")] int WorkloadsSeen,
     [property: JsonPropertyName("truncated")] bool Truncated);
 
-public sealed record ExampleView(
-    [property: JsonPropertyName("time")] DateTimeOffset Time,
-    [property: JsonPropertyName("source")] string Source,
-    [property: JsonPropertyName("destination")] string Destination,
-    [property: JsonPropertyName("port")] int Port,
-    [property: JsonPropertyName("protocol")] string Protocol,
-    [property: JsonPropertyName("reason")] string Reason)
-{
-    public static ExampleView Of(PlanExample e) => new(e.Time, e.Source, e.Destination, e.Port, e.Protocol, e.Reason);
-}
-
 public sealed record PlanEntryView(
     [property: JsonPropertyName("policy")] string Policy,
     [property: JsonPropertyName("namespace")] string Namespace,
     [property: JsonPropertyName("denied")] long Denied,
     [property: JsonPropertyName("not_evaluated")] long NotEvaluated,
-    [property: JsonPropertyName("examples")] IReadOnlyList<ExampleView> Examples);
+    [property: JsonPropertyName("examples")] IReadOnlyList<PlanExample> Examples);
 
 public sealed record PlanView(
     [property: JsonPropertyName("window_flows")] int WindowFlows,
@@ -126,8 +115,8 @@ public sealed record PlanView(
     [property: JsonPropertyName("not_selected")] long NotSelected,
     [property: JsonPropertyName("newly_denied")] long NewlyDenied,
     [property: JsonPropertyName("newly_allowed")] long NewlyAllowed,
-    [property: JsonPropertyName("newly_denied_examples")] IReadOnlyList<ExampleView> NewlyDeniedExamples,
-    [property: JsonPropertyName("newly_allowed_examples")] IReadOnlyList<ExampleView> NewlyAllowedExamples,
+    [property: JsonPropertyName("newly_denied_examples")] IReadOnlyList<PlanExample> NewlyDeniedExamples,
+    [property: JsonPropertyName("newly_allowed_examples")] IReadOnlyList<PlanExample> NewlyAllowedExamples,
     [property: JsonPropertyName("entries")] IReadOnlyList<PlanEntryView> Entries,
     [property: JsonPropertyName("policies_in_force")] int PoliciesInForce,
     [property: JsonPropertyName("elapsed_ms")] double ElapsedMs);
@@ -336,9 +325,9 @@ internal static class PolicyEndpoints
 
         return Results.Ok(new PlanView(flows.Length, window.Capacity, loading, flows.Min(f => f.Timestamp), flows.Max(f => f.Timestamp), note,
             plan.Flows - plan.Skipped, plan.Allowed, plan.Denied, plan.NotEvaluated, plan.NotSelected, report.NewlyDenied, report.NewlyAllowed,
-            [.. report.NewlyDeniedExamples.Select(ExampleView.Of)], [.. report.NewlyAllowedExamples.Select(ExampleView.Of)],
+            report.NewlyDeniedExamples, report.NewlyAllowedExamples,
             [.. plan.Entries.Take(50).Select(e => new PlanEntryView(e.Policy, e.Namespace, e.Denied, e.NotEvaluated,
-                [.. e.Examples.Concat(e.NotEvaluatedExamples).Take(options.Backtest.PlanExamples).Select(ExampleView.Of)]))],
+                [.. e.Examples.Concat(e.NotEvaluatedExamples).Take(options.Backtest.PlanExamples)]))],
             baseline.Count, clock.Elapsed.TotalMilliseconds));
     }
 

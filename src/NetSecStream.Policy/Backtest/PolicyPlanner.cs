@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Diagnostics;
 using NetSecStream.Core.Events;
 using NetSecStream.Policy.Evaluation;
@@ -6,7 +7,13 @@ using NetSecStream.Policy.Model;
 namespace NetSecStream.Policy.Backtest;
 
 /// <summary>One recorded flow a policy would deny (or could not judge), as the plan shows it.</summary>
-public sealed record PlanExample(DateTimeOffset Time, string Source, string Destination, ushort Port, string Protocol, string Reason);
+public sealed record PlanExample(
+    [property: JsonPropertyName("time")] DateTimeOffset Time,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("destination")] string Destination,
+    [property: JsonPropertyName("port")] ushort Port,
+    [property: JsonPropertyName("protocol")] string Protocol,
+    [property: JsonPropertyName("reason")] string Reason);
 
 /// <summary>What one policy would do to the recorded flows of one namespace.</summary>
 public sealed class PlanEntry(string policy, string? kind, string ns)
